@@ -1,0 +1,60 @@
+/* aw_input.h - reading records from log files.
+ *
+ * A reader opens a file (or "-" for stdin), detects gzip and zstd by
+ * magic number and decompresses on the fly, then frames records in any
+ * of these layouts, detected from the first non-blank byte:
+ *   - JSON Lines, and concatenated (pretty-printed) JSON objects;
+ *   - a JSON array of objects: each element is a record;
+ *   - CloudTrail's {"Records":[...]} envelope: each element is a record.
+ * A record is handed out as the exact bytes read, so the caller can hash
+ * them. A malformed record (unbalanced structure, truncated file, a
+ * record over the size limit) is reported with its line and the reader
+ * resynchronises at the next line that starts a record; nothing after
+ * it is lost. Framing only checks structure; aw_doc_parse validates. */
+#ifndef AW_INPUT_H
+#define AW_INPUT_H
+
+#include "aupwatch/aw_common.h"
+
+#define AW_INPUT_DEFAULT_MAX_RECORD (16u << 20) /* 16 MiB */
+
+typedef struct aw_reader aw_reader;
+
+typedef struct aw_reader_opts {
+    size_t max_record;          /* 0 = AW_INPUT_DEFAULT_MAX_RECORD */
+} aw_reader_opts;
+
+typedef enum aw_compression { AW_COMP_NONE, AW_COMP_GZIP, AW_COMP_ZSTD } aw_compression;
+
+typedef struct aw_record {
+    const char *data;           /* record bytes; valid until next call */
+    size_t len;
+    uint64_t recno;             /* 1-based record number in the file */
+    uint64_t line;              /* 1-based line where the record starts */
+} aw_record;
+
+/* Open `path` ("-" = stdin). On failure returns AW_EIO with err set. */
+aw_status aw_reader_open(aw_reader **out, const char *path,
+                         const aw_reader_opts *opts, aw_errbuf *err);
+
+/* Next record. Returns AW_OK (rec filled), AW_EOF, AW_EPARSE or
+ * AW_ELIMIT (a malformed/oversized record was skipped: rec->line and
+ * rec->recno say where, err says why; call again to continue), or
+ * AW_EIO (read or decompression failure: stop). */
+aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err);
+
+const char *aw_reader_path(const aw_reader *r);
+aw_compression aw_reader_compression(const aw_reader *r);
+uint64_t aw_reader_bytes_in(const aw_reader *r);  /* raw bytes consumed */
+uint64_t aw_reader_bytes_out(const aw_reader *r); /* decompressed bytes */
+void aw_reader_close(aw_reader *r);               /* NULL is a no-op */
+
+/* Expand inputs: a file is itself, a directory is every regular file
+ * below it (recursively, sorted by path, hidden entries skipped), "-"
+ * is stdin. Calls fn for each; stops and returns fn's nonzero value.
+ * Returns AW_EIO with err set if a path cannot be read. */
+typedef int (*aw_walk_fn)(const char *path, void *ud);
+aw_status aw_input_walk(const char *path, aw_walk_fn fn, void *ud,
+                        aw_errbuf *err);
+
+#endif

@@ -1,0 +1,102 @@
+/* aw_mapping.h - field mappings per log source.
+ *
+ * A mapping file (YAML, format in docs/mappings.md) declares log
+ * sources. Each source names the Sigma logsource it serves (product,
+ * category, service), a predicate saying which events belong to it, how
+ * rule field names map to paths in the event, which field carries the
+ * event time and which the tenant, which fields are pseudonymised with a
+ * keyed HMAC-SHA256, and which content fields are dropped at ingestion.
+ * Several sources may serve the same logsource (Sysmon EventID 1 and
+ * Security 4688 both serve process_creation, with different renames).
+ * A loaded aw_mapping is immutable and may be shared between threads. */
+#ifndef AW_MAPPING_H
+#define AW_MAPPING_H
+
+#include "aupwatch/aw_common.h"
+#include "aupwatch/aw_json.h"
+
+typedef struct aw_mapping aw_mapping;
+typedef struct aw_source aw_source;
+
+aw_mapping *aw_mapping_new(void);
+void aw_mapping_free(aw_mapping *m);            /* NULL is a no-op */
+
+/* Load a mapping file, or every *.yml / *.yaml file of a directory.
+ * May be called several times. Problems are reported through diag with
+ * file:line and a reason; returns AW_EPARSE if any file was rejected. */
+aw_status aw_mapping_load(aw_mapping *m, const char *path,
+                          aw_diag_fn diag, void *ud);
+
+/* Built-in mappings shipped with aupwatch (mappings/ compiled in), so a
+ * scan works with no configuration. */
+aw_status aw_mapping_load_builtin(aw_mapping *m, aw_diag_fn diag, void *ud);
+
+/* HMAC key for pseudonymisation (copied; never logged). Without a key,
+ * fields declared pseudonymised are replaced by "redacted". */
+aw_status aw_mapping_set_key(aw_mapping *m, const uint8_t *key, size_t len);
+/* Read the key from file `path`, or from environment variable `env`
+ * when path is NULL. */
+aw_status aw_mapping_load_key(aw_mapping *m, const char *path,
+                              const char *env, aw_errbuf *err);
+
+size_t aw_mapping_count(const aw_mapping *m);
+const aw_source *aw_mapping_source(const aw_mapping *m, size_t i);
+
+/* Sources that serve a rule's logsource: every attribute the rule sets
+ * (NULL = unset) must equal the source's. Returns how many were found
+ * (may exceed max; only max are stored). */
+size_t aw_mapping_route(const aw_mapping *m, const char *product,
+                        const char *category, const char *service,
+                        const aw_source **out, size_t max);
+
+/* Sources the event belongs to (predicate true). Returns the count
+ * (may exceed max; only max are stored). Allocation-free. */
+size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
+                           const aw_source **out, size_t max);
+
+/* Apply the content drops of every source the event belongs to (call
+ * before anything else looks at the event). */
+void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d);
+
+/* --- one source ------------------------------------------------------ */
+size_t aw_source_index(const aw_source *s);     /* position in mapping */
+const char *aw_source_name(const aw_source *s);
+const char *aw_source_product(const aw_source *s);  /* may be NULL */
+const char *aw_source_category(const aw_source *s);
+const char *aw_source_service(const aw_source *s);
+
+/* Event paths to try, in order, for rule field `field`; the first path
+ * that exists in an event is the field's value there. A field with no
+ * explicit mapping resolves to itself (a dotted path), or to the
+ * source's default prefixes when it declares some. Returns the number
+ * of paths; *paths stays valid while the mapping lives. */
+size_t aw_source_resolve(const aw_source *s, const char *field,
+                         const char *const **paths);
+
+/* Event time as nanoseconds since the Unix epoch (RFC 3339 / ISO 8601
+ * text, or epoch seconds/milliseconds numbers). AW_ERR if absent or
+ * unparsable. */
+aw_status aw_source_time(const aw_source *s, const aw_doc *d, int64_t *ns);
+
+/* Tenant of the event (pseudonymised if declared) into out; returns
+ * its length, 0 if the source defines no tenant or the event has none. */
+size_t aw_source_tenant(const aw_source *s, const aw_doc *d, char *out,
+                        size_t cap);
+
+/* Is rule field `field` (or its event path) declared pseudonymised? */
+int aw_source_is_pseudonymised(const aw_source *s, const char *field);
+
+/* What may leave the engine for `field`: the value itself, or its
+ * pseudonym "hmac-sha256:<first 32 hex digits>" when the field is
+ * declared pseudonymised. Returns length; truncates at cap. */
+size_t aw_source_render(const aw_source *s, const aw_mapping *m,
+                        const char *field, const char *val, size_t vlen,
+                        char *out, size_t cap);
+
+/* Format ns since epoch as RFC 3339 UTC with the needed fraction. */
+size_t aw_time_format(int64_t ns, char *out, size_t cap);
+/* Parse RFC 3339 / ISO 8601 ("2024-01-02T03:04:05.123Z", offsets,
+ * space instead of T) into ns since epoch. */
+aw_status aw_time_parse(const char *s, size_t n, int64_t *ns);
+
+#endif
