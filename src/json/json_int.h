@@ -1,0 +1,93 @@
+/* json_int.h - private to src/json: the aw_doc layout and the byte-level
+ * helpers (SWAR scanning, UTF-8 sequence checks) shared by the parser,
+ * the path functions and the serialiser. */
+#ifndef AW_JSON_INT_H
+#define AW_JSON_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "aupwatch/aw_json.h"
+
+struct aw_doc {
+    aw_jnode *nodes;    /* preorder: a subtree is a contiguous index range */
+    uint32_t n;
+    size_t cap;
+    char *arena;        /* unescaped strings and number copies */
+    size_t acap;
+};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define AWJ_SWAR 1
+#else
+#define AWJ_SWAR 0
+#endif
+
+#define AWJ_REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+/* High bit set in each byte of w that is zero / below n (n <= 128). Borrows
+ * can only produce false positives above a true hit, so the lowest flagged
+ * byte is always exact. */
+#define AWJ_HASZERO(w) (((w) - AWJ_REP(1)) & ~(w) & AWJ_REP(0x80))
+#define AWJ_HASLESS(w, n) (((w) - AWJ_REP(n)) & ~(w) & AWJ_REP(0x80))
+
+/* 1 for bytes that end a plain run inside a JSON string: '"', '\\',
+ * control characters and non-ASCII bytes. */
+extern const uint8_t awj_str_special[256];
+
+/* First byte in [p, e) that is awj_str_special, or e. */
+static inline const unsigned char *awj_find_special(const unsigned char *p,
+                                                    const unsigned char *e)
+{
+#if AWJ_SWAR
+    while (e - p >= 8) {
+        uint64_t w, t;
+        memcpy(&w, p, 8);
+        t = AWJ_HASZERO(w ^ AWJ_REP('"')) | AWJ_HASZERO(w ^ AWJ_REP('\\')) |
+            AWJ_HASLESS(w, 0x20) | (w & AWJ_REP(0x80));
+        if (t)
+            return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && !awj_str_special[*p])
+        p++;
+    return p;
+}
+
+/* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), or 0 if
+ * it is invalid: stray continuation, overlong, surrogate, > U+10FFFF or
+ * truncated by e. */
+static inline size_t awj_utf8_seq(const unsigned char *p,
+                                  const unsigned char *e)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n, i;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        n = 2;
+    else if (c < 0xF0) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c < 0xF5) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if ((size_t)(e - p) < n)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+#endif

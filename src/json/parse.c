@@ -1,0 +1,585 @@
+/* parse.c - strict RFC 8259 parser for one record into an aw_doc.
+ *
+ * Single pass, iterative (explicit stack, depth <= AW_JSON_MAX_DEPTH).
+ * Nodes go into a growable array in document order (preorder), strings
+ * are unescaped into an arena sized up front to len + 1 bytes, which is
+ * always enough: an escaped string never grows when unescaped (quotes
+ * pay for the NUL) and a number copy needs one byte more than its text,
+ * paid for by the delimiter after it or by the +1. Because the arena is
+ * never reallocated during a parse, node pointers into it are stable.
+ * Both buffers are reused across parses, so warm parses do not allocate.
+ * The input is not NUL-terminated; nothing reads past buf + len. */
+#include <locale.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "json/json_int.h"
+
+const uint8_t awj_str_special[256] = {
+    ['"'] = 1, ['\\'] = 1,
+    [0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0x10] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0x90] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xA0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xB0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xC0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xD0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xE0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    [0xF0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+typedef struct pstate {
+    aw_doc *d;
+    const unsigned char *s, *p, *e;
+    char *a;                /* arena write position */
+    aw_errbuf *err;
+    size_t err_off;
+} pstate;
+
+aw_doc *aw_doc_new(void)
+{
+    return calloc(1, sizeof(aw_doc));
+}
+
+void aw_doc_free(aw_doc *d)
+{
+    if (!d)
+        return;
+    free(d->nodes);
+    free(d->arena);
+    free(d);
+}
+
+size_t aw_doc_count(const aw_doc *d)
+{
+    return d ? d->n : 0;
+}
+
+const aw_jnode *aw_doc_root(const aw_doc *d)
+{
+    return d && d->n ? &d->nodes[0] : NULL;
+}
+
+const aw_jnode *aw_doc_node(const aw_doc *d, uint32_t idx)
+{
+    return d && idx < d->n ? &d->nodes[idx] : NULL;
+}
+
+uint32_t aw_doc_index(const aw_doc *d, const aw_jnode *n)
+{
+    return (uint32_t)(n - d->nodes);
+}
+
+/* Record an error at offset `at` and return AW_EPARSE. */
+static aw_status perr(pstate *ps, const unsigned char *at, const char *what)
+{
+    ps->err_off = (size_t)(at - ps->s);
+    aw_errbuf_set(ps->err, "%s at offset %zu", what, ps->err_off);
+    return AW_EPARSE;
+}
+
+static aw_status perr_byte(pstate *ps, const unsigned char *at,
+                           const char *what)
+{
+    ps->err_off = (size_t)(at - ps->s);
+    aw_errbuf_set(ps->err, "%s 0x%02X at offset %zu", what, *at,
+                  ps->err_off);
+    return AW_EPARSE;
+}
+
+static const char *ctx_name(unsigned c)
+{
+    switch (c) {
+    case '{': return "'{'";
+    case '[': return "'['";
+    default:  return "value";
+    }
+}
+
+/* Append a node under `parent` (UINT32_MAX for the root); returns its
+ * index or UINT32_MAX when out of memory / too many nodes. */
+static uint32_t node_new(aw_doc *d, uint8_t type, uint32_t parent,
+                         uint32_t *last)
+{
+    aw_jnode *n;
+    uint32_t idx = d->n;
+    if (idx >= d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 256;
+        aw_jnode *nn;
+        if (ncap > UINT32_MAX - 1)
+            ncap = UINT32_MAX - 1;
+        if (idx >= ncap)
+            return UINT32_MAX;
+        nn = realloc(d->nodes, ncap * sizeof *nn);
+        if (!nn)
+            return UINT32_MAX;
+        d->nodes = nn;
+        d->cap = ncap;
+    }
+    d->n++;
+    n = &d->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    if (parent != UINT32_MAX) {
+        n->parent = parent;
+        if (*last)
+            d->nodes[*last].next = idx;
+        else
+            d->nodes[parent].child = idx;
+        *last = idx;
+    }
+    return idx;
+}
+
+static int hexval(unsigned c)
+{
+    if (c >= '0' && c <= '9')
+        return (int)(c - '0');
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Four hex digits at p (p + 4 <= e checked by caller); -1 if not hex. */
+static long hex4(const unsigned char *p)
+{
+    int a = hexval(p[0]), b = hexval(p[1]), c = hexval(p[2]),
+        d = hexval(p[3]);
+    if ((a | b | c | d) < 0)
+        return -1;
+    return (long)((a << 12) | (b << 8) | (c << 4) | d);
+}
+
+static char *put_utf8(char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | (cp >> 6));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | (cp >> 12));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | (cp >> 18));
+        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Parse the string whose opening quote is at ps->p; unescaped bytes go to
+ * the arena. On success *out and *olen describe it and ps->p is past the
+ * closing quote. */
+static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
+{
+    const unsigned char *q = ps->p, *p = q + 1, *e = ps->e, *seg = p;
+    char *o = ps->a, *start = o;
+    for (;;) {
+        unsigned c;
+        p = awj_find_special(p, e);
+        if (p >= e)
+            return perr(ps, q, "unterminated string starting");
+        c = *p;
+        if (c == '"') {
+            size_t n = (size_t)(p - seg);
+            memcpy(o, seg, n);
+            o += n;
+            *o = '\0';
+            if ((size_t)(o - start) > UINT32_MAX)
+                return perr(ps, q, "string too long");
+            *out = start;
+            *olen = (uint32_t)(o - start);
+            ps->a = o + 1;
+            ps->p = p + 1;
+            return AW_OK;
+        }
+        if (c >= 0x80) {
+            size_t n = awj_utf8_seq(p, e);
+            if (!n)
+                return perr_byte(ps, p, "invalid UTF-8 byte");
+            p += n;
+            continue;
+        }
+        if (c < 0x20)
+            return perr_byte(ps, p, "control character");
+        /* backslash */
+        memcpy(o, seg, (size_t)(p - seg));
+        o += p - seg;
+        if (e - p < 2)
+            return perr(ps, q, "unterminated string starting");
+        switch (p[1]) {
+        case '"':  *o++ = '"'; p += 2; break;
+        case '\\': *o++ = '\\'; p += 2; break;
+        case '/':  *o++ = '/'; p += 2; break;
+        case 'b':  *o++ = '\b'; p += 2; break;
+        case 'f':  *o++ = '\f'; p += 2; break;
+        case 'n':  *o++ = '\n'; p += 2; break;
+        case 'r':  *o++ = '\r'; p += 2; break;
+        case 't':  *o++ = '\t'; p += 2; break;
+        case 'u': {
+            long cp, lo;
+            if (e - p < 6 || (cp = hex4(p + 2)) < 0)
+                return perr(ps, p, "invalid \\u escape");
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return perr(ps, p, "lone low surrogate in \\u escape");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (e - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+                    (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
+                    return perr(ps, p, "lone high surrogate in \\u escape");
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 12;
+            } else {
+                p += 6;
+            }
+            o = put_utf8(o, (unsigned long)cp);
+            break;
+        }
+        default:
+            if (p[1] >= 0x20 && p[1] < 0x7F) {
+                ps->err_off = (size_t)(p - ps->s);
+                aw_errbuf_set(ps->err, "invalid escape '\\%c' at offset %zu",
+                              p[1], ps->err_off);
+                return AW_EPARSE;
+            }
+            return perr(ps, p, "invalid escape");
+        }
+        seg = p;
+    }
+}
+
+static const double pow10_tab[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* strtod in the C locale regardless of setlocale(). */
+static double c_strtod(const char *s)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    if (c_locale)
+        return strtod_l(s, NULL, c_locale);
+    return strtod(s, NULL);
+}
+
+#define IS_DIGIT(c) ((unsigned)(c) - '0' < 10u)
+
+/* Parse a number at ps->p into node n: validate the grammar, copy the
+ * text into the arena, compute the value (exact fast path for up to 15
+ * significant digits and |exp10| <= 22, strtod otherwise). */
+static aw_status parse_number(pstate *ps, aw_jnode *n)
+{
+    const unsigned char *start = ps->p, *p = start, *e = ps->e;
+    uint64_t mant = 0;
+    int sig = 0, frac = 0, neg = 0, slow = 0;
+    long ex = 0;
+    size_t len;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= e || !IS_DIGIT(*p))
+        return perr(ps, p, "invalid number: expected digit");
+    if (*p == '0') {
+        p++;
+        if (p < e && IS_DIGIT(*p))
+            return perr(ps, p, "invalid number: leading zero");
+    } else {
+        while (p < e && IS_DIGIT(*p)) {
+            if (sig < 19)
+                mant = mant * 10 + (uint64_t)(*p - '0');
+            else
+                slow = 1;
+            sig++;
+            p++;
+        }
+    }
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || !IS_DIGIT(*p))
+            return perr(ps, p, "invalid number: expected digit after '.'");
+        while (p < e && IS_DIGIT(*p)) {
+            if (mant == 0 && *p == '0') {
+                frac++;         /* leading zeros are not significant */
+            } else if (sig < 19) {
+                mant = mant * 10 + (uint64_t)(*p - '0');
+                sig++;
+                frac++;
+            } else {
+                slow = 1;
+            }
+            p++;
+        }
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p >= e || !IS_DIGIT(*p))
+            return perr(ps, p, "invalid number: expected exponent digit");
+        while (p < e && IS_DIGIT(*p)) {
+            if (ex < 100000)
+                ex = ex * 10 + (*p - '0');
+            p++;
+        }
+        if (eneg)
+            ex = -ex;
+    }
+    len = (size_t)(p - start);
+    memcpy(ps->a, start, len);
+    ps->a[len] = '\0';
+    n->val = ps->a;
+    n->vlen = (uint32_t)len;
+    ps->a += len + 1;
+    ps->p = p;
+    ex -= frac;
+    if (!slow && sig <= 15 && ex >= -22 && ex <= 22) {
+        double v = (double)mant;
+        v = ex < 0 ? v / pow10_tab[-ex] : v * pow10_tab[ex];
+        n->num = neg ? -v : v;
+    } else if (mant == 0 && !slow) {
+        n->num = neg ? -0.0 : 0.0;
+    } else {
+        n->num = c_strtod(n->val);
+    }
+    return AW_OK;
+}
+
+static inline const unsigned char *skip_ws(const unsigned char *p,
+                                           const unsigned char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static aw_status ensure_arena(aw_doc *d, size_t need)
+{
+    char *a;
+    if (d->acap >= need)
+        return AW_OK;
+    if (need < 4096)
+        need = 4096;
+    if (need < d->acap + d->acap / 2)
+        need = d->acap + d->acap / 2;
+    a = malloc(need);
+    if (!a)
+        return AW_ENOMEM;
+    free(d->arena);
+    d->arena = a;
+    d->acap = need;
+    return AW_OK;
+}
+
+aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
+                       size_t *err_off, aw_errbuf *err)
+{
+    uint32_t stk[AW_JSON_MAX_DEPTH], last[AW_JSON_MAX_DEPTH];
+    int sp = 0;
+    const char *key = NULL;
+    uint32_t klen = 0;
+    pstate ps;
+    aw_status st;
+    const unsigned char *p, *e;
+
+    d->n = 0;
+    if (len >= UINT32_MAX) {
+        aw_errbuf_set(err, "record of %zu bytes is too large", len);
+        if (err_off)
+            *err_off = 0;
+        return AW_ELIMIT;
+    }
+    if (ensure_arena(d, len + 1) != AW_OK) {
+        aw_errbuf_set(err, "out of memory");
+        return AW_ENOMEM;
+    }
+    ps.d = d;
+    ps.s = (const unsigned char *)buf;
+    ps.e = ps.s + len;
+    ps.a = d->arena;
+    ps.err = err;
+    ps.err_off = 0;
+    p = skip_ws(ps.s, ps.e);
+    e = ps.e;
+
+value:
+    {
+        uint32_t parent = sp ? stk[sp - 1] : UINT32_MAX;
+        uint32_t idx;
+        aw_jnode *n;
+        unsigned c;
+        if (p >= e) {
+            st = perr(&ps, p, sp ? "unexpected end of input, expected a value"
+                                 : "empty input, expected a value");
+            goto fail;
+        }
+        c = *p;
+        idx = node_new(d, AW_JNULL, parent, sp ? &last[sp - 1] : NULL);
+        if (idx == UINT32_MAX) {
+            aw_errbuf_set(err, "out of memory (%u nodes)", d->n);
+            st = AW_ENOMEM;
+            goto fail;
+        }
+        n = &d->nodes[idx];
+        n->key = key;
+        n->klen = klen;
+        key = NULL;
+        klen = 0;
+        switch (c) {
+        case '{':
+        case '[':
+            if (sp == AW_JSON_MAX_DEPTH) {
+                st = perr(&ps, p, "nesting deeper than "
+                          "AW_JSON_MAX_DEPTH (128)");
+                goto fail;
+            }
+            n->type = c == '{' ? AW_JOBJ : AW_JARR;
+            n->val = (const char *)p;
+            stk[sp] = idx;
+            last[sp] = 0;
+            sp++;
+            p = skip_ws(p + 1, e);
+            if (p < e && *p == (c == '{' ? '}' : ']')) {
+                n->vlen = (uint32_t)(p + 1 - (const unsigned char *)n->val);
+                sp--;
+                p++;
+                goto after;
+            }
+            if (c == '{')
+                goto member;
+            goto value;
+        case '"':
+            n->type = AW_JSTR;
+            ps.p = p;
+            if ((st = parse_string(&ps, &n->val, &n->vlen)) != AW_OK)
+                goto fail;
+            p = ps.p;
+            goto after;
+        case 't':
+            if (e - p < 4 || memcmp(p, "true", 4))
+                goto badlit;
+            n->type = AW_JTRUE;
+            n->val = "true";
+            n->vlen = 4;
+            p += 4;
+            goto after;
+        case 'f':
+            if (e - p < 5 || memcmp(p, "false", 5))
+                goto badlit;
+            n->type = AW_JFALSE;
+            n->val = "false";
+            n->vlen = 5;
+            p += 5;
+            goto after;
+        case 'n':
+            if (e - p < 4 || memcmp(p, "null", 4))
+                goto badlit;
+            n->type = AW_JNULL;
+            n->val = "null";
+            n->vlen = 4;
+            p += 4;
+            goto after;
+        default:
+            if (c == '-' || IS_DIGIT(c)) {
+                n->type = AW_JNUM;
+                ps.p = p;
+                if ((st = parse_number(&ps, n)) != AW_OK)
+                    goto fail;
+                p = ps.p;
+                /* a number must end at a delimiter ("1x", "01" caught) */
+                goto after;
+            }
+        badlit:
+            ps.err_off = (size_t)(p - ps.s);
+            if (c >= 0x20 && c < 0x7F)
+                aw_errbuf_set(err, "unexpected character '%c' at offset %zu,"
+                              " expected a value", c, ps.err_off);
+            else
+                aw_errbuf_set(err, "unexpected byte 0x%02X at offset %zu,"
+                              " expected a value", c, ps.err_off);
+            st = AW_EPARSE;
+            goto fail;
+        }
+    }
+
+member:
+    if (p >= e) {
+        st = perr(&ps, p, "unexpected end of input inside object");
+        goto fail;
+    }
+    if (*p != '"') {
+        st = perr(&ps, p, "expected a member name string");
+        goto fail;
+    }
+    ps.p = p;
+    if ((st = parse_string(&ps, &key, &klen)) != AW_OK)
+        goto fail;
+    p = skip_ws(ps.p, e);
+    if (p >= e || *p != ':') {
+        st = perr(&ps, p, "expected ':' after member name");
+        goto fail;
+    }
+    p = skip_ws(p + 1, e);
+    goto value;
+
+after:
+    p = skip_ws(p, e);
+    if (!sp) {
+        if (p < e) {
+            st = perr(&ps, p, "trailing characters after value");
+            goto fail;
+        }
+        if (err_off)
+            *err_off = 0;
+        return AW_OK;
+    }
+    {
+        uint32_t top = stk[sp - 1];
+        aw_jnode *t = &d->nodes[top];
+        unsigned close = t->type == AW_JOBJ ? '}' : ']';
+        if (p >= e) {
+            st = perr(&ps, p, t->type == AW_JOBJ
+                      ? "unexpected end of input inside object"
+                      : "unexpected end of input inside array");
+            goto fail;
+        }
+        if (*p == ',') {
+            p = skip_ws(p + 1, e);
+            if (t->type == AW_JOBJ)
+                goto member;
+            goto value;
+        }
+        if (*p == close) {
+            t->vlen = (uint32_t)(p + 1 - (const unsigned char *)t->val);
+            sp--;
+            p++;
+            goto after;
+        }
+        ps.err_off = (size_t)(p - ps.s);
+        aw_errbuf_set(err, "expected ',' or '%c' after %s in %s at offset %zu",
+                      close, t->type == AW_JOBJ ? "member" : "element",
+                      ctx_name(t->type == AW_JOBJ ? '{' : '['), ps.err_off);
+        st = AW_EPARSE;
+        goto fail;
+    }
+
+fail:
+    d->n = 0;
+    if (err_off)
+        *err_off = ps.err_off;
+    return st;
+}
