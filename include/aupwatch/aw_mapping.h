@@ -73,6 +73,13 @@ const char *aw_source_service(const aw_source *s);
 size_t aw_source_resolve(const aw_source *s, const char *field,
                          const char *const **paths);
 
+/* Added: walk a path from aw_source_resolve. Paths may hold "*" as a
+ * whole segment (from a prefix such as "Event.UserData.*."), matching
+ * every member of an object; otherwise this is aw_json_path_each from
+ * the root. Use it instead of aw_json_path_each for resolved paths. */
+int aw_mapping_path_each(const aw_doc *d, const char *path, size_t plen,
+                         aw_json_visit_fn fn, void *ud);
+
 /* Event time as nanoseconds since the Unix epoch (RFC 3339 / ISO 8601
  * text, or epoch seconds/milliseconds numbers). AW_ERR if absent or
  * unparsable. */

@@ -1,0 +1,221 @@
+/* classify.c - which sources an event belongs to, which sources serve a
+ * rule, and the content drops applied at ingestion.
+ *
+ * Classification runs for every event against every source, so it is
+ * allocation-free and shares work between sources: each distinct
+ * predicate path ("slot", see mapping_int.h) is looked up at most once
+ * per event and remembered in a stack cache. When the node found is a
+ * scalar reached without crossing an array, it is the only candidate
+ * and comparisons use it directly; otherwise (arrays, "*" segments) the
+ * condition falls back to visiting every node the path reaches, so "a
+ * value matches if any element matches" holds for predicates too.
+ *
+ * Comparison: strings exactly but case-insensitively; a predicate value
+ * that is a number also equals a JSON number of the same value and a
+ * JSON string holding that number ("4688" = 4688 = 4688.0). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mapping/mapping_int.h"
+
+#define CACHE_SLOTS 256
+#define DROP_MAX_SOURCES 64
+
+enum { ST_UNKNOWN, ST_SIMPLE, ST_COMPLEX, ST_ABSENT };
+
+typedef struct slotc {
+    const aw_jnode *first;
+    int state;
+} slotc;
+
+/* ------------------------------------------------------------------ */
+/* accessors and routing                                               */
+
+size_t aw_source_index(const aw_source *s) { return s->index; }
+const char *aw_source_name(const aw_source *s) { return s->name; }
+const char *aw_source_product(const aw_source *s) { return s->product; }
+const char *aw_source_category(const aw_source *s) { return s->category; }
+const char *aw_source_service(const aw_source *s) { return s->service; }
+
+static int attr_ok(const char *rule, const char *src)
+{
+    return !rule || (src && strcasecmp(rule, src) == 0);
+}
+
+size_t aw_mapping_route(const aw_mapping *m, const char *product,
+                        const char *category, const char *service,
+                        const aw_source **out, size_t max)
+{
+    size_t n = 0;
+    if (!m)
+        return 0;
+    for (size_t i = 0; i < m->nsrc; i++) {
+        const aw_source *s = m->src[i];
+        if (attr_ok(product, s->product) && attr_ok(category, s->category) &&
+            attr_ok(service, s->service)) {
+            if (n < max)
+                out[n] = s;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* comparisons                                                         */
+
+const char *mp_scalar(const aw_jnode *n, size_t *len)
+{
+    if (!n || n->type == AW_JARR || n->type == AW_JOBJ || !n->val)
+        return NULL;
+    *len = n->vlen;
+    return n->val;
+}
+
+/* The whole of t[0..n) is a number; its value in *out. */
+static int text_number(const char *t, size_t n, double *out)
+{
+    char buf[64], *end;
+    if (n == 0 || n >= sizeof buf)
+        return 0;
+    memcpy(buf, t, n);
+    buf[n] = '\0';
+    *out = strtod(buf, &end);
+    return *end == '\0';
+}
+
+static int value_eq(const aw_jnode *n, const mp_value *v)
+{
+    size_t len;
+    const char *t = mp_scalar(n, &len);
+    double x;
+    if (!t)
+        return 0;
+    if (n->type == AW_JNUM && v->isnum)
+        return n->num == v->num;
+    if (len == v->n && strncasecmp(t, v->s, len) == 0)
+        return 1;
+    if (n->type == AW_JSTR && v->isnum && text_number(t, len, &x))
+        return x == v->num;
+    return 0;
+}
+
+static int value_prefix(const aw_jnode *n, const mp_value *v)
+{
+    size_t len;
+    const char *t = mp_scalar(n, &len);
+    return t && len >= v->n && strncasecmp(t, v->s, v->n) == 0;
+}
+
+static int node_matches(const aw_jnode *n, const mp_cond *c)
+{
+    for (size_t i = 0; i < c->nvals; i++)
+        if (c->op == MP_PREFIX ? value_prefix(n, &c->vals[i]) : value_eq(n, &c->vals[i]))
+            return 1;
+    return 0;
+}
+
+static int visit_match(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    (void)d;
+    return node_matches(n, ud);
+}
+
+/* ------------------------------------------------------------------ */
+/* per-event evaluation                                                */
+
+static int crosses_array(const aw_doc *d, const aw_jnode *n)
+{
+    while (aw_doc_index(d, n) != 0) {
+        n = aw_doc_node(d, n->parent);
+        if (!n)
+            return 0;
+        if (n->type == AW_JARR)
+            return 1;
+    }
+    return 0;
+}
+
+static void slot_lookup(const aw_mapping *m, const aw_doc *d, uint32_t slot, slotc *c)
+{
+    const mp_slot *sl = &m->slots[slot];
+    c->first = sl->star ? mp_path_first(d, sl->path, sl->len)
+                        : aw_json_path_first(d, NULL, sl->path, sl->len);
+    if (!c->first)
+        c->state = ST_ABSENT;
+    else if (sl->star || c->first->type == AW_JARR || c->first->type == AW_JOBJ ||
+             crosses_array(d, c->first))
+        c->state = ST_COMPLEX;
+    else
+        c->state = ST_SIMPLE;
+}
+
+static int cond_true(const aw_mapping *m, const aw_doc *d, const mp_cond *c, slotc *cache)
+{
+    slotc local, *sc = c->slot < CACHE_SLOTS ? &cache[c->slot] : &local;
+    const mp_slot *sl = &m->slots[c->slot];
+    if (sc == &local || sc->state == ST_UNKNOWN)
+        slot_lookup(m, d, c->slot, sc);
+    switch (c->op) {
+    case MP_EXISTS:
+        return sc->state != ST_ABSENT;
+    case MP_ABSENT:
+        return sc->state == ST_ABSENT;
+    default:
+        if (sc->state == ST_ABSENT)
+            return 0;
+        if (sc->state == ST_SIMPLE)
+            return node_matches(sc->first, c);
+        return mp_path_each(d, NULL, sl->path, sl->len, visit_match, (void *)c) != 0;
+    }
+}
+
+static int source_has(const aw_mapping *m, const aw_source *s, const aw_doc *d, slotc *cache)
+{
+    for (size_t i = 0; i < s->nwhen; i++) {
+        const mp_conj *cj = &s->when[i];
+        size_t j;
+        for (j = 0; j < cj->n; j++)
+            if (!cond_true(m, d, &cj->conds[j], cache))
+                break;
+        if (j == cj->n)
+            return 1;
+    }
+    return 0;
+}
+
+size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
+                           const aw_source **out, size_t max)
+{
+    slotc cache[CACHE_SLOTS];
+    size_t n = 0;
+    if (!m || !d)
+        return 0;
+    memset(cache, 0, (m->nslots < CACHE_SLOTS ? m->nslots : CACHE_SLOTS) * sizeof *cache);
+    for (size_t i = 0; i < m->nsrc; i++) {
+        if (source_has(m, m->src[i], d, cache)) {
+            if (n < max)
+                out[n] = m->src[i];
+            n++;
+        }
+    }
+    return n;
+}
+
+void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d)
+{
+    const aw_source *hit[DROP_MAX_SOURCES];
+    size_t n;
+    if (!m || !d)
+        return;
+    n = aw_mapping_classify(m, d, hit, DROP_MAX_SOURCES);
+    if (n > DROP_MAX_SOURCES)
+        n = DROP_MAX_SOURCES;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < hit[i]->ndrop; j++) {
+            const char *p = hit[i]->drop[j];
+            aw_json_drop(d, p, strlen(p));  /* every occurrence */
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/* mapping_int.h - the compiled form of a field mapping, shared by the
+ * files of src/mapping (load.c builds it; classify.c, resolve.c,
+ * tenant.c, pseudo.c and time.c read it).
+ *
+ * Everything a source owns lives in the mapping's arena and is never
+ * changed after loading, except the per-source cache of resolved
+ * unmapped fields, which is guarded by the mapping's lock (resolution
+ * runs when rules are compiled, never per event).
+ *
+ * Predicates: every distinct event path that a `when:` clause tests is
+ * interned once per mapping as a "slot". Classifying an event looks each
+ * slot up at most once (lazily, in a stack cache), so fifty Windows
+ * sources that all test Event.System.Channel and Event.System.EventID
+ * cost two path lookups per event plus cheap comparisons. */
+#ifndef AW_MAPPING_INT_H
+#define AW_MAPPING_INT_H
+
+#include <pthread.h>
+#include <sodium.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "aupwatch/aw_mapping.h"
+#include "util/arena.h"
+
+/* One comparison value of a predicate: text as written in the YAML, and
+ * its numeric value when the text is a number. */
+typedef struct mp_value {
+    const char *s;
+    size_t n;
+    int isnum;
+    double num;
+} mp_value;
+
+typedef enum mp_op { MP_EQ, MP_PREFIX, MP_EXISTS, MP_ABSENT } mp_op;
+
+typedef struct mp_cond {
+    uint32_t slot;              /* index into aw_mapping.slots */
+    mp_op op;
+    const mp_value *vals;       /* MP_EQ / MP_PREFIX: any of them */
+    size_t nvals;
+} mp_cond;
+
+typedef struct mp_conj {        /* AND of conditions */
+    const mp_cond *conds;
+    size_t n;
+} mp_conj;
+
+typedef struct mp_field {       /* rule field -> ordered paths */
+    const char *field;
+    const char *const *paths;
+    size_t npaths;
+    int wildcard;               /* field "a.b.*": paths are prefixes */
+} mp_field;
+
+typedef struct mp_tenant {      /* one tenant candidate, in order */
+    const char *path;
+    const char *regex;          /* NULL: the value itself */
+    pcre2_code *re;
+    int jit;                    /* JIT-compiled: matching needs no frames */
+} mp_tenant;
+
+typedef struct mp_resolved {    /* interned answer of aw_source_resolve */
+    const char *field;
+    const char *const *paths;
+    size_t n;
+    struct mp_resolved *next;
+} mp_resolved;
+
+struct aw_source {
+    const aw_mapping *owner;
+    size_t index;
+    const char *name, *product, *category, *service;
+    const char *file;
+    unsigned long line;
+    const mp_conj *when;        /* OR of conjunctions */
+    size_t nwhen;
+    const mp_field *fields;
+    size_t nfields;
+    const char *const *prefixes;
+    size_t nprefixes;
+    const char *const *time;
+    size_t ntime;
+    const mp_tenant *tenant;
+    size_t ntenant;
+    const char *const *pseudo;
+    size_t npseudo;
+    int pseudo_tenant;          /* "tenant" listed under pseudonymise */
+    const char *const *drop;
+    size_t ndrop;
+    mp_resolved *cache;         /* guarded by owner->lock */
+};
+
+typedef struct mp_slot {
+    const char *path;
+    size_t len;
+    int star;                   /* has a "*" segment */
+} mp_slot;
+
+struct aw_mapping {
+    aw_arena arena;
+    aw_source **src;
+    size_t nsrc, capsrc;
+    mp_slot *slots;
+    size_t nslots, capslots;
+    pcre2_code **codes;         /* every compiled regex, for freeing */
+    size_t ncodes, capcodes;
+    pthread_mutex_t lock;
+    int has_key;
+    crypto_auth_hmacsha256_state keyed; /* state after absorbing the key */
+};
+
+/* Built-in mapping files, generated into $(B)/gen by module.mk. */
+typedef struct aw_builtin_file {
+    const char *name;           /* "mappings/aws.yml" */
+    const unsigned char *data;
+    size_t len;
+} aw_builtin_file;
+extern const aw_builtin_file aw_mapping_builtin_files[];
+extern const size_t aw_mapping_builtin_count;
+
+/* resolve.c: visit nodes reached by `path` from `from` (NULL = root),
+ * with "*" segments matching every member / element. */
+int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
+                 size_t plen, aw_json_visit_fn fn, void *ud);
+/* First node reached by path (with "*" support), or NULL. */
+const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen);
+
+/* pseudo.c: the pseudonym of val, or "redacted" without a key. */
+size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,
+                    char *out, size_t cap);
+
+/* Copy n bytes of s to out (NUL-terminated, truncated at cap); returns
+ * the number of bytes written. */
+size_t mp_copy(char *out, size_t cap, const char *s, size_t n);
+
+/* A node's scalar text: strings, numbers, booleans, null. NULL for
+ * arrays and objects. */
+const char *mp_scalar(const aw_jnode *n, size_t *len);
+
+#endif

@@ -1,0 +1,194 @@
+/* resolve.c - rule field names to event paths, and path walking with
+ * "*" segments.
+ *
+ * Resolution order for a rule field (docs/mappings.md):
+ *   1. an exact entry under `fields:` (ordered fallback paths);
+ *   2. the longest wildcard entry "a.b.*" that prefixes the field:
+ *      "a.b.rest" -> each target prefix + "rest";
+ *   3. the source's `prefixes:`, in order ("" = the field itself);
+ *   4. the field itself, as a dotted path.
+ * Answers for 2-4 are built once, interned per source under the
+ * mapping's lock and valid while the mapping lives; resolution happens
+ * when rules are compiled, not per event.
+ *
+ * "*" as a whole path segment matches every member of an object (and
+ * every element of an array), so `Event.UserData.*.` reaches the one
+ * element that Windows puts under UserData whatever its name. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapping/mapping_int.h"
+
+/* ------------------------------------------------------------------ */
+/* walking                                                             */
+
+typedef struct star_ctx {
+    const char *tail;           /* path after the "*" segment, or NULL */
+    size_t tlen;
+    aw_json_visit_fn fn;
+    void *ud;
+} star_ctx;
+
+static int each_child(const aw_doc *d, const aw_jnode *n, const star_ctx *c);
+
+/* A node reached by "*": continue with the tail, or hand it out
+ * (arrays expanded, as at the end of any path). */
+static int star_step(const aw_doc *d, const aw_jnode *n, const star_ctx *c)
+{
+    if (c->tail)
+        return mp_path_each(d, n, c->tail, c->tlen, c->fn, c->ud);
+    if (n->type == AW_JARR)
+        return each_child(d, n, c);
+    return c->fn(d, n, c->ud);
+}
+
+static int each_child(const aw_doc *d, const aw_jnode *n, const star_ctx *c)
+{
+    uint32_t i = n->child;
+    while (i) {
+        const aw_jnode *k = aw_doc_node(d, i);
+        int r;
+        if (!k)
+            break;
+        if (!k->dropped && (r = star_step(d, k, c)))
+            return r;
+        i = k->next;
+    }
+    return 0;
+}
+
+static int star_visit(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    if (n->type != AW_JOBJ && n->type != AW_JARR)
+        return 0;
+    return each_child(d, n, ud);
+}
+
+int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
+                 size_t plen, aw_json_visit_fn fn, void *ud)
+{
+    size_t i;
+    star_ctx c;
+    for (i = 0; i < plen; i++)
+        if (path[i] == '*' && (i == 0 || path[i - 1] == '.') &&
+            (i + 1 == plen || path[i + 1] == '.'))
+            break;
+    if (i == plen)
+        return aw_json_path_each(d, from, path, plen, fn, ud);
+    c.fn = fn;
+    c.ud = ud;
+    c.tail = i + 1 < plen ? path + i + 2 : NULL;
+    c.tlen = i + 1 < plen ? plen - i - 2 : 0;
+    if (c.tail && c.tlen == 0)
+        return 0;
+    if (i == 0) {
+        const aw_jnode *n = from ? from : aw_doc_root(d);
+        return n ? star_visit(d, n, &c) : 0;
+    }
+    return aw_json_path_each(d, from, path, i - 1, star_visit, &c);
+}
+
+static int take_first(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    (void)d;
+    *(const aw_jnode **)ud = n;
+    return 1;
+}
+
+const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen)
+{
+    const aw_jnode *n = NULL;
+    if (!memchr(path, '*', plen))
+        return aw_json_path_first(d, NULL, path, plen);
+    mp_path_each(d, NULL, path, plen, take_first, &n);
+    return n;
+}
+
+int aw_mapping_path_each(const aw_doc *d, const char *path, size_t plen,
+                         aw_json_visit_fn fn, void *ud)
+{
+    return mp_path_each(d, NULL, path, plen, fn, ud);
+}
+
+/* ------------------------------------------------------------------ */
+/* resolution                                                          */
+
+static char *cat(aw_arena *a, const char *x, const char *y)
+{
+    size_t lx = strlen(x), ly = strlen(y);
+    char *s = aw_arena_alloc(a, lx + ly + 1);
+    memcpy(s, x, lx);
+    memcpy(s + lx, y, ly + 1);
+    return s;
+}
+
+static mp_resolved *build(aw_source *s, aw_arena *a, const char *field)
+{
+    mp_resolved *r = aw_arena_alloc(a, sizeof *r);
+    const mp_field *best = NULL;
+    const char **p;
+    size_t fl = strlen(field);
+
+    r->field = aw_arena_strdup(a, field);
+    for (size_t i = 0; i < s->nfields; i++) {
+        const mp_field *f = &s->fields[i];
+        size_t pl = strlen(f->field);
+        if (f->wildcard && fl > pl && strncmp(field, f->field, pl) == 0 &&
+            (!best || pl > strlen(best->field)))
+            best = f;
+    }
+    if (best) {
+        const char *rest = field + strlen(best->field);
+        p = aw_arena_alloc(a, best->npaths * sizeof *p);
+        for (size_t j = 0; j < best->npaths; j++)
+            p[j] = cat(a, best->paths[j], rest);
+        r->n = best->npaths;
+    } else if (s->nprefixes) {
+        p = aw_arena_alloc(a, s->nprefixes * sizeof *p);
+        for (size_t j = 0; j < s->nprefixes; j++)
+            p[j] = cat(a, s->prefixes[j], field);
+        r->n = s->nprefixes;
+    } else {
+        p = aw_arena_alloc(a, sizeof *p);
+        p[0] = r->field;
+        r->n = 1;
+    }
+    r->paths = p;
+    return r;
+}
+
+size_t aw_source_resolve(const aw_source *s, const char *field, const char *const **paths)
+{
+    aw_mapping *m;
+    aw_source *ms;
+    mp_resolved *r;
+    size_t n;
+
+    if (!s || !field || !*field) {
+        if (paths)
+            *paths = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < s->nfields; i++) {
+        if (!s->fields[i].wildcard && strcmp(s->fields[i].field, field) == 0) {
+            *paths = s->fields[i].paths;
+            return s->fields[i].npaths;
+        }
+    }
+    /* The interning cache is the only mutable part of a loaded mapping. */
+    m = (aw_mapping *)s->owner;
+    ms = (aw_source *)s;
+    pthread_mutex_lock(&m->lock);
+    for (r = ms->cache; r; r = r->next)
+        if (strcmp(r->field, field) == 0)
+            break;
+    if (!r) {
+        r = build(ms, &m->arena, field);
+        r->next = ms->cache;
+        ms->cache = r;
+    }
+    *paths = r->paths;
+    n = r->n;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
