@@ -1,0 +1,439 @@
+/* match.c - evaluate events against a plan.
+ *
+ * Per event: classify it into log sources; per source, evaluate the
+ * rules that source serves. Field values are looked up lazily, once per
+ * (event, source), and cached in the matcher; the cache, the keyword
+ * leaf list and the per-rule search results are reused between events,
+ * so a warm matcher does not allocate. */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "sigma/plan_int.h"
+
+#define MAX_SOURCES_PER_EVENT 64
+
+typedef struct fcache {
+    uint32_t gen;
+    uint32_t start, count;
+    bool present;
+} fcache;
+
+struct aw_matcher {
+    const aw_plan *p;
+    const aw_doc *doc;
+    const aw_psrc *src;
+    fcache *fc;
+    uint32_t gen;
+    const aw_jnode **vals;
+    size_t nvals, capvals;
+    uint32_t leaves_gen;
+    uint32_t leaves_start, leaves_count;
+    uint32_t *fired;            /* per rule: event stamp it fired at */
+    uint32_t evstamp;
+    int8_t *sres;               /* per search: -1 unknown, 0/1 */
+    pcre2_match_data *md;
+    char *scratch;
+    size_t scap;
+    /* explain hook */
+    aw_explain_fn xfn;
+    void *xud;
+    const char *xident;
+};
+
+aw_matcher *aw_matcher_new(const aw_plan *p)
+{
+    aw_matcher *m = aw_xcalloc(1, sizeof *m);
+    m->p = p;
+    m->fc = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *m->fc);
+    m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
+    m->sres = aw_xcalloc(p->max_search ? p->max_search : 1, 1);
+    m->md = pcre2_match_data_create(1, NULL);
+    m->scap = 4096;
+    m->scratch = aw_xmalloc(m->scap);
+    return m;
+}
+
+void aw_matcher_free(aw_matcher *m)
+{
+    if (!m)
+        return;
+    free(m->fc);
+    free(m->fired);
+    free(m->sres);
+    free(m->vals);
+    free(m->scratch);
+    pcre2_match_data_free(m->md);
+    free(m);
+}
+
+/* ---- field values ------------------------------------------------------------- */
+
+static int collect(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    aw_matcher *m = ud;
+    (void)d;
+    aw_grow((void **)&m->vals, &m->capvals, m->nvals, sizeof *m->vals);
+    m->vals[m->nvals++] = n;
+    return 0;
+}
+
+static const fcache *field(aw_matcher *m, int fid)
+{
+    fcache *c = &m->fc[fid];
+    if (c->gen == m->gen)
+        return c;
+    c->gen = m->gen;
+    c->start = (uint32_t)m->nvals;
+    for (size_t i = 0; i < m->src->npaths[fid]; i++) {
+        const char *path = m->src->paths[fid][i];
+        aw_json_path_each(m->doc, NULL, path, strlen(path), collect, m);
+        if (m->nvals > c->start)
+            break;
+    }
+    c->count = (uint32_t)(m->nvals - c->start);
+    c->present = c->count > 0;
+    return c;
+}
+
+static void leaves(aw_matcher *m, uint32_t *start, uint32_t *count)
+{
+    if (m->leaves_gen != m->gen) {
+        m->leaves_gen = m->gen;
+        m->leaves_start = (uint32_t)m->nvals;
+        aw_json_leaves_each(m->doc, collect, m);
+        m->leaves_count = (uint32_t)(m->nvals - m->leaves_start);
+    }
+    *start = m->leaves_start;
+    *count = m->leaves_count;
+}
+
+/* Text of a node for string matchers; objects are compacted. */
+static bool node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *len)
+{
+    switch (n->type) {
+    case AW_JSTR:
+    case AW_JNUM:
+    case AW_JTRUE:
+    case AW_JFALSE:
+        *s = n->val;
+        *len = n->vlen;
+        return true;
+    case AW_JOBJ:
+    case AW_JARR: {
+        size_t need = aw_json_compact(m->doc, n, m->scratch, m->scap);
+        if (need >= m->scap) {
+            m->scap = need + 1;
+            m->scratch = aw_xrealloc(m->scratch, m->scap);
+            aw_json_compact(m->doc, n, m->scratch, m->scap);
+        }
+        *s = m->scratch;
+        *len = need;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool node_number(const aw_jnode *n, double *v)
+{
+    if (n->type == AW_JNUM) {
+        *v = n->num;
+        return true;
+    }
+    if (n->type != AW_JSTR || n->vlen == 0 || n->vlen > 64)
+        return false;
+    char buf[72], *end;
+    memcpy(buf, n->val, n->vlen);
+    buf[n->vlen] = 0;
+    *v = strtod(buf, &end);
+    return *end == 0 && isfinite(*v);
+}
+
+static bool timepart(const aw_jnode *n, aw_tpart part, double *out)
+{
+    int64_t ns;
+    double num;
+    if (n->type == AW_JSTR) {
+        if (aw_time_parse(n->val, n->vlen, &ns) != AW_OK)
+            return false;
+    } else if (node_number(n, &num)) {
+        ns = (int64_t)(num > 1e11 ? num * 1e6 : num * 1e9);   /* ms or s */
+    } else {
+        return false;
+    }
+    time_t t = (time_t)(ns / 1000000000);
+    if (ns < 0 && ns % 1000000000)
+        t--;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return false;
+    switch (part) {
+    case TP_MINUTE: *out = tm.tm_min; break;
+    case TP_HOUR: *out = tm.tm_hour; break;
+    case TP_DAY: *out = tm.tm_mday; break;
+    case TP_MONTH: *out = tm.tm_mon + 1; break;
+    case TP_YEAR: *out = tm.tm_year + 1900; break;
+    case TP_WEEK: {
+        char b[8];
+        strftime(b, sizeof b, "%V", &tm);
+        *out = atoi(b);
+        break;
+    }
+    }
+    return true;
+}
+
+static bool fold_eq(const char *a, const char *b, size_t n, bool cased)
+{
+    return cased ? memcmp(a, b, n) == 0 : strncasecmp(a, b, n) == 0;
+}
+
+static bool fieldref(aw_matcher *m, const aw_leaf *l, const char *s, size_t n)
+{
+    const fcache *c = field(m, l->ref_field);
+    for (uint32_t i = 0; i < c->count; i++) {
+        const aw_jnode *o = m->vals[c->start + i];
+        if (o->type == AW_JOBJ || o->type == AW_JARR || o->type == AW_JNULL)
+            continue;
+        const char *t = o->val;
+        size_t tn = o->vlen;
+        switch (l->frmode) {
+        case FR_EQ:
+            if (n == tn && fold_eq(s, t, n, l->cased))
+                return true;
+            break;
+        case FR_PREFIX:
+            if (n >= tn && fold_eq(s, t, tn, l->cased))
+                return true;
+            break;
+        case FR_SUFFIX:
+            if (n >= tn && fold_eq(s + n - tn, t, tn, l->cased))
+                return true;
+            break;
+        case FR_CONTAINS:
+            for (size_t k = 0; k + tn <= n; k++)
+                if (fold_eq(s + k, t, tn, l->cased))
+                    return true;
+            break;
+        }
+    }
+    return false;
+}
+
+static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
+{
+    const char *s;
+    size_t len;
+    double v;
+    switch (l->kind) {
+    case LM_GLOB:
+        if (l->is_num && n->type == AW_JNUM)
+            return n->num == l->num;
+        return node_text(m, n, &s, &len) && aw_glob_match(l, s, len);
+    case LM_RE:
+        return node_text(m, n, &s, &len) &&
+               pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
+    case LM_CIDR:
+        return n->type == AW_JSTR && aw_cidr_match(&l->cidr, n->val, n->vlen);
+    case LM_CMP:
+        if (!node_number(n, &v))
+            return false;
+        switch (l->op) {
+        case CMP_LT: return v < l->num;
+        case CMP_LTE: return v <= l->num;
+        case CMP_GT: return v > l->num;
+        case CMP_GTE: return v >= l->num;
+        }
+        return false;
+    case LM_TIMEPART:
+        return timepart(n, l->part, &v) && v == l->num;
+    case LM_FIELDREF:
+        return n->type != AW_JOBJ && n->type != AW_JARR && n->type != AW_JNULL &&
+               fieldref(m, l, n->val, n->vlen);
+    case LM_NULL:
+        return n->type == AW_JNULL;
+    case LM_EXISTS:
+        return false;
+    }
+    return false;
+}
+
+static void explain_value(aw_matcher *m, const aw_item *it, const aw_jnode *n)
+{
+    const char *s = "";
+    size_t len = 0;
+    char out[512];
+    if (!m->xfn)
+        return;
+    if (n && !node_text(m, n, &s, &len))
+        s = "null", len = 4;
+    aw_source_render(m->src->src, m->p->map, it->field >= 0 ? it->field_name : "", s, len, out, sizeof out);
+    m->xfn(m->xud, m->xident, it->field >= 0 ? it->field_name : NULL, out);
+}
+
+static bool item_match(aw_matcher *m, const aw_item *it)
+{
+    uint32_t start, count;
+    bool present;
+    if (it->field < 0) {
+        leaves(m, &start, &count);
+        present = count > 0;
+    } else {
+        const fcache *c = field(m, it->field);
+        start = c->start, count = c->count, present = c->present;
+    }
+    bool result = it->all;
+    const aw_jnode *hit = NULL;
+    for (size_t g = 0; g < it->n; g++) {
+        const aw_group *gr = &it->groups[g];
+        bool gt = false;
+        for (size_t a = 0; a < gr->n && !gt; a++) {
+            const aw_leaf *l = &gr->alts[a];
+            if (l->kind == LM_EXISTS) {
+                gt = present == l->want;
+            } else if (l->kind == LM_NULL && count == 0) {
+                gt = true;
+            } else {
+                for (uint32_t i = 0; i < count && !gt; i++)
+                    if (leaf_match(m, l, m->vals[start + i])) {
+                        gt = true;
+                        hit = m->vals[start + i];
+                    }
+            }
+        }
+        if (it->all && !gt) {
+            result = false;
+            break;
+        }
+        if (!it->all && gt) {
+            result = true;
+            break;
+        }
+    }
+    if (it->negate)
+        result = !result;
+    if (result && m->xfn)
+        explain_value(m, it, it->negate ? (count ? m->vals[start] : NULL) : hit);
+    return result;
+}
+
+static bool search_match(aw_matcher *m, const aw_search *s)
+{
+    for (size_t a = 0; a < s->n; a++) {
+        const aw_conj *cj = &s->alts[a];
+        bool ok = true;
+        for (size_t i = 0; i < cj->n && ok; i++)
+            ok = item_match(m, &cj->items[i]);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+static bool cond_eval(aw_matcher *m, const aw_rule *r, const aw_cnode *c)
+{
+    switch (c->t) {
+    case CN_REF:
+        if (m->sres[c->ref] < 0)
+            m->sres[c->ref] = search_match(m, &r->searches[c->ref]);
+        return m->sres[c->ref];
+    case CN_NOT:
+        return !cond_eval(m, r, c->kids[0]);
+    case CN_AND:
+        for (size_t i = 0; i < c->n; i++)
+            if (!cond_eval(m, r, c->kids[i]))
+                return false;
+        return true;
+    case CN_OR:
+        for (size_t i = 0; i < c->n; i++)
+            if (cond_eval(m, r, c->kids[i]))
+                return true;
+        return false;
+    }
+    return false;
+}
+
+static bool rule_eval(aw_matcher *m, const aw_rule *r)
+{
+    memset(m->sres, 0xff, r->nsearch);
+    return cond_eval(m, r, r->cond);
+}
+
+static bool prule_eval(aw_matcher *m, const aw_prule *pr)
+{
+    if (!rule_eval(m, pr->rule))
+        return false;
+    for (size_t f = 0; f < pr->nfilters; f++)
+        if (!rule_eval(m, pr->filters[f]))
+            return false;
+    return true;
+}
+
+static void begin_source(aw_matcher *m, const aw_doc *d, const aw_psrc *ps)
+{
+    m->doc = d;
+    m->src = ps;
+    m->nvals = 0;
+    if (++m->gen == 0) {        /* wrapped: invalidate every cache entry */
+        memset(m->fc, 0, m->p->nfields * sizeof *m->fc);
+        m->leaves_gen = 0;
+        m->gen = 1;
+    }
+}
+
+size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
+{
+    const aw_source *cls[MAX_SOURCES_PER_EVENT];
+    size_t nc = aw_mapping_classify(m->p->map, d, cls, MAX_SOURCES_PER_EVENT);
+    size_t hits = 0;
+    if (nc > MAX_SOURCES_PER_EVENT)
+        nc = MAX_SOURCES_PER_EVENT;
+    if (++m->evstamp == 0) {
+        memset(m->fired, 0, m->p->rs->nrules * sizeof *m->fired);
+        m->evstamp = 1;
+    }
+    for (size_t s = 0; s < nc; s++) {
+        const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
+        if (!ps->nrules)
+            continue;
+        begin_source(m, d, ps);
+        for (size_t i = 0; i < ps->nrules; i++) {
+            const aw_prule *pr = ps->rules[i];
+            if (m->fired[pr->rule->index] == m->evstamp || !prule_eval(m, pr))
+                continue;
+            m->fired[pr->rule->index] = m->evstamp;
+            hits++;
+            aw_hit h = {pr->rule, ps->src, pr->correlation_only};
+            if (fn && fn(ud, &h))
+                return hits;
+        }
+    }
+    return hits;
+}
+
+static void explain_rule(aw_matcher *m, const aw_rule *r)
+{
+    for (size_t i = 0; i < r->nsearch; i++) {
+        m->xident = r->searches[i].name;
+        aw_explain_fn fn = m->xfn;
+        m->xfn = NULL;                  /* only report identifiers that are true */
+        bool t = search_match(m, &r->searches[i]);
+        m->xfn = fn;
+        if (t)
+            search_match(m, &r->searches[i]);
+    }
+}
+
+void aw_matcher_explain(aw_matcher *m, const aw_doc *d, const aw_hit *hit, aw_explain_fn fn, void *ud)
+{
+    const aw_prule *pr = &m->p->prules[hit->rule->index];
+    begin_source(m, d, &m->p->srcs[aw_source_index(hit->source)]);
+    m->xfn = fn;
+    m->xud = ud;
+    explain_rule(m, hit->rule);
+    for (size_t f = 0; f < pr->nfilters; f++)
+        explain_rule(m, pr->filters[f]);
+    m->xfn = NULL;
+}

@@ -1,0 +1,205 @@
+/* plan.c - bind a rule set to a field mapping.
+ *
+ * For every log source of the mapping: the rules it serves and, for
+ * every interned field name, the event paths to read. Filters are
+ * attached to the rules they name; rules referenced by correlations
+ * without `generate: true` are marked correlation-only; correlation
+ * references are resolved, cycles and over-deep chains rejected. */
+#include <string.h>
+
+#include "sigma/plan_int.h"
+
+static bool ls_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Filter logsource contains rule logsource: every attribute set in the
+ * filter equals the rule's. */
+static bool ls_contains(const aw_rule *f, const aw_rule *r)
+{
+    return (!f->ls_product || ls_eq(f->ls_product, r->ls_product)) &&
+           (!f->ls_category || ls_eq(f->ls_category, r->ls_category)) &&
+           (!f->ls_service || ls_eq(f->ls_service, r->ls_service));
+}
+
+static bool filter_targets(const aw_rule *f, const aw_rule *r)
+{
+    if (!ls_contains(f, r))
+        return false;
+    if (f->filter_any)
+        return true;
+    for (size_t i = 0; i < f->nfilter_rules; i++) {
+        const char *t = f->filter_rules[i];
+        if ((r->id && strcmp(r->id, t) == 0) || (r->name && strcmp(r->name, t) == 0))
+            return true;
+    }
+    return false;
+}
+
+static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (diag)
+        diag(ud, r->path, r->line, kind, msg);
+}
+
+/* Depth of the correlation chain below r; -1 on a cycle. */
+static int corr_depth(const aw_ruleset *rs, const aw_rule *r, int *state)
+{
+    if (state[r->index] == 1)
+        return -1;
+    if (state[r->index] == 2 || r->kind != AW_RULE_CORRELATION)
+        return 0;
+    state[r->index] = 1;
+    int deepest = 0;
+    for (size_t i = 0; i < r->corr->nrules; i++) {
+        const aw_rule *t = aw_ruleset_find(rs, r->corr->rules[i]);
+        if (!t)
+            continue;
+        int d = corr_depth(rs, t, state);
+        if (d < 0) {
+            state[r->index] = 0;
+            return -1;
+        }
+        if (d + 1 > deepest)
+            deepest = d + 1;
+    }
+    state[r->index] = 2;
+    return deepest;
+}
+
+aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_opts *opts,
+                     aw_diag_fn diag, void *ud)
+{
+    aw_plan *p = aw_xcalloc(1, sizeof *p);
+    size_t nr = rs->nrules;
+    p->rs = rs;
+    p->map = m;
+    p->nfields = rs->nfields;
+    p->prules = aw_xcalloc(nr ? nr : 1, sizeof *p->prules);
+    int *state = aw_xcalloc(nr ? nr : 1, sizeof *state);
+
+    /* Correlations: references, cycles, depth; mark referenced rules. */
+    for (size_t i = 0; i < nr; i++) {
+        const aw_rule *r = rs->rules[i];
+        if (r->kind != AW_RULE_CORRELATION)
+            continue;
+        bool ok = true;
+        for (size_t k = 0; k < r->corr->nrules && ok; k++) {
+            const aw_rule *t = aw_ruleset_find(rs, r->corr->rules[k]);
+            if (!t || t->kind == AW_RULE_FILTER) {
+                diag_rule(diag, ud, r, "unknown-reference", "correlation '%s' references '%s', which is no rule of the loaded collection",
+                          r->title, r->corr->rules[k]);
+                ok = false;
+            }
+        }
+        int d = ok ? corr_depth(rs, r, state) : 0;
+        if (ok && d < 0) {
+            diag_rule(diag, ud, r, "correlation-cycle", "correlation '%s' references itself through its chain", r->title);
+            ok = false;
+        } else if (ok && d > AW_CORR_MAX_DEPTH) {
+            diag_rule(diag, ud, r, "correlation-depth", "correlation '%s' chains %d levels deep (limit %d)", r->title, d,
+                      AW_CORR_MAX_DEPTH);
+            ok = false;
+        }
+        p->prules[i].corr_ok = ok;
+        if (!ok)
+            continue;
+        p->ncorr++;
+        for (size_t k = 0; k < r->corr->nrules; k++) {
+            const aw_rule *t = aw_ruleset_find(rs, r->corr->rules[k]);
+            p->prules[t->index].referenced = true;
+            if (r->corr->generate)
+                p->prules[t->index].generate = true;
+        }
+    }
+    free(state);
+
+    /* Sources, and the detection rules each serves. */
+    size_t ns = aw_mapping_count(m);
+    p->nsrc = ns;
+    p->srcs = aw_xcalloc(ns ? ns : 1, sizeof *p->srcs);
+    for (size_t s = 0; s < ns; s++) {
+        aw_psrc *ps = &p->srcs[s];
+        ps->src = aw_mapping_source(m, s);
+        ps->paths = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *ps->paths);
+        ps->npaths = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *ps->npaths);
+        for (size_t f = 0; f < p->nfields; f++)
+            ps->npaths[f] = aw_source_resolve(ps->src, rs->fields[f], &ps->paths[f]);
+        ps->rules = aw_xcalloc(nr ? nr : 1, sizeof *ps->rules);
+    }
+    const aw_source **hits = aw_xcalloc(ns ? ns : 1, sizeof *hits);
+    for (size_t i = 0; i < nr; i++) {
+        aw_rule *r = rs->rules[i];
+        aw_prule *pr = &p->prules[i];
+        pr->rule = r;
+        pr->correlation_only = pr->referenced && !pr->generate;
+        if (r->kind != AW_RULE_DETECTION)
+            continue;
+        if (opts && opts->skip_deprecated && r->status &&
+            (strcmp(r->status, "deprecated") == 0 || strcmp(r->status, "unsupported") == 0))
+            continue;
+        size_t nh = aw_mapping_route(m, r->ls_product, r->ls_category, r->ls_service, hits, ns);
+        if (nh == 0) {
+            diag_rule(diag, ud, r, "no-logsource-mapping",
+                      "no mapping serves logsource product=%s category=%s service=%s: the rule cannot fire",
+                      r->ls_product ? r->ls_product : "-", r->ls_category ? r->ls_category : "-",
+                      r->ls_service ? r->ls_service : "-");
+            continue;
+        }
+        pr->active = true;
+        p->nactive++;
+        for (size_t h = 0; h < nh && h < ns; h++) {
+            aw_psrc *ps = &p->srcs[aw_source_index(hits[h])];
+            ps->rules[ps->nrules++] = pr;
+        }
+        for (size_t f = 0; f < nr; f++) {
+            aw_rule *fl = rs->rules[f];
+            if (fl->kind == AW_RULE_FILTER && filter_targets(fl, r)) {
+                pr->filters = aw_xrealloc(pr->filters, (pr->nfilters + 1) * sizeof *pr->filters);
+                pr->filters[pr->nfilters++] = fl;
+            }
+        }
+        if (r->nsearch > p->max_search)
+            p->max_search = r->nsearch;
+        for (size_t f = 0; f < pr->nfilters; f++)
+            if (pr->filters[f]->nsearch > p->max_search)
+                p->max_search = pr->filters[f]->nsearch;
+    }
+    free(hits);
+    return p;
+}
+
+void aw_plan_free(aw_plan *p)
+{
+    if (!p)
+        return;
+    for (size_t s = 0; s < p->nsrc; s++) {
+        free(p->srcs[s].paths);
+        free(p->srcs[s].npaths);
+        free(p->srcs[s].rules);
+    }
+    for (size_t i = 0; i < p->rs->nrules; i++)
+        free(p->prules[i].filters);
+    free(p->srcs);
+    free(p->prules);
+    free(p);
+}
+
+size_t aw_plan_rule_count(const aw_plan *p) { return p->nactive; }
+const aw_mapping *aw_plan_mapping(const aw_plan *p) { return p->map; }
+
+int aw_plan_has_rule(const aw_plan *p, const aw_rule *r)
+{
+    if (r->index >= p->rs->nrules || p->rs->rules[r->index] != r)
+        return 0;
+    const aw_prule *pr = &p->prules[r->index];
+    return r->kind == AW_RULE_CORRELATION ? pr->corr_ok : pr->active;
+}

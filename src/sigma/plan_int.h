@@ -1,0 +1,41 @@
+/* plan_int.h - the compiled plan, shared by plan.c and match.c. */
+#ifndef AW_PLAN_INT_H
+#define AW_PLAN_INT_H
+
+#include <stdarg.h>
+
+#include "sigma/sigma_int.h"
+
+#define AW_CORR_MAX_DEPTH 10
+
+typedef struct aw_prule {
+    aw_rule *rule;
+    aw_rule **filters;          /* filters whose condition is AND-ed in */
+    size_t nfilters;
+    bool active;                /* detection rule with a covered log source */
+    bool referenced;            /* by a correlation */
+    bool generate;              /* some referencing correlation generates */
+    bool correlation_only;
+    bool corr_ok;               /* correlation whose references resolve */
+} aw_prule;
+
+typedef struct aw_psrc {
+    const aw_source *src;
+    const char *const **paths;  /* per field id */
+    size_t *npaths;
+    aw_prule **rules;
+    size_t nrules;
+} aw_psrc;
+
+struct aw_plan {
+    const aw_ruleset *rs;
+    const aw_mapping *map;
+    size_t nfields;
+    aw_psrc *srcs;
+    size_t nsrc;
+    aw_prule *prules;           /* indexed by rule->index */
+    size_t nactive, ncorr;
+    size_t max_search;
+};
+
+#endif
