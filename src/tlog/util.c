@@ -133,7 +133,19 @@ aw_status aw_tlog_mkdirs_for(const char *path, aw_errbuf *err)
         if (tmp[i] != '/')
             continue;
         tmp[i] = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        if (mkdir(tmp, 0755) == 0) {
+            /* make the new directory entry durable in its parent */
+            char *sl = strrchr(tmp, '/');
+            if (sl) {
+                *sl = 0;
+                aw_status st = aw_tlog_fsync_dir(sl == tmp ? "/" : tmp, err);
+                *sl = '/';
+                if (st != AW_OK)
+                    return st;
+            } else if (aw_tlog_fsync_dir(".", err) != AW_OK) {
+                return AW_EIO;
+            }
+        } else if (errno != EEXIST) {
             aw_errbuf_set(err, "%s: mkdir: %s", tmp, strerror(errno));
             return AW_EIO;
         }

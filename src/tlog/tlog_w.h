@@ -1,0 +1,45 @@
+/* tlog_w.h - the writer's handle (internal to src/tlog). */
+#ifndef AW_TLOG_W_H
+#define AW_TLOG_W_H
+
+#include <time.h>
+
+#include "tlog/tlog_store.h"
+
+struct aw_tlog {
+    char *dir;
+    int lockfd;
+    int fsync;
+    int broken; /* a batch failed half way: reopen to recover */
+    char origin[AW_NOTE_NAME_MAX + 1];
+    char key_file[4096];
+    aw_note_signer signer;
+    uint64_t every;
+    unsigned interval;
+    /* integrated (durable) tree */
+    uint64_t size;
+    aw_hash root;
+    aw_merkle_range range;
+    aw_hash *lvl[8];      /* current partial tile at each level */
+    unsigned lvl_n[8];
+    uint8_t *bundle;      /* current partial entry bundle */
+    size_t bundle_len;
+    unsigned bundle_n;
+    /* queued batch */
+    uint8_t *pend;
+    size_t pend_len, pend_cap;
+    size_t *pend_off;
+    size_t npend, pend_off_cap;
+    /* checkpoints */
+    uint64_t signed_size; /* last signed (the crash-surviving record) */
+    aw_hash signed_root;
+    uint64_t pub_size;
+    time_t pub_time;
+};
+
+aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
+                              aw_errbuf *err);
+/* Sign and publish the current size (consistency already checked). */
+aw_status aw_tlog_publish(aw_tlog *t, aw_errbuf *err);
+
+#endif
