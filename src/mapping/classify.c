@@ -10,7 +10,8 @@
  * condition falls back to visiting every node the path reaches, so "a
  * value matches if any element matches" holds for predicates too.
  *
- * Comparison: strings exactly but case-insensitively; a predicate value
+ * Comparison: strings exactly but case-insensitively (or by prefix /
+ * substring with the startswith / contains operators); a predicate value
  * that is a number also equals a JSON number of the same value and a
  * JSON string holding that number ("4688" = 4688 = 4688.0). */
 #include <stdlib.h>
@@ -108,11 +109,27 @@ static int value_prefix(const aw_jnode *n, const mp_value *v)
     return t && len >= v->n && strncasecmp(t, v->s, v->n) == 0;
 }
 
+static int value_contains(const aw_jnode *n, const mp_value *v)
+{
+    size_t len;
+    const char *t = mp_scalar(n, &len);
+    if (!t || len < v->n)
+        return 0;
+    for (size_t i = 0; i + v->n <= len; i++)
+        if (strncasecmp(t + i, v->s, v->n) == 0)
+            return 1;
+    return 0;
+}
+
 static int node_matches(const aw_jnode *n, const mp_cond *c)
 {
-    for (size_t i = 0; i < c->nvals; i++)
-        if (c->op == MP_PREFIX ? value_prefix(n, &c->vals[i]) : value_eq(n, &c->vals[i]))
+    for (size_t i = 0; i < c->nvals; i++) {
+        const mp_value *v = &c->vals[i];
+        if (c->op == MP_PREFIX ? value_prefix(n, v)
+            : c->op == MP_CONTAINS ? value_contains(n, v)
+                                   : value_eq(n, v))
             return 1;
+    }
     return 0;
 }
 

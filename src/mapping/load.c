@@ -71,6 +71,7 @@ typedef struct ld {
     aw_diag_fn diag;
     void *ud;
     unsigned errors;
+    int docs;
     aw_source **pending;
     size_t npending, cappending;
 } ld;
@@ -291,7 +292,7 @@ static int compile_conj(ld *l, const aw_ynode *n, mp_conj *out)
             return 0;
         c[nc].slot = intern_slot(l->m, k->text);
         if (v->type == AW_Y_MAP) {
-            static const char *const ops[] = {"equals", "startswith", NULL};
+            static const char *const ops[] = {"equals", "startswith", "contains", NULL};
             if (!check_keys(l, v, ops, "a when operator"))
                 return 0;
             if (v->n != 1) {
@@ -299,7 +300,10 @@ static int compile_conj(ld *l, const aw_ynode *n, mp_conj *out)
                      k->text);
                 return 0;
             }
-            c[nc].op = strcmp(aw_ymap_key(v, 0)->text, "startswith") == 0 ? MP_PREFIX : MP_EQ;
+            const char *op = aw_ymap_key(v, 0)->text;
+            c[nc].op = strcmp(op, "startswith") == 0 ? MP_PREFIX
+                     : strcmp(op, "contains") == 0   ? MP_CONTAINS
+                                                     : MP_EQ;
             ok = values(l, aw_ymap_val(v, 0), k->text, &c[nc].vals, &c[nc].nvals);
         } else {
             c[nc].op = MP_EQ;
@@ -577,6 +581,7 @@ static int on_doc(void *ud, aw_ynode *doc, unsigned idx)
     static const char *const keys[] = {"sources", "description", NULL};
     ld *l = ud;
     const aw_ynode *srcs;
+    l->docs++;
     if (idx > 0) {
         fail(l, doc ? doc->line : 0, "mapping-syntax",
              "a mapping file holds one YAML document");
@@ -614,6 +619,8 @@ static aw_status load_buffer(aw_mapping *m, const char *file, const char *buf,
         fail(&l, eline, strncmp(err.msg, "duplicate key", 13) == 0 ? "mapping-duplicate-key"
                                                                     : "mapping-syntax",
              "%s", err.msg);
+    else if (l.docs == 0)
+        fail(&l, 1, "mapping-value", "empty mapping file");
     if (l.errors == 0) {
         for (size_t i = 0; i < l.npending; i++) {
             aw_grow((void **)&m->src, &m->capsrc, m->nsrc, sizeof *m->src);

@@ -33,12 +33,12 @@ typedef struct mp_value {
     double num;
 } mp_value;
 
-typedef enum mp_op { MP_EQ, MP_PREFIX, MP_EXISTS, MP_ABSENT } mp_op;
+typedef enum mp_op { MP_EQ, MP_PREFIX, MP_CONTAINS, MP_EXISTS, MP_ABSENT } mp_op;
 
 typedef struct mp_cond {
     uint32_t slot;              /* index into aw_mapping.slots */
     mp_op op;
-    const mp_value *vals;       /* MP_EQ / MP_PREFIX: any of them */
+    const mp_value *vals;       /* MP_EQ / PREFIX / CONTAINS: any of them */
     size_t nvals;
 } mp_cond;
 

@@ -8,6 +8,7 @@
  *   2025-05-15 14:17:22.000000000   Bedrock: space, no zone (= UTC)
  *   2022-03-07T15:03:44.229-08:00   offsets +hh:mm, +hhmm, +hh
  *   2024-01-02                      date only: midnight UTC
+ * 2021-08-11 15:35:06.914207 UTC BigQuery export of audit logs
  * 't'/'z' in lower case, ',' as the fraction mark, a leap second :60
  * (taken as the next second). Fractions beyond nanoseconds are cut.
  * Epoch numbers (JSON numbers or all-digit strings) are scaled by size:
@@ -16,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mapping/mapping_int.h"
 
@@ -108,7 +110,10 @@ aw_status aw_time_parse(const char *s, size_t n, int64_t *ns)
             for (; k < 9; k++)
                 frac *= 10;
         }
-        if (i < n) {
+        if (i < n && (n - i == 3 || (n - i == 4 && s[i] == ' ')) &&
+            (strncasecmp(s + n - 3, "UTC", 3) == 0 || strncasecmp(s + n - 3, "GMT", 3) == 0)) {
+            i = n;      /* BigQuery exports: "2021-08-11 15:35:06.914207 UTC" */
+        } else if (i < n) {
             char c = s[i++];
             if (c == 'Z' || c == 'z') {
                 /* UTC */
