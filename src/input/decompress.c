@@ -1,0 +1,203 @@
+/* decompress.c - the reader's byte source: plain, gzip or zstd.
+ *
+ * The compression is detected from the magic number (gzip 1f 8b, zstd
+ * 28 b5 2f fd), never from the file name. gzip goes through zlib with
+ * automatic header detection (windowBits 15 + 32); a file may hold
+ * several gzip members back to back (as `cat a.gz b.gz` makes), each is
+ * decoded in turn. zstd uses the streaming API, which handles several
+ * frames natively. A stream that ends inside a member or frame is an
+ * error ("truncated"), as is non-gzip data after a gzip member. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input/input_int.h"
+
+/* Read more raw bytes when raw[] is used up. 0 ok, -1 error. */
+static int raw_fill(aw_src *s, aw_errbuf *err)
+{
+    ssize_t n;
+    if (s->raw_pos < s->raw_len || s->raw_eof)
+        return 0;
+    s->raw_pos = s->raw_len = 0;
+    do
+        n = read(s->fd, s->raw, AW_IN_RAW_CAP);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        aw_errbuf_set(err, "read failed: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0)
+        s->raw_eof = 1;
+    s->raw_len = (size_t)n;
+    s->bytes_in += (uint64_t)n;
+    return 0;
+}
+
+aw_status aw_src_open(aw_src *s, int fd, aw_errbuf *err)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->raw = malloc(AW_IN_RAW_CAP);
+    if (!s->raw) {
+        aw_errbuf_set(err, "out of memory");
+        return AW_EIO;
+    }
+    /* gather up to 4 bytes for the magic number (a pipe may be slow) */
+    while (s->raw_len < 4 && !s->raw_eof) {
+        ssize_t n;
+        do
+            n = read(fd, s->raw + s->raw_len, AW_IN_RAW_CAP - s->raw_len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            aw_errbuf_set(err, "read failed: %s", strerror(errno));
+            return AW_EIO;
+        }
+        if (n == 0)
+            s->raw_eof = 1;
+        s->raw_len += (size_t)n;
+        s->bytes_in += (uint64_t)n;
+    }
+    if (s->raw_len >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b) {
+        s->comp = AW_COMP_GZIP;
+        if (inflateInit2(&s->z, 15 + 32) != Z_OK) {
+            aw_errbuf_set(err, "zlib initialisation failed");
+            return AW_EIO;
+        }
+        s->z_ready = 1;
+    } else if (s->raw_len >= 4 && s->raw[0] == 0x28 && s->raw[1] == 0xb5 &&
+               s->raw[2] == 0x2f && s->raw[3] == 0xfd) {
+        s->comp = AW_COMP_ZSTD;
+        s->zs = ZSTD_createDStream();
+        if (!s->zs || ZSTD_isError(ZSTD_initDStream(s->zs))) {
+            aw_errbuf_set(err, "zstd initialisation failed");
+            return AW_EIO;
+        }
+        s->zs_hint = 1;
+    }
+    return AW_OK;
+}
+
+static ssize_t read_plain(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    ssize_t n;
+    if (s->raw_pos < s->raw_len) {
+        size_t k = s->raw_len - s->raw_pos;
+        if (k > cap)
+            k = cap;
+        memcpy(dst, s->raw + s->raw_pos, k);
+        s->raw_pos += k;
+        s->bytes_out += k;
+        return (ssize_t)k;
+    }
+    if (s->raw_eof)
+        return 0;
+    do
+        n = read(s->fd, dst, cap);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        aw_errbuf_set(err, "read failed: %s", strerror(errno));
+        return -1;
+    }
+    if (n == 0)
+        s->raw_eof = 1;
+    s->bytes_in += (uint64_t)n;
+    s->bytes_out += (uint64_t)n;
+    return n;
+}
+
+static ssize_t read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    for (;;) {
+        int ret;
+        size_t produced;
+        if (raw_fill(s, err))
+            return -1;
+        if (s->z_between) {
+            /* after a member: end of input, another member, or garbage */
+            if (s->raw_pos == s->raw_len)
+                return 0;
+            if (s->raw[s->raw_pos] != 0x1f) {
+                aw_errbuf_set(err, "trailing garbage after gzip member "
+                              "(byte 0x%02X)", s->raw[s->raw_pos]);
+                return -1;
+            }
+            inflateReset(&s->z);
+            s->z_between = 0;
+        }
+        s->z.next_in = s->raw + s->raw_pos;
+        s->z.avail_in = (uInt)(s->raw_len - s->raw_pos);
+        s->z.next_out = (Bytef *)dst;
+        s->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
+        ret = inflate(&s->z, Z_NO_FLUSH);
+        s->raw_pos = s->raw_len - s->z.avail_in;
+        produced = (size_t)((char *)s->z.next_out - dst);
+        s->bytes_out += produced;
+        if (ret == Z_STREAM_END) {
+            s->z_between = 1;
+        } else if (ret == Z_BUF_ERROR || ret == Z_OK) {
+            if (!produced && s->raw_pos == s->raw_len && s->raw_eof) {
+                aw_errbuf_set(err, "truncated gzip stream");
+                return -1;
+            }
+        } else {
+            aw_errbuf_set(err, "corrupt gzip stream: %s",
+                          s->z.msg ? s->z.msg : "inflate error");
+            return -1;
+        }
+        if (produced)
+            return (ssize_t)produced;
+    }
+}
+
+static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    for (;;) {
+        ZSTD_inBuffer in;
+        ZSTD_outBuffer out = { dst, cap, 0 };
+        size_t ret;
+        if (raw_fill(s, err))
+            return -1;
+        if (s->raw_pos == s->raw_len && s->raw_eof && s->zs_hint == 0)
+            return 0;
+        in.src = s->raw + s->raw_pos;
+        in.size = s->raw_len - s->raw_pos;
+        in.pos = 0;
+        ret = ZSTD_decompressStream(s->zs, &out, &in);
+        s->raw_pos += in.pos;
+        if (ZSTD_isError(ret)) {
+            aw_errbuf_set(err, "corrupt zstd stream: %s",
+                          ZSTD_getErrorName(ret));
+            return -1;
+        }
+        s->zs_hint = ret;
+        s->bytes_out += out.pos;
+        if (out.pos)
+            return (ssize_t)out.pos;
+        if (s->raw_pos == s->raw_len && s->raw_eof) {
+            if (ret == 0)
+                return 0;
+            aw_errbuf_set(err, "truncated zstd stream");
+            return -1;
+        }
+    }
+}
+
+ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    switch (s->comp) {
+    case AW_COMP_GZIP: return read_gzip(s, dst, cap, err);
+    case AW_COMP_ZSTD: return read_zstd(s, dst, cap, err);
+    default:           return read_plain(s, dst, cap, err);
+    }
+}
+
+void aw_src_close(aw_src *s)
+{
+    if (s->z_ready)
+        inflateEnd(&s->z);
+    ZSTD_freeDStream(s->zs);
+    free(s->raw);
+    memset(s, 0, sizeof *s);
+}

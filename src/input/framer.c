@@ -1,0 +1,583 @@
+/* framer.c - cutting the decoded byte stream into records.
+ *
+ * Layouts (may be mixed in one stream, decided at each top-level value):
+ *   {...}{...} / one object per line  -> each object is a record
+ *   [ v, v, ... ]                     -> each element is a record
+ *   {"Records": [ v, ... ] ...}       -> each element is a record (an
+ *       object whose first member is "Records" with an array value;
+ *       members after the array are skipped)
+ * The framer only tracks structure: strings (skipped with a word-at-a-
+ * time search for '"', '\\' and newline), escapes, and a bracket stack
+ * so '{' must close with '}' and '[' with ']'. It counts lines.
+ *
+ * Malformed input and resynchronisation (also in docs/input.md):
+ *   - a line that starts with '{' while a record is still open means the
+ *     record was cut short: it is reported and framing restarts at that
+ *     '{' (pretty-printers indent nested values, so a '{' in column 0
+ *     starts a record);
+ *   - a mismatched bracket, a raw newline inside a string, nesting over
+ *     AW_FR_MAX_DEPTH, or a stray byte between records / elements is
+ *     reported, and framing resumes at the next line starting with '{'
+ *     (in an array: as the next element; an envelope start opens a new
+ *     envelope);
+ *   - a record over max_record is reported (AW_ELIMIT) and skipped by
+ *     structure, byte-exactly, without being buffered, so the following
+ *     element or record is not lost;
+ *   - end of input inside a record or an array is reported once.
+ * Every report consumes a record number. Each step consumes input, so
+ * the framer cannot loop forever. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "input/input_int.h"
+
+enum { SC_NEED, SC_DONE, SC_NEWREC, SC_MISMATCH, SC_NLSTR, SC_DEPTH };
+
+#define IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FR_REP(b) (0x0101010101010101ULL * (uint64_t)(b))
+#define FR_HASZERO(w) (((w) - FR_REP(1)) & ~(w) & FR_REP(0x80))
+#endif
+
+/* First '"', '\\' or '\n' in [p, e), or e. */
+static inline const unsigned char *str_stop(const unsigned char *p,
+                                            const unsigned char *e)
+{
+#ifdef FR_REP
+    while (e - p >= 8) {
+        uint64_t w, t;
+        memcpy(&w, p, 8);
+        t = FR_HASZERO(w ^ FR_REP('"')) | FR_HASZERO(w ^ FR_REP('\\')) |
+            FR_HASZERO(w ^ FR_REP('\n'));
+        if (t)
+            return p + (__builtin_ctzll(t) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\' && *p != '\n')
+        p++;
+    return p;
+}
+
+/* Continue scanning the current container record or string scalar. */
+static int scan(aw_reader *r)
+{
+    const unsigned char *b = (const unsigned char *)r->buf;
+    const unsigned char *p = b + r->pos, *e = b + r->end;
+    if (r->nl_pending) {
+        if (p == e)
+            return SC_NEED;
+        r->nl_pending = 0;
+        if (*p == '{' && r->depth > 0) {
+            r->pos = (size_t)(p - b);
+            return SC_NEWREC;
+        }
+    }
+    if (r->in_str)
+        goto string;
+    while (p < e) {
+        unsigned c = *p++;
+        switch (c) {
+        case '"':
+            r->in_str = 1;
+        string:
+            for (;;) {
+                if (r->esc) {
+                    if (p == e)
+                        goto need;
+                    r->esc = 0;
+                    if (*p != '\n') {
+                        p++;
+                        continue;
+                    }
+                } else {
+                    p = str_stop(p, e);
+                    if (p == e)
+                        goto need;
+                    if (*p == '"') {
+                        p++;
+                        r->in_str = 0;
+                        break;
+                    }
+                    if (*p == '\\') {
+                        p++;
+                        r->esc = 1;
+                        continue;
+                    }
+                }
+                /* raw newline inside a string: the record is broken */
+                r->in_str = 0;
+                r->line++;
+                r->pos = (size_t)(p + 1 - b);
+                return SC_NLSTR;
+            }
+            if (r->depth == 0) {
+                r->pos = (size_t)(p - b);
+                return SC_DONE;
+            }
+            break;
+        case '{':
+        case '[':
+            if (r->depth >= AW_FR_MAX_DEPTH) {
+                r->pos = (size_t)(p - b);
+                return SC_DEPTH;
+            }
+            if (c == '[')
+                r->stk[r->depth >> 6] |= 1ULL << (r->depth & 63);
+            else
+                r->stk[r->depth >> 6] &= ~(1ULL << (r->depth & 63));
+            r->depth++;
+            break;
+        case '}':
+        case ']':
+            if (r->depth == 0 ||
+                (int)((r->stk[(r->depth - 1) >> 6] >> ((r->depth - 1) & 63)) &
+                      1) != (c == ']')) {
+                r->pos = (size_t)(p - b);
+                return SC_MISMATCH;
+            }
+            if (--r->depth == 0) {
+                r->pos = (size_t)(p - b);
+                return SC_DONE;
+            }
+            break;
+        case '\n':
+            r->line++;
+            if (p == e) {
+                r->nl_pending = 1;
+                goto need;
+            }
+            if (*p == '{') {
+                r->pos = (size_t)(p - b);
+                return SC_NEWREC;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+need:
+    r->pos = r->end;
+    return SC_NEED;
+}
+
+/* A number / true / false / null element: up to a delimiter. */
+static int scan_scalar(aw_reader *r)
+{
+    const char *b = r->buf;
+    size_t p = r->pos;
+    while (p < r->end) {
+        unsigned char c = (unsigned char)b[p];
+        if (c == ',' || c == ']' || c == '}' || IS_WS(c)) {
+            r->pos = p;
+            return SC_DONE;
+        }
+        p++;
+    }
+    r->pos = p;
+    return r->eof ? SC_DONE : SC_NEED;
+}
+
+static aw_status report(aw_reader *r, aw_record *rec, aw_status st,
+                        uint64_t line, aw_errbuf *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static aw_status report(aw_reader *r, aw_record *rec, aw_status st,
+                        uint64_t line, aw_errbuf *err, const char *fmt, ...)
+{
+    va_list ap;
+    r->recno++;
+    rec->data = NULL;
+    rec->len = 0;
+    rec->recno = r->recno;
+    rec->line = line;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Describe byte c for a message: 'x' or byte 0xNN. */
+static const char *byte_desc(unsigned char c, char *out, size_t cap)
+{
+    if (c >= 0x20 && c < 0x7F)
+        snprintf(out, cap, "'%c'", c);
+    else
+        snprintf(out, cap, "byte 0x%02X", c);
+    return out;
+}
+
+/* Skip whitespace, refilling. 1: a byte is at pos; 0: end of input;
+ * -1: read error. */
+static int skip_ws(aw_reader *r, aw_errbuf *err)
+{
+    for (;;) {
+        while (r->pos < r->end) {
+            unsigned char c = (unsigned char)r->buf[r->pos];
+            if (c == '\n') {
+                r->line++;
+                r->bol = 1;
+            } else if (IS_WS(c)) {
+                r->bol = 0;
+            } else {
+                return 1;
+            }
+            r->pos++;
+        }
+        if (r->eof)
+            return 0;
+        if (aw_reader_fill(r, r->pos, err) != AW_OK)
+            return -1;
+    }
+}
+
+static size_t ws_span(const unsigned char *p, const unsigned char *e,
+                      uint64_t *nl)
+{
+    const unsigned char *s = p;
+    while (p < e && IS_WS(*p)) {
+        if (*p == '\n')
+            ++*nl;
+        p++;
+    }
+    return (size_t)(p - s);
+}
+
+/* Is pos (a '{') the start of {"Records": [ ? 1 yes (*len = bytes up to
+ * and including '[', *nl = newlines in them), 0 no, -1 read error. */
+static int envelope_at(aw_reader *r, size_t *len, uint64_t *nl,
+                       aw_errbuf *err)
+{
+    static const char lit[] = "\"Records\"";
+    for (;;) {
+        const unsigned char *b = (const unsigned char *)r->buf + r->pos;
+        const unsigned char *e = (const unsigned char *)r->buf + r->end;
+        const unsigned char *p = b + 1;
+        size_t i;
+        *nl = 0;
+        p += ws_span(p, e, nl);
+        for (i = 0; i < sizeof lit - 1; i++, p++) {
+            if (p == e)
+                goto more;
+            if (*p != (unsigned char)lit[i])
+                return 0;
+        }
+        p += ws_span(p, e, nl);
+        if (p == e)
+            goto more;
+        if (*p++ != ':')
+            return 0;
+        p += ws_span(p, e, nl);
+        if (p == e)
+            goto more;
+        if (*p != '[')
+            return 0;
+        *len = (size_t)(p + 1 - b);
+        return 1;
+    more:
+        if (r->eof || (size_t)(e - b) > 4096)
+            return 0;
+        if (aw_reader_fill(r, r->pos, err) != AW_OK)
+            return -1;
+    }
+}
+
+static void rec_begin(aw_reader *r, int scalar)
+{
+    r->rec_start = r->pos;
+    r->rec_line = r->line;
+    r->depth = 0;
+    r->in_str = r->esc = r->nl_pending = 0;
+    r->scalar = scalar;
+    r->after_st = r->in_array ? AW_FR_AFTER_ELEM : AW_FR_TOP;
+    r->st = AW_FR_REC;
+    r->resynced = 0;
+}
+
+static void array_end(aw_reader *r)
+{
+    r->pos++;
+    r->st = r->in_array == 2 ? AW_FR_ENV_TAIL : AW_FR_TOP;
+    r->in_array = 0;
+}
+
+/* Start an envelope at pos if there is one: 1 yes, 0 no, -1 error. */
+static int try_envelope(aw_reader *r, aw_errbuf *err)
+{
+    size_t len;
+    uint64_t nl;
+    int env = envelope_at(r, &len, &nl, err);
+    if (env == 1) {
+        r->arr_line = r->line;
+        r->pos += len;
+        r->line += nl;
+        r->in_array = 2;
+        r->st = AW_FR_ELEM;
+        r->resynced = 0;
+    }
+    return env;
+}
+
+static const char *array_name(const aw_reader *r)
+{
+    return r->in_array == 2 ? "Records array" : "array";
+}
+
+aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err)
+{
+    aw_errbuf tmp;
+    char bd[16];
+    if (!err)
+        err = &tmp;
+    for (;;) {
+        int k;
+        unsigned char c;
+        switch (r->st) {
+        case AW_FR_END:
+            rec->data = NULL;
+            rec->len = 0;
+            return AW_EOF;
+
+        case AW_FR_TOP:
+            if (!r->bom_done) {
+                while (r->end - r->pos < 3 && !r->eof)
+                    if (aw_reader_fill(r, r->pos, err) != AW_OK)
+                        return AW_EIO;
+                if (r->end - r->pos >= 3 &&
+                    memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+                    r->pos += 3;
+                r->bom_done = 1;
+            }
+            if ((k = skip_ws(r, err)) < 0)
+                return AW_EIO;
+            if (k == 0) {
+                r->st = AW_FR_END;
+                continue;
+            }
+            c = (unsigned char)r->buf[r->pos];
+            if (c == '{') {
+                if ((k = try_envelope(r, err)) < 0)
+                    return AW_EIO;
+                if (k == 0)
+                    rec_begin(r, 0);
+                continue;
+            }
+            if (c == '[') {
+                r->arr_line = r->line;
+                r->pos++;
+                r->in_array = 1;
+                r->st = AW_FR_ELEM;
+                continue;
+            }
+            r->pos++;
+            r->bol = 0;
+            r->st = AW_FR_RESYNC;
+            return report(r, rec, AW_EPARSE, r->line, err,
+                          "line %llu: unexpected %s between records; "
+                          "skipping to the next line starting with '{'",
+                          (unsigned long long)r->line,
+                          byte_desc(c, bd, sizeof bd));
+
+        case AW_FR_ELEM:
+        case AW_FR_AFTER_ELEM:
+            if ((k = skip_ws(r, err)) < 0)
+                return AW_EIO;
+            if (k == 0) {
+                r->st = AW_FR_END;
+                return report(r, rec, AW_EPARSE, r->arr_line, err,
+                              "unexpected end of input: %s starting at "
+                              "line %llu is not closed", array_name(r),
+                              (unsigned long long)r->arr_line);
+            }
+            c = (unsigned char)r->buf[r->pos];
+            if (c == ']') {
+                array_end(r);
+                continue;
+            }
+            if (r->st == AW_FR_AFTER_ELEM) {
+                if (c == ',') {
+                    r->pos++;
+                    r->st = AW_FR_ELEM;
+                    continue;
+                }
+                if (c == '{' || c == '[') {
+                    r->st = AW_FR_ELEM;
+                    return report(r, rec, AW_EPARSE, r->line, err,
+                                  "line %llu: missing ',' between %s "
+                                  "elements", (unsigned long long)r->line,
+                                  array_name(r));
+                }
+            } else if (c == '{' || c == '[' || c == '"') {
+                if (c == '{' && r->resynced) {
+                    if ((k = try_envelope(r, err)) < 0)
+                        return AW_EIO;
+                    if (k)
+                        continue;
+                }
+                rec_begin(r, 0);
+                continue;
+            } else if (c == '-' || (c >= '0' && c <= '9') || c == 't' ||
+                       c == 'f' || c == 'n') {
+                rec_begin(r, 1);
+                continue;
+            }
+            r->pos++;
+            r->bol = 0;
+            k = r->st == AW_FR_AFTER_ELEM;
+            r->st = AW_FR_RESYNC;
+            return report(r, rec, AW_EPARSE, r->line, err,
+                          "line %llu: unexpected %s %s; skipping to the "
+                          "next line starting with '{'",
+                          (unsigned long long)r->line,
+                          byte_desc(c, bd, sizeof bd),
+                          k ? "after an array element" : "in an array");
+
+        case AW_FR_ENV_TAIL:
+            if ((k = skip_ws(r, err)) < 0)
+                return AW_EIO;
+            if (k == 0) {
+                r->st = AW_FR_END;
+                return report(r, rec, AW_EPARSE, r->arr_line, err,
+                              "unexpected end of input: Records envelope "
+                              "starting at line %llu is not closed",
+                              (unsigned long long)r->arr_line);
+            }
+            c = (unsigned char)r->buf[r->pos];
+            if (c == '}') {
+                r->pos++;
+                r->st = AW_FR_TOP;
+                continue;
+            }
+            if (c == ',') {
+                /* skip the envelope's other members, by structure */
+                r->pos++;
+                rec_begin(r, 0);
+                r->depth = 1;
+                r->stk[0] &= ~1ULL;
+                r->st = AW_FR_SKIP;
+                continue;
+            }
+            r->pos++;
+            r->bol = 0;
+            r->st = AW_FR_RESYNC;
+            return report(r, rec, AW_EPARSE, r->line, err,
+                          "line %llu: unexpected %s after the Records "
+                          "array; skipping to the next line starting "
+                          "with '{'", (unsigned long long)r->line,
+                          byte_desc(c, bd, sizeof bd));
+
+        case AW_FR_REC:
+        case AW_FR_SKIP: {
+            int keep = r->st == AW_FR_REC;
+            int sc = r->scalar ? scan_scalar(r) : scan(r);
+            switch (sc) {
+            case SC_DONE:
+                r->st = r->after_st;
+                if (keep) {
+                    size_t len = r->pos - r->rec_start;
+                    if (len > r->max_record)
+                        return report(r, rec, AW_ELIMIT, r->rec_line, err,
+                                      "line %llu: record of %zu bytes "
+                                      "exceeds the limit of %zu bytes; "
+                                      "skipped",
+                                      (unsigned long long)r->rec_line, len,
+                                      r->max_record);
+                    r->recno++;
+                    rec->data = r->buf + r->rec_start;
+                    rec->len = len;
+                    rec->recno = r->recno;
+                    rec->line = r->rec_line;
+                    return AW_OK;
+                }
+                continue;
+            case SC_NEED:
+                if (keep && r->pos - r->rec_start > r->max_record) {
+                    r->st = AW_FR_SKIP;
+                    return report(r, rec, AW_ELIMIT, r->rec_line, err,
+                                  "line %llu: record exceeds the limit of "
+                                  "%zu bytes; skipped",
+                                  (unsigned long long)r->rec_line,
+                                  r->max_record);
+                }
+                if (r->eof) {
+                    r->st = AW_FR_END;
+                    if (!keep)
+                        continue;
+                    return report(r, rec, AW_EPARSE, r->rec_line, err,
+                                  "line %llu: unexpected end of input "
+                                  "inside the record starting at line %llu"
+                                  " (%s)", (unsigned long long)r->line,
+                                  (unsigned long long)r->rec_line,
+                                  r->in_str ? "in a string"
+                                            : "unclosed object or array");
+                }
+                if (aw_reader_fill(r, keep ? r->rec_start : r->pos, err) !=
+                    AW_OK)
+                    return AW_EIO;
+                continue;
+            case SC_NEWREC:
+                r->st = r->in_array ? AW_FR_ELEM : AW_FR_TOP;
+                r->resynced = 1;
+                if (!keep)
+                    continue;
+                return report(r, rec, AW_EPARSE, r->rec_line, err,
+                              "line %llu: record starting at line %llu is "
+                              "not closed before this line, which starts "
+                              "a new record", (unsigned long long)r->line,
+                              (unsigned long long)r->rec_line);
+            default:
+                r->st = AW_FR_RESYNC;
+                r->bol = sc == SC_NLSTR;
+                if (!keep)
+                    continue;
+                return report(r, rec, AW_EPARSE, r->rec_line, err,
+                              "line %llu: %s in the record starting at "
+                              "line %llu; skipping to the next line "
+                              "starting with '{'",
+                              (unsigned long long)(sc == SC_NLSTR
+                                                   ? r->line - 1 : r->line),
+                              sc == SC_NLSTR ? "unterminated string "
+                                               "(raw newline)"
+                              : sc == SC_DEPTH ? "nesting too deep"
+                                               : "mismatched bracket",
+                              (unsigned long long)r->rec_line);
+            }
+        }
+
+        case AW_FR_RESYNC:
+            for (;;) {
+                const char *q;
+                if (r->bol && r->pos < r->end && r->buf[r->pos] == '{') {
+                    r->st = r->in_array ? AW_FR_ELEM : AW_FR_TOP;
+                    r->resynced = 1;
+                    break;
+                }
+                if (r->pos == r->end) {
+                    if (r->eof) {
+                        r->st = AW_FR_END;
+                        break;
+                    }
+                    if (aw_reader_fill(r, r->pos, err) != AW_OK)
+                        return AW_EIO;
+                    continue;
+                }
+                q = memchr(r->buf + r->pos, '\n', r->end - r->pos);
+                if (!q) {
+                    r->pos = r->end;
+                    r->bol = 0;
+                    continue;
+                }
+                r->line++;
+                r->pos = (size_t)(q + 1 - r->buf);
+                r->bol = 1;
+            }
+            continue;
+
+        default:
+            r->st = AW_FR_END;
+            continue;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/* input_int.h - private to src/input: the byte source (file descriptor
+ * plus optional gzip/zstd decoder) and the reader/framer state. */
+#ifndef AW_INPUT_INT_H
+#define AW_INPUT_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "aupwatch/aw_input.h"
+
+#define AW_IN_CHUNK     (1u << 20)  /* bytes asked of the source per read */
+#define AW_IN_RAW_CAP   (256u << 10) /* compressed input buffer */
+#define AW_FR_MAX_DEPTH 1024        /* framer nesting limit */
+
+/* A byte source: reads an fd and decompresses when a magic number says
+ * so. Defined in decompress.c. */
+typedef struct aw_src {
+    int fd;
+    aw_compression comp;
+    unsigned char *raw;         /* undecoded input: raw[pos..len) */
+    size_t raw_pos, raw_len;
+    int raw_eof;
+    z_stream z;
+    int z_ready;                /* inflateInit2 done */
+    int z_between;              /* a gzip member just ended */
+    ZSTD_DStream *zs;
+    size_t zs_hint;             /* last ZSTD_decompressStream result */
+    uint64_t bytes_in, bytes_out;
+} aw_src;
+
+/* Detect the compression from the first bytes of fd. AW_EIO on error. */
+aw_status aw_src_open(aw_src *s, int fd, aw_errbuf *err);
+/* Up to cap decoded bytes into dst: >0 bytes, 0 at end, -1 on error
+ * (err set: read failure, corrupt or truncated compressed stream). */
+ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+void aw_src_close(aw_src *s);
+
+/* Framer states (framer.c). */
+enum {
+    AW_FR_TOP,          /* between top-level values */
+    AW_FR_ELEM,         /* in an array: expecting an element or ']' */
+    AW_FR_AFTER_ELEM,   /* in an array: expecting ',' or ']' */
+    AW_FR_REC,          /* inside a record being kept */
+    AW_FR_SKIP,         /* inside an oversized record being skipped */
+    AW_FR_RESYNC,       /* looking for the next line starting with '{' */
+    AW_FR_ENV_TAIL,     /* after the Records array: expecting '}' */
+    AW_FR_END,          /* nothing more to return */
+};
+
+struct aw_reader {
+    char *path;
+    int fd, own_fd;
+    aw_src src;
+    size_t max_record;
+    char *buf;                  /* data: buf[0..end), scanned up to pos */
+    size_t cap, maxcap, pos, end;
+    int eof;                    /* source exhausted */
+
+    int st;                     /* AW_FR_* */
+    int in_array;               /* 0 top level, 1 array, 2 Records envelope */
+    int after_st;               /* state after the current record */
+    int resynced;               /* just resynchronised at a '{' line */
+    int bol;                    /* pos is at the start of a line */
+    int bom_done;
+    uint64_t line, recno, arr_line;
+
+    /* current record scan */
+    size_t rec_start;
+    uint64_t rec_line;
+    int depth, in_str, esc, nl_pending, scalar;
+    uint64_t stk[AW_FR_MAX_DEPTH / 64]; /* bit set: '[' at that level */
+};
+
+/* Make more bytes available: keeps buf[keep..end) (moved to the front),
+ * grows the buffer up to maxcap, reads. Sets r->eof at end of input.
+ * AW_OK or AW_EIO. */
+aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err);
+
+#endif

@@ -1,0 +1,159 @@
+/* reader.c - aw_reader lifecycle and buffering.
+ *
+ * The reader owns one growable buffer. The record being framed always
+ * starts inside it; when more input is needed the unconsumed tail is
+ * moved to the front and the buffer is refilled. It grows only while a
+ * single record needs it, and never beyond max_record plus two read
+ * chunks, so memory is flat in the input size. Framing is in framer.c,
+ * decoding in decompress.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "input/input_int.h"
+
+aw_status aw_reader_open(aw_reader **out, const char *path,
+                         const aw_reader_opts *opts, aw_errbuf *err)
+{
+    aw_reader *r;
+    struct stat sb;
+    aw_status st;
+    aw_errbuf tmp;
+    if (!err)
+        err = &tmp;
+    *out = NULL;
+    r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        aw_errbuf_set(err, "%s: out of memory", path);
+        return AW_EIO;
+    }
+    r->max_record = opts && opts->max_record ? opts->max_record
+                                             : AW_INPUT_DEFAULT_MAX_RECORD;
+    if (r->max_record > SIZE_MAX / 4)
+        r->max_record = SIZE_MAX / 4;
+    r->maxcap = r->max_record + 2 * (size_t)AW_IN_CHUNK;
+    r->line = 1;
+    r->bol = 1;
+    r->st = AW_FR_TOP;
+    r->fd = -1;
+    if (strcmp(path, "-") == 0) {
+        r->fd = STDIN_FILENO;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) {
+            aw_errbuf_set(err, "%s: %s", path, strerror(errno));
+            aw_reader_close(r);
+            return AW_EIO;
+        }
+        r->own_fd = 1;
+    }
+    if (fstat(r->fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        aw_errbuf_set(err, "%s: is a directory", path);
+        aw_reader_close(r);
+        return AW_EIO;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    if (r->own_fd)
+        (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    r->cap = 2 * (size_t)AW_IN_CHUNK;
+    if (r->cap > r->maxcap)
+        r->cap = r->maxcap;
+    r->buf = malloc(r->cap);
+    if (!r->buf) {
+        aw_errbuf_set(err, "%s: out of memory", path);
+        aw_reader_close(r);
+        return AW_EIO;
+    }
+    if ((st = aw_src_open(&r->src, r->fd, err)) != AW_OK) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        aw_errbuf_set(err, "%s: %s", path, msg);
+        aw_reader_close(r);
+        return AW_EIO;
+    }
+    *out = r;
+    return AW_OK;
+}
+
+void aw_reader_close(aw_reader *r)
+{
+    if (!r)
+        return;
+    aw_src_close(&r->src);
+    if (r->own_fd && r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    free(r->path);
+    free(r);
+}
+
+aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err)
+{
+    ssize_t n;
+    if (r->eof)
+        return AW_OK;
+    if (keep > r->end)
+        keep = r->end;
+    if (keep) {
+        memmove(r->buf, r->buf + keep, r->end - keep);
+        r->end -= keep;
+        r->pos -= keep;
+        r->rec_start = r->rec_start >= keep ? r->rec_start - keep : 0;
+    }
+    if (r->cap - r->end < AW_IN_CHUNK / 2 && r->cap < r->maxcap) {
+        size_t ncap = r->cap * 2;
+        char *nb;
+        if (ncap < r->end + AW_IN_CHUNK)
+            ncap = r->end + AW_IN_CHUNK;
+        if (ncap > r->maxcap)
+            ncap = r->maxcap;
+        nb = realloc(r->buf, ncap);
+        if (!nb) {
+            aw_errbuf_set(err, "%s: out of memory (buffer of %zu bytes)",
+                          r->path, ncap);
+            return AW_EIO;
+        }
+        r->buf = nb;
+        r->cap = ncap;
+    }
+    if (r->end == r->cap) {
+        aw_errbuf_set(err, "%s: internal error: input buffer full", r->path);
+        return AW_EIO;
+    }
+    n = aw_src_read(&r->src, r->buf + r->end, r->cap - r->end, err);
+    if (n < 0) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        aw_errbuf_set(err, "%s: %s", r->path, msg);
+        return AW_EIO;
+    }
+    if (n == 0)
+        r->eof = 1;
+    r->end += (size_t)n;
+    return AW_OK;
+}
+
+const char *aw_reader_path(const aw_reader *r)
+{
+    return r->path;
+}
+
+aw_compression aw_reader_compression(const aw_reader *r)
+{
+    return r->src.comp;
+}
+
+uint64_t aw_reader_bytes_in(const aw_reader *r)
+{
+    return r->src.bytes_in;
+}
+
+uint64_t aw_reader_bytes_out(const aw_reader *r)
+{
+    return r->src.bytes_out;
+}

@@ -1,0 +1,700 @@
+/* test_input.c - unit tests for the record reader (src/input): every
+ * layout, gzip (single and multi-member), zstd, stdin, malformed input
+ * and resynchronisation, size limits, line numbers, directory walking,
+ * and the shared corpora under $AW_SHARED (skipped when absent). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <cmocka.h>
+
+#include "aupwatch/aw_input.h"
+#include "aupwatch/aw_json.h"
+
+static char tmpdir[256];
+
+static int group_setup(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/aw_test_input.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **st)
+{
+    char cmd[300];
+    (void)st;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][512];
+    static int i;
+    i = (i + 1) & 3;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", tmpdir, name);
+    return buf[i];
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Read every record of `path` and describe the outcome, one item per
+ * call of aw_reader_next: "OK recno@line:<bytes>" or "EPARSE recno@line"
+ * / "ELIMIT recno@line", joined with '\n'; EOF ends the list. */
+static char *describe(const char *path, size_t max_record, int parse)
+{
+    static char out[1 << 16];
+    aw_reader_opts o = { max_record };
+    aw_reader *r;
+    aw_errbuf err;
+    aw_record rec;
+    aw_status st;
+    aw_doc *d = aw_doc_new();
+    size_t len = 0;
+    int guard = 0;
+    out[0] = '\0';
+    assert_int_equal(aw_reader_open(&r, path, &o, &err), AW_OK);
+    while ((st = aw_reader_next(r, &rec, &err)) != AW_EOF) {
+        assert_true(++guard < 100000);
+        if (len)
+            out[len++] = '\n';
+        if (st == AW_OK) {
+            len += (size_t)snprintf(out + len, sizeof out - len,
+                                    "OK %llu@%llu:%.*s",
+                                    (unsigned long long)rec.recno,
+                                    (unsigned long long)rec.line,
+                                    (int)(rec.len > 200 ? 200 : rec.len),
+                                    rec.data);
+            if (parse)
+                assert_int_equal(aw_doc_parse(d, rec.data, rec.len, NULL,
+                                              &err), AW_OK);
+        } else if (st == AW_EIO) {
+            len += (size_t)snprintf(out + len, sizeof out - len, "EIO");
+            break;
+        } else {
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s %llu@%llu",
+                                    st == AW_ELIMIT ? "ELIMIT" : "EPARSE",
+                                    (unsigned long long)rec.recno,
+                                    (unsigned long long)rec.line);
+            assert_true(strlen(err.msg) > 0);
+        }
+        if (len >= sizeof out - 256)
+            break;
+    }
+    aw_reader_close(r);
+    aw_doc_free(d);
+    return out;
+}
+
+static char *describe_str(const char *content, size_t max_record)
+{
+    const char *p = tpath("case.json");
+    write_file(p, content, strlen(content));
+    return describe(p, max_record, 0);
+}
+
+#define CHECK(content, want) \
+    assert_string_equal(describe_str(content, 0), want)
+
+static void test_jsonl(void **st)
+{
+    (void)st;
+    CHECK("{\"a\":1}\n{\"b\":2}\n\n{\"c\":3}\n",
+          "OK 1@1:{\"a\":1}\nOK 2@2:{\"b\":2}\nOK 3@4:{\"c\":3}");
+    /* no trailing newline */
+    CHECK("{\"a\":1}\n{\"b\":2}", "OK 1@1:{\"a\":1}\nOK 2@2:{\"b\":2}");
+    /* CRLF line endings: \r is not part of the record */
+    CHECK("{\"a\":1}\r\n{\"b\":\"x\\r\"}\r\n\r\n{\"c\":3}\r\n",
+          "OK 1@1:{\"a\":1}\nOK 2@2:{\"b\":\"x\\r\"}\nOK 3@4:{\"c\":3}");
+    /* several objects on one line, braces inside strings, escapes */
+    CHECK("{\"a\":\"}{\\\"\"} {\"b\":[{}]}{\"c\":\"\\\\\"}\n",
+          "OK 1@1:{\"a\":\"}{\\\"\"}\nOK 2@1:{\"b\":[{}]}\n"
+          "OK 3@1:{\"c\":\"\\\\\"}");
+    /* UTF-8 byte order mark */
+    CHECK("\xEF\xBB\xBF{\"a\":1}\n", "OK 1@1:{\"a\":1}");
+    /* empty and blank files */
+    CHECK("", "");
+    CHECK(" \n\r\n\t\n", "");
+}
+
+static void test_concatenated_pretty(void **st)
+{
+    (void)st;
+    CHECK("{\n  \"a\": {\n    \"b\": [\n      1\n    ]\n  }\n}\n"
+          "{\n  \"c\": \"{\"\n}\n",
+          "OK 1@1:{\n  \"a\": {\n    \"b\": [\n      1\n    ]\n  }\n}\n"
+          "OK 2@8:{\n  \"c\": \"{\"\n}");
+}
+
+static void test_array(void **st)
+{
+    (void)st;
+    CHECK("[{\"a\":1},{\"b\":[2]} , {\"c\":3}]",
+          "OK 1@1:{\"a\":1}\nOK 2@1:{\"b\":[2]}\nOK 3@1:{\"c\":3}");
+    CHECK("[\n  {\n    \"a\": 1\n  },\n  {\n    \"b\": 2\n  }\n]\n",
+          "OK 1@2:{\n    \"a\": 1\n  }\nOK 2@5:{\n    \"b\": 2\n  }");
+    CHECK("[]", "");
+    CHECK("[1, \"s,]\", true, null, -2.5e3, [3]]",
+          "OK 1@1:1\nOK 2@1:\"s,]\"\nOK 3@1:true\nOK 4@1:null\n"
+          "OK 5@1:-2.5e3\nOK 6@1:[3]");
+    /* trailing comma is tolerated; arrays may follow each other */
+    CHECK("[{\"a\":1},]\n[{\"b\":2}]",
+          "OK 1@1:{\"a\":1}\nOK 2@2:{\"b\":2}");
+    /* unclosed array at end of input */
+    CHECK("[{\"a\":1},\n{\"b\":2}", "OK 1@1:{\"a\":1}\nOK 2@2:{\"b\":2}\n"
+          "EPARSE 3@1");
+}
+
+static void test_envelope(void **st)
+{
+    (void)st;
+    CHECK("{\"Records\":[{\"a\":1},{\"b\":2}]}",
+          "OK 1@1:{\"a\":1}\nOK 2@1:{\"b\":2}");
+    CHECK("{\n  \"Records\" : [\n    {\n      \"a\": 1\n    },\n"
+          "    {\"b\": 2}\n  ]\n}\n",
+          "OK 1@3:{\n      \"a\": 1\n    }\nOK 2@6:{\"b\": 2}");
+    /* several envelopes, one per line (as produced by zcat *.json.gz) */
+    CHECK("{\"Records\":[{\"a\":1}]}\n{\"Records\":[]}\n"
+          "{\"Records\":[{\"b\":2}]}\n",
+          "OK 1@1:{\"a\":1}\nOK 2@3:{\"b\":2}");
+    /* members after the array are skipped */
+    CHECK("{\"Records\":[{\"a\":1}],\"x\":{\"y\":\"]}\"}}\n{\"z\":1}",
+          "OK 1@1:{\"a\":1}\nOK 2@2:{\"z\":1}");
+    /* not an envelope: Records not first, or not an array */
+    CHECK("{\"x\":1,\"Records\":[{\"a\":1}]}\n{\"Records\":{\"a\":1}}\n"
+          "{\"Records\" :1}",
+          "OK 1@1:{\"x\":1,\"Records\":[{\"a\":1}]}\n"
+          "OK 2@2:{\"Records\":{\"a\":1}}\nOK 3@3:{\"Records\" :1}");
+    /* truncated envelope */
+    CHECK("{\"Records\":[{\"a\":1},{\"b\":",
+          "OK 1@1:{\"a\":1}\nEPARSE 2@1");
+    CHECK("{\"Records\":[{\"a\":1}]", "OK 1@1:{\"a\":1}\nEPARSE 2@1");
+}
+
+static void test_truncated(void **st)
+{
+    (void)st;
+    CHECK("{\"a\":1}\n{\"b\":", "OK 1@1:{\"a\":1}\nEPARSE 2@2");
+    CHECK("{\"a\":1}\n{\"b\":\"abc", "OK 1@1:{\"a\":1}\nEPARSE 2@2");
+    CHECK("{\"a\":1}\n{\"b\":\"abc\\", "OK 1@1:{\"a\":1}\nEPARSE 2@2");
+    /* a truncated pretty record followed by good ones */
+    CHECK("{\n  \"a\": {\n    \"b\": 1\n{\n  \"c\": 2\n}\n",
+          "EPARSE 1@1\nOK 2@4:{\n  \"c\": 2\n}");
+}
+
+static void test_garbage(void **st)
+{
+    (void)st;
+    CHECK("{\"a\":1}\n"
+          "garbage line {\"no\":1}\n"
+          "{\"b\":2}\n"
+          "{\"c\":[1,2}\n"
+          "{\"d\":4}\n"
+          "{\"e\":\"unterminated\n"
+          "{\"f\":6}\n"
+          "{\"g\":{\n"
+          "{\"h\":8}\n"
+          "]]] {\"i\":9}\n"
+          "  {\"j\":10}\n"
+          "{\"k\":11}",
+          "OK 1@1:{\"a\":1}\nEPARSE 2@2\nOK 3@3:{\"b\":2}\nEPARSE 4@4\n"
+          "OK 5@5:{\"d\":4}\nEPARSE 6@6\nOK 7@7:{\"f\":6}\nEPARSE 8@8\n"
+          "OK 9@9:{\"h\":8}\nEPARSE 10@10\nOK 11@12:{\"k\":11}");
+    /* garbage between array elements: next '{' line is the next element */
+    CHECK("[\n  {\"a\":1},\n  xx,\n{\"b\":2},\n  {\"c\":3} {\"d\":4}\n]\n"
+          "{\"e\":5}",
+          "OK 1@2:{\"a\":1}\nEPARSE 2@3\nOK 3@4:{\"b\":2}\nOK 4@5:{\"c\":3}\n"
+          "EPARSE 5@5\nOK 6@5:{\"d\":4}\nOK 7@7:{\"e\":5}");
+    /* deep nesting in the framer */
+    {
+        size_t n = 3000, i;
+        char *s = malloc(2 * n + 32);
+        for (i = 0; i < n; i++)
+            s[i] = '[';
+        strcpy(s + n, "\n{\"ok\":1}\n");
+        assert_string_equal(describe_str(s, 0),
+                            "EPARSE 1@1\nOK 2@2:{\"ok\":1}\nEPARSE 3@1");
+        free(s);
+    }
+}
+
+static void test_oversized(void **st)
+{
+    char *big;
+    size_t n = 5u << 20, i;
+    (void)st;
+    assert_string_equal(describe_str("{\"a\":1}\n{\"b\":\"0123456789012345678"
+                                     "90123456789\"}\n{\"c\":3}\n", 20),
+                        "OK 1@1:{\"a\":1}\nELIMIT 2@2\nOK 3@3:{\"c\":3}");
+    /* an oversized element in a one-line envelope: the next survives */
+    assert_string_equal(describe_str("{\"Records\":[{\"a\":1},{\"b\":\"01234567"
+                                     "8901234567890123456789\"},{\"c\":3}]}",
+                                     20),
+                        "OK 1@1:{\"a\":1}\nELIMIT 2@1\nOK 3@1:{\"c\":3}");
+    /* a record much larger than the read chunk, skipped by streaming */
+    big = malloc(n + 64);
+    strcpy(big, "{\"a\":1}\n{\"b\":[");
+    for (i = strlen(big); i < n; i += 4)
+        memcpy(big + i, "\"]\",", 4);
+    strcpy(big + i, "1]}\n{\"c\":3}\n");
+    assert_string_equal(describe_str(big, 1000),
+                        "OK 1@1:{\"a\":1}\nELIMIT 2@2\nOK 3@3:{\"c\":3}");
+    /* with the default limit the same record is returned whole */
+    {
+        aw_reader *r;
+        aw_record rec;
+        aw_errbuf err;
+        assert_int_equal(aw_reader_open(&r, tpath("case.json"), NULL, &err),
+                         AW_OK);
+        assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+        assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+        assert_int_equal(rec.len, strlen(big) - 8 - 9);
+        assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+        assert_int_equal(rec.recno, 3);
+        assert_int_equal(aw_reader_next(r, &rec, &err), AW_EOF);
+        assert_int_equal(aw_reader_next(r, &rec, &err), AW_EOF);
+        aw_reader_close(r);
+    }
+    free(big);
+}
+
+/* Build a record stream: n JSON lines. */
+static char *make_lines(int n, size_t *len)
+{
+    size_t cap = (size_t)n * 64 + 1, l = 0;
+    char *s = malloc(cap);
+    int i;
+    for (i = 0; i < n; i++)
+        l += (size_t)snprintf(s + l, cap - l,
+                              "{\"i\":%d,\"s\":\"line %d \\u00e9\"}\n", i, i);
+    *len = l;
+    return s;
+}
+
+static void gzip_member(FILE *f, const char *data, size_t len)
+{
+    z_stream z;
+    unsigned char *out;
+    size_t cap = compressBound((uLong)len) + 64;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+                                  Z_DEFAULT_STRATEGY), Z_OK);
+    out = malloc(cap);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    fwrite(out, 1, cap - z.avail_out, f);
+    deflateEnd(&z);
+    free(out);
+}
+
+static int count_ok(const char *path, aw_compression want_comp,
+                    uint64_t *bytes_out, int strict)
+{
+    aw_reader *r;
+    aw_record rec;
+    aw_errbuf err;
+    aw_status st;
+    int n = 0;
+    assert_int_equal(aw_reader_open(&r, path, NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_compression(r), want_comp);
+    while ((st = aw_reader_next(r, &rec, &err)) == AW_OK) {
+        char want[64];
+        snprintf(want, sizeof want, "{\"i\":%d,", n);
+        if (strict) {
+            assert_memory_equal(rec.data, want, strlen(want));
+            assert_int_equal(rec.line, (uint64_t)n + 1);
+        }
+        n++;
+    }
+    if (st != AW_EOF) {
+        n = -n - 1;     /* an error after -n-1 records */
+        assert_int_equal(st, AW_EIO);
+    }
+    if (bytes_out)
+        *bytes_out = aw_reader_bytes_out(r);
+    aw_reader_close(r);
+    return n;
+}
+
+static void test_gzip(void **st)
+{
+    size_t len;
+    char *s = make_lines(20000, &len);
+    FILE *f;
+    struct stat sb;
+    uint64_t out;
+    aw_reader *r;
+    aw_errbuf err;
+    (void)st;
+    f = fopen(tpath("one.gz"), "wb");
+    gzip_member(f, s, len);
+    fclose(f);
+    assert_int_equal(count_ok(tpath("one.gz"), AW_COMP_GZIP, &out, 1), 20000);
+    assert_int_equal(out, len);
+    assert_int_equal(aw_reader_open(&r, tpath("one.gz"), NULL, &err), AW_OK);
+    {
+        aw_record rec;
+        while (aw_reader_next(r, &rec, &err) == AW_OK)
+            ;
+    }
+    stat(tpath("one.gz"), &sb);
+    assert_int_equal(aw_reader_bytes_in(r), (uint64_t)sb.st_size);
+    aw_reader_close(r);
+    /* multi-member: split at a record boundary and mid-record */
+    f = fopen(tpath("multi.log"), "wb");   /* name says nothing */
+    gzip_member(f, s, 37);
+    gzip_member(f, s + 37, len / 2 - 37);
+    gzip_member(f, s + len / 2, len - len / 2);
+    gzip_member(f, "", 0);
+    fclose(f);
+    assert_int_equal(count_ok(tpath("multi.log"), AW_COMP_GZIP, NULL, 1), 20000);
+    /* truncated gzip: the records before the cut, then EIO */
+    stat(tpath("one.gz"), &sb);
+    {
+        FILE *in = fopen(tpath("one.gz"), "rb");
+        char *buf = malloc((size_t)sb.st_size);
+        int n;
+        assert_int_equal(fread(buf, 1, (size_t)sb.st_size, in),
+                         (size_t)sb.st_size);
+        fclose(in);
+        write_file(tpath("trunc.gz"), buf, (size_t)sb.st_size / 2);
+        n = count_ok(tpath("trunc.gz"), AW_COMP_GZIP, NULL, 1);
+        assert_true(n < 0 && -n - 1 > 1000);
+        /* trailing garbage after a member */
+        write_file(tpath("garb.gz"), buf, (size_t)sb.st_size);
+        f = fopen(tpath("garb.gz"), "ab");
+        fputs("junk", f);
+        fclose(f);
+        assert_int_equal(count_ok(tpath("garb.gz"), AW_COMP_GZIP, NULL, 1),
+                         -20000 - 1);
+        /* corrupt data */
+        buf[sb.st_size / 2] ^= 0x55;
+        buf[sb.st_size / 2 + 1] ^= 0x55;
+        write_file(tpath("bad.gz"), buf, (size_t)sb.st_size);
+        n = count_ok(tpath("bad.gz"), AW_COMP_GZIP, NULL, 0);
+        assert_true(n < 0);
+        free(buf);
+    }
+    free(s);
+}
+
+static void test_zstd(void **st)
+{
+    size_t len, cap, c1, c2;
+    char *s = make_lines(20000, &len), *z;
+    int n;
+    (void)st;
+    cap = ZSTD_compressBound(len) * 2;
+    z = malloc(cap);
+    c1 = ZSTD_compress(z, cap, s, len / 3, 3);
+    assert_false(ZSTD_isError(c1));
+    c2 = ZSTD_compress(z + c1, cap - c1, s + len / 3, len - len / 3, 3);
+    assert_false(ZSTD_isError(c2));
+    write_file(tpath("two.zst.txt"), z, c1 + c2);
+    assert_int_equal(count_ok(tpath("two.zst.txt"), AW_COMP_ZSTD, NULL, 1),
+                     20000);
+    write_file(tpath("trunc.zst"), z, c1 + c2 / 2);
+    n = count_ok(tpath("trunc.zst"), AW_COMP_ZSTD, NULL, 1);
+    assert_true(n < 0 && -n - 1 > 1000);
+    write_file(tpath("magic.zst"), z, 4);
+    assert_int_equal(count_ok(tpath("magic.zst"), AW_COMP_ZSTD, NULL, 1), -1);
+    free(z);
+    free(s);
+}
+
+/* "-" reads stdin: feed it through a pipe from a child, in small writes. */
+static void test_stdin(void **st)
+{
+    size_t len;
+    char *s = make_lines(3000, &len);
+    int fds[2], saved;
+    pid_t pid;
+    (void)st;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        size_t off = 0;
+        close(fds[0]);
+        while (off < len) {
+            size_t k = len - off < 777 ? len - off : 777;
+            ssize_t w = write(fds[1], s + off, k);
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    saved = dup(STDIN_FILENO);
+    dup2(fds[0], STDIN_FILENO);
+    close(fds[0]);
+    assert_int_equal(count_ok("-", AW_COMP_NONE, NULL, 1), 3000);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    waitpid(pid, NULL, 0);
+    free(s);
+}
+
+static void test_open_errors(void **st)
+{
+    aw_reader *r = (aw_reader *)1;
+    aw_errbuf err;
+    (void)st;
+    assert_int_equal(aw_reader_open(&r, tpath("does-not-exist"), NULL, &err),
+                     AW_EIO);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "does-not-exist"));
+    assert_int_equal(aw_reader_open(&r, tmpdir, NULL, &err), AW_EIO);
+    assert_non_null(strstr(err.msg, "directory"));
+    aw_reader_close(NULL);
+}
+
+/* Memory stays flat: many records through a small limit. */
+static void test_many_records(void **st)
+{
+    size_t len;
+    char *s = make_lines(200000, &len);
+    uint64_t out;
+    (void)st;
+    write_file(tpath("many.jsonl"), s, len);
+    assert_int_equal(count_ok(tpath("many.jsonl"), AW_COMP_NONE, &out, 1), 200000);
+    assert_int_equal(out, len);
+    free(s);
+}
+
+typedef struct wlist {
+    char names[32][256];
+    int n;
+} wlist;
+
+static int walk_fn(const char *path, void *ud)
+{
+    wlist *w = ud;
+    if (w->n < 32)
+        snprintf(w->names[w->n++], 256, "%s", path + strlen(tmpdir) + 1);
+    return 0;
+}
+
+static int walk_stop(const char *path, void *ud)
+{
+    (void)path;
+    return ++*(int *)ud == 2 ? 42 : 0;
+}
+
+static void test_walk(void **st)
+{
+    wlist w;
+    aw_errbuf err;
+    int cnt = 0;
+    (void)st;
+    mkdir(tpath("w"), 0755);
+    mkdir(tpath("w/b"), 0755);
+    mkdir(tpath("w/b/c"), 0755);
+    mkdir(tpath("w/.hid"), 0755);
+    write_file(tpath("w/a.json"), "{}", 2);
+    write_file(tpath("w/b.json"), "{}", 2);
+    write_file(tpath("w/b/z.json"), "{}", 2);
+    write_file(tpath("w/b/c/x.json"), "{}", 2);
+    write_file(tpath("w/.hid/h.json"), "{}", 2);
+    write_file(tpath("w/.dot.json"), "{}", 2);
+    assert_int_equal(symlink("..", tpath("w/b/loop")), 0);
+    assert_int_equal(symlink("../a.json", tpath("w/b/link.json")), 0);
+    assert_int_equal(symlink("nowhere", tpath("w/b/dangling")), 0);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(aw_input_walk(tpath("w"), walk_fn, &w, &err), AW_OK);
+    assert_int_equal(w.n, 5);
+    assert_string_equal(w.names[0], "w/a.json");
+    assert_string_equal(w.names[1], "w/b.json");
+    assert_string_equal(w.names[2], "w/b/c/x.json");
+    assert_string_equal(w.names[3], "w/b/link.json");
+    assert_string_equal(w.names[4], "w/b/z.json");
+    memset(&w, 0, sizeof w);
+    assert_int_equal(aw_input_walk(tpath("w/a.json"), walk_fn, &w, &err),
+                     AW_OK);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(aw_input_walk(tpath("w"), walk_stop, &cnt, &err), 42);
+    assert_int_equal(aw_input_walk(tpath("nope"), walk_fn, &w, &err), AW_EIO);
+    assert_non_null(strstr(err.msg, "nope"));
+}
+
+static const char *shared_dir(void)
+{
+    static char buf[512];
+    const char *s = getenv("AW_SHARED");
+    struct stat sb;
+    if (!s || !*s)
+        s = "../shared";
+    snprintf(buf, sizeof buf, "%s", s);
+    return stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode) ? buf : NULL;
+}
+
+/* Every regression JSON file: record count == json_event_count from the
+ * index, and every record parses. */
+static void test_regression_corpus(void **st)
+{
+    const char *sh = shared_dir();
+    char path[1024], *idx;
+    aw_reader *r;
+    aw_record rec;
+    aw_errbuf err;
+    aw_doc *d, *rd;
+    const aw_jnode *tests, *t;
+    size_t cap = 1 << 20, len = 0;
+    int files = 0, events = 0;
+    (void)st;
+    if (!sh)
+        skip();
+    snprintf(path, sizeof path, "%s/sigma/corpus/regression_index.json", sh);
+    if (access(path, R_OK) != 0)
+        skip();
+    /* the index is itself read with the reader: one record */
+    assert_int_equal(aw_reader_open(&r, path, NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+    idx = malloc(rec.len);
+    memcpy(idx, rec.data, rec.len);
+    len = rec.len;
+    assert_int_equal(aw_reader_next(r, &rec, &err), AW_EOF);
+    aw_reader_close(r);
+    d = aw_doc_new();
+    rd = aw_doc_new();
+    assert_int_equal(aw_doc_parse(d, idx, len, NULL, &err), AW_OK);
+    tests = aw_json_path_first(d, NULL, "tests", 5);
+    assert_non_null(tests);
+    for (t = aw_doc_node(d, tests->child); t;
+         t = t->next ? aw_doc_node(d, t->next) : NULL) {
+        const aw_jnode *jp = aw_json_member(d, t, "json_path", 9);
+        const aw_jnode *jc = aw_json_member(d, t, "json_event_count", 16);
+        const aw_jnode *ev = aw_json_member(d, t, "events", 6);
+        int n = 0, want, nev = 0;
+        uint32_t i;
+        aw_status s;
+        assert_non_null(jp);
+        assert_non_null(jc);
+        want = (int)jc->num;
+        if (ev)
+            for (i = ev->child; i; i = aw_doc_node(d, i)->next)
+                nev++;
+        if (ev)
+            assert_int_equal(nev, want);
+        snprintf(path, sizeof path, "%s/sigma/corpus/%s", sh, jp->val);
+        assert_int_equal(aw_reader_open(&r, path, NULL, &err), AW_OK);
+        while ((s = aw_reader_next(r, &rec, &err)) == AW_OK) {
+            if (aw_doc_parse(rd, rec.data, rec.len, NULL, &err) != AW_OK)
+                fail_msg("%s record %llu: %s", path,
+                         (unsigned long long)rec.recno, err.msg);
+            assert_int_equal(aw_doc_root(rd)->type, AW_JOBJ);
+            n++;
+        }
+        if (s != AW_EOF)
+            fail_msg("%s: %s", path, err.msg);
+        if (n != want)
+            fail_msg("%s: %d records, index says %d", path, n, want);
+        aw_reader_close(r);
+        files++;
+        events += n;
+    }
+    assert_int_equal(files, 162);
+    assert_int_equal(events, 198);
+    (void)cap;
+    aw_doc_free(d);
+    aw_doc_free(rd);
+    free(idx);
+}
+
+typedef struct tstat {
+    aw_doc *d;
+    int files, records;
+} tstat;
+
+static int jsonl_fn(const char *path, void *ud)
+{
+    tstat *ts = ud;
+    size_t n = strlen(path);
+    aw_reader *r;
+    aw_record rec;
+    aw_errbuf err;
+    aw_status s;
+    if (n < 6 || strcmp(path + n - 6, ".jsonl") != 0)
+        return 0;
+    assert_int_equal(aw_reader_open(&r, path, NULL, &err), AW_OK);
+    while ((s = aw_reader_next(r, &rec, &err)) == AW_OK) {
+        if (aw_doc_parse(ts->d, rec.data, rec.len, NULL, &err) != AW_OK)
+            fail_msg("%s line %llu: %s", path,
+                     (unsigned long long)rec.line, err.msg);
+        if (rec.line != rec.recno)
+            fail_msg("%s: record %llu on line %llu", path,
+                     (unsigned long long)rec.recno,
+                     (unsigned long long)rec.line);
+        ts->records++;
+    }
+    if (s != AW_EOF)
+        fail_msg("%s record %llu: %s", path, (unsigned long long)rec.recno,
+                 err.msg);
+    aw_reader_close(r);
+    ts->files++;
+    return 0;
+}
+
+/* Every *.jsonl under telemetry/datasets frames and parses cleanly. */
+static void test_telemetry_jsonl(void **st)
+{
+    const char *sh = shared_dir();
+    char path[1024];
+    aw_errbuf err;
+    tstat ts = { NULL, 0, 0 };
+    (void)st;
+    if (!sh)
+        skip();
+    snprintf(path, sizeof path, "%s/telemetry/datasets", sh);
+    if (access(path, R_OK) != 0)
+        skip();
+    ts.d = aw_doc_new();
+    assert_int_equal(aw_input_walk(path, jsonl_fn, &ts, &err), AW_OK);
+    aw_doc_free(ts.d);
+    assert_true(ts.files >= 27);
+    assert_true(ts.records >= 3000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_concatenated_pretty),
+        cmocka_unit_test(test_array),
+        cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_zstd),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_many_records),
+        cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_regression_corpus),
+        cmocka_unit_test(test_telemetry_jsonl),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
