@@ -147,6 +147,13 @@ aw_status aw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
                       (unsigned long long)size2, (unsigned long long)size1);
         return AW_ERR;
     }
+    if (size1 == 0) {
+        /* checked before equal sizes: 0 -> 0 is refused too, as in
+         * transparency-dev/merkle; callers use _from for bootstrap */
+        aw_errbuf_set(err, "consistency proof from the empty tree is "
+                           "meaningless");
+        return AW_ERR;
+    }
     if (size1 == size2) {
         if (n != 0) {
             aw_errbuf_set(err, "equal sizes but the proof is not empty");
@@ -158,11 +165,6 @@ aw_status aw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
             return AW_ERR;
         }
         return AW_OK;
-    }
-    if (size1 == 0) {
-        aw_errbuf_set(err, "consistency proof from the empty tree is "
-                           "meaningless");
-        return AW_ERR;
     }
     if (n == 0) {
         aw_errbuf_set(err, "empty consistency proof for %llu -> %llu",
