@@ -28,6 +28,7 @@ CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*/test_*.c))
 GEN_SRCS  :=
 
+.DEFAULT_GOAL := all
 -include $(wildcard src/*/module.mk)
 
 LIB_OBJS  = $(LIB_SRCS:%.c=$(B)/%.o) $(GEN_SRCS:%.c=%.o)
@@ -37,6 +38,7 @@ TEST_BINS = $(TEST_SRCS:%.c=$(B)/%)
 LIB = $(B)/libaupwatch.a
 BIN = $(B)/aupwatch
 
+.DEFAULT_GOAL := all
 all: $(BIN)
 
 $(B)/%.o: %.c

@@ -265,6 +265,22 @@ aw_cnode *aw_cond_parse(aw_arena *a, const char *cond, const char *const *names,
                         size_t n, const char **kind, aw_errbuf *err)
 {
     cparse p = {.a = a, .s = cond, .names = names, .nnames = n, .kind = kind, .err = err};
+    const char *pipe = strchr(cond, '|');
+    if (pipe) {
+        const char *w = pipe + 1;
+        while (isspace((unsigned char)*w))
+            w++;
+        size_t wn = strcspn(w, " (\t");
+        if (wn == 4 && strncmp(w, "near", 4) == 0) {
+            *kind = "legacy-near";
+            aw_errbuf_set(err, "'| near' was removed in Sigma 2: write a temporal correlation rule instead");
+        } else {
+            *kind = "legacy-aggregation";
+            aw_errbuf_set(err, "aggregation '| %.*s' was removed in Sigma 2: write an event_count or value_count "
+                               "correlation rule instead", (int)(wn > 40 ? 40 : wn), w);
+        }
+        return NULL;
+    }
     next(&p);
     aw_cnode *c = or_expr(&p);
     if (c && !p.failed && p.t != T_END)

@@ -87,7 +87,7 @@ static const fcache *field(aw_matcher *m, int fid)
     c->start = (uint32_t)m->nvals;
     for (size_t i = 0; i < m->src->npaths[fid]; i++) {
         const char *path = m->src->paths[fid][i];
-        aw_json_path_each(m->doc, NULL, path, strlen(path), collect, m);
+        aw_mapping_path_each(m->doc, path, strlen(path), collect, m);
         if (m->nvals > c->start)
             break;
     }
@@ -226,7 +226,7 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
 {
     const char *s;
     size_t len;
-    double v;
+    double v = 0;
     switch (l->kind) {
     case LM_GLOB:
         if (l->is_num && n->type == AW_JNUM)

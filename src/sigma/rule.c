@@ -284,6 +284,29 @@ static bool meta(aw_rctx *cx, aw_rule *r, aw_ynode *doc)
     return true;
 }
 
+/* Checked after the detection, so that removed syntax is named first. */
+static bool usable(aw_rctx *cx, aw_rule *r, aw_ynode *doc)
+{
+    static const char *const dates[] = {"date", "modified"};
+    if (r->status && strcmp(r->status, "unsupported") == 0) {
+        aw_rule_reject(cx, aw_ymap_get(doc, "status")->line, "status-unsupported",
+                       "status 'unsupported': the rule's authors mark it unusable in its current state "
+                       "(unsupported log source, fields or syntax)");
+        return false;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        aw_ynode *d = aw_ymap_get(doc, dates[i]);
+        const char *t = scalar(d);
+        if (t && strlen(t) == 10 && t[4] == '/' && t[7] == '/') {
+            aw_rule_reject(cx, d->line, "legacy-date",
+                           "%s '%s' uses the Sigma v1 format YYYY/MM/DD; Sigma 2 requires YYYY-MM-DD",
+                           dates[i], t);
+            return false;
+        }
+    }
+    return true;
+}
+
 aw_rule *aw_rule_compile(aw_rctx *cx, aw_ynode *doc)
 {
     aw_arena *a = &cx->rs->arena;
@@ -336,5 +359,7 @@ aw_rule *aw_rule_compile(aw_rctx *cx, aw_ynode *doc)
         return aw_detection_compile(cx, r, flt, true) ? r : NULL;
     }
     r->kind = AW_RULE_DETECTION;
-    return aw_detection_compile(cx, r, det, false) ? r : NULL;
+    if (!aw_detection_compile(cx, r, det, false))
+        return NULL;
+    return usable(cx, r, doc) ? r : NULL;
 }

@@ -152,6 +152,7 @@ aw_status aw_ruleset_load_placeholders(aw_ruleset *rs, const char *path, aw_diag
 typedef struct loadctx {
     aw_rctx cx;
     aw_status rc;
+    unsigned v1_collection;     /* line of an `action:` document, if any */
 } loadctx;
 
 static bool same_ref(const aw_rule *r, const char *s)
@@ -165,6 +166,16 @@ static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
     aw_ruleset *rs = lc->cx.rs;
     if (!doc)
         return 0;                       /* empty document (e.g. trailing ---) */
+    aw_ynode *action = aw_ymap_get(doc, "action");
+    if (action && !lc->v1_collection)
+        lc->v1_collection = action->line;
+    if (!action && lc->v1_collection) {
+        aw_rule_reject(&lc->cx, doc->line, "legacy-action",
+                       "document belongs to a Sigma v1 collection ('action:' at line %u): removed in Sigma 2, "
+                       "write each rule in full", lc->v1_collection);
+        rs->rejected++;
+        return 0;
+    }
     aw_rule *r = aw_rule_compile(&lc->cx, doc);
     if (!r) {
         rs->rejected++;
@@ -188,7 +199,7 @@ static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
 aw_status aw_ruleset_load_buffer(aw_ruleset *rs, const char *name, const char *buf, size_t len,
                                  aw_diag_fn diag, void *ud)
 {
-    loadctx lc = {{rs, aw_arena_strdup(&rs->arena, name), diag, ud}, AW_OK};
+    loadctx lc = {{rs, aw_arena_strdup(&rs->arena, name), diag, ud}, AW_OK, 0};
     aw_errbuf err;
     unsigned eline = 0;
     aw_status rc = aw_ytree_parse(&rs->arena, buf, len, add_doc, &lc, &eline, &err);

@@ -1,0 +1,194 @@
+/* cmd_scan.c - `aupwatch scan`: rules over log files, alerts out. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/scanner.h"
+
+static const char scan_usage[] =
+    "usage: aupwatch scan [options] --rules PATH [--rules PATH...] INPUT...\n"
+    "\n"
+    "Evaluate Sigma rules over log files and print one alert per matching\n"
+    "record. INPUT is a file, a directory (read recursively) or - for stdin;\n"
+    "JSON Lines, JSON arrays, CloudTrail {\"Records\":[...]} files and\n"
+    "concatenated JSON objects are read, gzip and zstd are detected.\n"
+    "\n"
+    "options:\n"
+    "  -r, --rules PATH         rule file or directory (repeatable; required)\n"
+    "  -m, --mapping PATH       extra field-mapping file or directory (repeatable)\n"
+    "      --no-builtin-mappings  use only --mapping files\n"
+    "      --placeholders FILE  values for |expand placeholders (YAML map)\n"
+    "      --pseudonym-key-file FILE  HMAC key for pseudonymised fields\n"
+    "                           (default: $AUPWATCH_PSEUDONYM_KEY)\n"
+    "  -f, --format FMT         json (default), text or sarif\n"
+    "  -o, --output FILE        write alerts to FILE instead of stdout\n"
+    "      --explain            add the matched identifiers, fields and values\n"
+    "      --stats-json FILE    write the end-of-scan summary as JSON\n"
+    "      --max-record BYTES   largest record accepted (default 16 MiB)\n"
+    "      --strict             exit 1 if a rule was rejected or a record malformed\n"
+    "      --no-progress        never draw progress on stderr\n"
+    "  -q, --quiet              no per-problem messages and no summary\n"
+    "\n"
+    "exit: 0 scan completed, 1 --strict and problems, 2 usage or unreadable input\n";
+
+typedef struct scanctx {
+    aw_out *out;
+} scanctx;
+
+static void emit(void *ud, const aw_alert *a, const aw_hit *h)
+{
+    (void)h;
+    aw_out_alert(((scanctx *)ud)->out, a);
+}
+
+static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, const aw_diags *rd,
+                        const aw_diags *id, double secs)
+{
+    static const char *const lv[] = {"informational", "low", "medium", "high", "critical", "none"};
+    fprintf(f, "{\"files\":%llu,\"records\":%llu,\"malformed\":%llu,\"malformed_by_reason\":{",
+            st->files, st->records, st->malformed);
+    for (size_t i = 0; i < id->n; i++)
+        fprintf(f, "%s\"%s\":%lu", i ? "," : "", id->k[i].kind, id->k[i].n);
+    fprintf(f, "},\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_active\":%zu,\"rule_problems_by_reason\":{",
+            aw_ruleset_count(e->rs), aw_ruleset_rejected(e->rs), aw_plan_rule_count(e->plan));
+    for (size_t i = 0; i < rd->n; i++)
+        fprintf(f, "%s\"%s\":%lu", i ? "," : "", rd->k[i].kind, rd->k[i].n);
+    fprintf(f, "},\"alerts\":%llu,\"alerts_by_level\":{", st->alerts);
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", lv[i], st->by_level[i]);
+    fprintf(f, "},\"correlation_only_hits\":%llu,\"bytes_read\":%llu,\"bytes_decompressed\":%llu,"
+               "\"seconds\":%.3f,\"mb_per_s\":%.2f}\n",
+            st->correlation_only_hits, st->bytes_in, st->bytes_out, secs,
+            secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
+}
+
+static void summary(const aw_scan_stats *st, const aw_engine *e, const aw_diags *rd, const aw_diags *id,
+                    double secs)
+{
+    static const char *const lv[] = {"informational", "low", "medium", "high", "critical", "none"};
+    fprintf(stderr, "scanned %llu files, %llu records (%llu malformed), %.1f MB in %.2f s (%.1f MB/s)\n",
+            st->files, st->records, st->malformed, (double)st->bytes_out / 1e6, secs,
+            secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
+    fprintf(stderr, "rules: %zu loaded, %zu rejected, %zu active\n", aw_ruleset_count(e->rs),
+            aw_ruleset_rejected(e->rs), aw_plan_rule_count(e->plan));
+    fprintf(stderr, "alerts: %llu", st->alerts);
+    for (int i = 5; i >= 0; i--)
+        if (st->by_level[i])
+            fprintf(stderr, "  %s %llu", lv[i], st->by_level[i]);
+    fputc('\n', stderr);
+    aw_diags_print_summary(id, stderr, "malformed records by reason");
+    aw_diags_print_summary(rd, stderr, "rule problems by reason");
+}
+
+int aw_cmd_scan(int argc, char **argv)
+{
+    const char *rules[256], *maps[64], *inputs[4096];
+    size_t nrules = 0, nmaps = 0, ninputs = 0;
+    aw_engine_opts eo = {0};
+    aw_scanner_opts so = {0};
+    const char *fmt = "json", *outpath = NULL, *stats_json = NULL, *v;
+    bool strict = false, quiet = false, no_progress = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(scan_usage, stdout);
+            return 0;
+        } else if (aw_opt(argc, argv, &i, "--rules", &v) || aw_opt(argc, argv, &i, "-r", &v)) {
+            if (nrules < 256)
+                rules[nrules++] = v;
+        } else if (aw_opt(argc, argv, &i, "--mapping", &v) || aw_opt(argc, argv, &i, "-m", &v)) {
+            if (nmaps < 64)
+                maps[nmaps++] = v;
+        } else if (!strcmp(a, "--no-builtin-mappings")) {
+            eo.no_builtin_mappings = true;
+        } else if (aw_opt(argc, argv, &i, "--placeholders", &v)) {
+            eo.placeholders = v;
+        } else if (aw_opt(argc, argv, &i, "--pseudonym-key-file", &v)) {
+            eo.key_file = v;
+        } else if (aw_opt(argc, argv, &i, "--format", &v) || aw_opt(argc, argv, &i, "-f", &v)) {
+            fmt = v;
+        } else if (aw_opt(argc, argv, &i, "--output", &v) || aw_opt(argc, argv, &i, "-o", &v)) {
+            outpath = v;
+        } else if (!strcmp(a, "--explain")) {
+            so.explain = true;
+        } else if (aw_opt(argc, argv, &i, "--stats-json", &v)) {
+            stats_json = v;
+        } else if (aw_opt(argc, argv, &i, "--max-record", &v)) {
+            char *end;
+            so.max_record = strtoull(v, &end, 10);
+            if (*end || so.max_record < 64) {
+                fprintf(stderr, "aupwatch scan: --max-record needs a number of bytes >= 64\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--strict")) {
+            strict = true;
+        } else if (!strcmp(a, "--no-progress")) {
+            no_progress = true;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "aupwatch scan: unknown option '%s' (see aupwatch scan --help)\n", a);
+            return 2;
+        } else if (ninputs < 4096) {
+            inputs[ninputs++] = a;
+        }
+    }
+    aw_format f = !strcmp(fmt, "json") ? AW_FMT_JSON : !strcmp(fmt, "text") ? AW_FMT_TEXT
+                : !strcmp(fmt, "sarif") ? AW_FMT_SARIF : (aw_format)-1;
+    if ((int)f < 0) {
+        fprintf(stderr, "aupwatch scan: unknown format '%s' (json, text, sarif)\n", fmt);
+        return 2;
+    }
+    if (!nrules || !ninputs) {
+        fprintf(stderr, "aupwatch scan: %s\n%s", !nrules ? "no --rules given" : "no INPUT given", scan_usage);
+        return 2;
+    }
+    FILE *out = stdout;
+    if (outpath && !(out = fopen(outpath, "w"))) {
+        perror(outpath);
+        return 2;
+    }
+    eo.rules = rules, eo.nrules = nrules, eo.mappings = maps, eo.nmappings = nmaps;
+    aw_diags rd = {.quiet = quiet}, md = {0}, id = {.quiet = quiet};
+    aw_engine e;
+    aw_status rc = aw_engine_load(&e, &eo, &rd, &md);
+    if (rc != AW_OK) {
+        fprintf(stderr, "aupwatch scan: cannot load rules or mappings\n");
+        aw_engine_free(&e);
+        return 2;
+    }
+    so.input_diags = &id;
+    so.progress = !quiet && !no_progress && isatty(2);
+    scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1))};
+    aw_scanner *s = aw_scanner_new(&e, &so, emit, &sc);
+    bool unreadable = false;
+    for (size_t i = 0; i < ninputs; i++)
+        if (aw_scanner_path(s, inputs[i]) != AW_OK)
+            unreadable = true;
+    aw_out_finish(sc.out);
+    double secs = aw_scanner_seconds(s);
+    const aw_scan_stats *st = aw_scanner_stats(s);
+    aw_scan_stats copy = *st;
+    aw_scanner_free(s);
+    if (!quiet)
+        summary(&copy, &e, &rd, &id, secs);
+    if (stats_json) {
+        FILE *sf = fopen(stats_json, "w");
+        if (!sf) {
+            perror(stats_json);
+            unreadable = true;
+        } else {
+            write_stats(sf, &copy, &e, &rd, &id, secs);
+            fclose(sf);
+        }
+    }
+    int exit_code = unreadable ? 2 : strict && (aw_ruleset_rejected(e.rs) || copy.malformed || rd.total) ? 1 : 0;
+    if (out != stdout)
+        fclose(out);
+    aw_engine_free(&e);
+    aw_diags_free(&rd);
+    aw_diags_free(&md);
+    aw_diags_free(&id);
+    return exit_code;
+}

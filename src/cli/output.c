@@ -1,0 +1,203 @@
+/* output.c - writing alerts.
+ *
+ * JSON Lines is the machine format (one alert per line, stable keys,
+ * the rule's author always present: the DRL licence of SigmaHQ rules
+ * requires it). Text is for people at a terminal. SARIF 2.1.0 is for
+ * code-scanning tools: one run, rules as reportingDescriptors, each
+ * alert a result located at file + record line. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aupwatch/aw_json.h"
+#include "cli/output.h"
+
+struct aw_out {
+    FILE *f;
+    aw_format fmt;
+    bool color;
+    unsigned long n;
+};
+
+void aw_json_fputs(FILE *f, const char *s)
+{
+    char small[512];
+    size_t n = strlen(s);
+    size_t need = aw_json_quote(s, n, small, sizeof small);
+    if (need < sizeof small) {
+        fwrite(small, 1, need, f);
+        return;
+    }
+    char *big = malloc(need + 1);
+    if (!big)
+        abort();
+    aw_json_quote(s, n, big, need + 1);
+    fwrite(big, 1, need, f);
+    free(big);
+}
+
+static void kv(FILE *f, const char *k, const char *v, bool comma)
+{
+    fprintf(f, "%s\"%s\":", comma ? "," : "", k);
+    if (v)
+        aw_json_fputs(f, v);
+    else
+        fputs("null", f);
+}
+
+aw_out *aw_out_new(FILE *f, aw_format fmt, bool color)
+{
+    aw_out *o = calloc(1, sizeof *o);
+    if (!o)
+        abort();
+    o->f = f;
+    o->fmt = fmt;
+    o->color = color;
+    if (fmt == AW_FMT_SARIF)
+        fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+              "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"aupwatch\",\"informationUri\":"
+              "\"https://github.com/aupwatch/aupwatch\"}},\"results\":[",
+              f);
+    else if (fmt == AW_FMT_TEXT)
+        fprintf(f, "%-24s %-8s %-14s %-50s %s\n", "TIME", "LEVEL", "TENANT", "RULE", "SOURCE");
+    return o;
+}
+
+static void json_rule(FILE *f, const aw_rule *r)
+{
+    fputs("{", f);
+    kv(f, "id", aw_rule_id(r), false);
+    kv(f, "title", aw_rule_title(r), true);
+    kv(f, "level", aw_rule_level(r), true);
+    kv(f, "status", aw_rule_status(r), true);
+    kv(f, "author", aw_rule_author(r), true);
+    kv(f, "path", aw_rule_path(r), true);
+    fputs(",\"tags\":[", f);
+    for (size_t i = 0; i < aw_rule_tag_count(r); i++) {
+        if (i)
+            fputc(',', f);
+        aw_json_fputs(f, aw_rule_tag(r, i));
+    }
+    fputs("]}", f);
+}
+
+static void json_alert(aw_out *o, const aw_alert *a)
+{
+    FILE *f = o->f;
+    char t[64];
+    fputs("{\"type\":\"detection\",\"rule\":", f);
+    json_rule(f, a->rule);
+    fputs(",\"logsource\":{", f);
+    kv(f, "product", aw_rule_logsource(a->rule, "product"), false);
+    kv(f, "category", aw_rule_logsource(a->rule, "category"), true);
+    kv(f, "service", aw_rule_logsource(a->rule, "service"), true);
+    fputs("}", f);
+    kv(f, "mapping", aw_source_name(a->source), true);
+    if (a->tenant)
+        kv(f, "tenant", a->tenant, true);
+    if (a->has_time) {
+        aw_time_format(a->time_ns, t, sizeof t);
+        kv(f, "time", t, true);
+    } else {
+        kv(f, "time", NULL, true);
+    }
+    fputs(",\"source\":{", f);
+    kv(f, "file", a->file, false);
+    fprintf(f, ",\"record\":%llu,\"line\":%llu}", (unsigned long long)a->record,
+            (unsigned long long)a->line);
+    kv(f, "event_sha256", a->sha256, true);
+    if (a->explain) {
+        fputs(",\"explain\":[", f);
+        for (size_t i = 0; i < a->nexplain; i++) {
+            fputs(i ? ",{" : "{", f);
+            kv(f, "identifier", a->explain[i].ident, false);
+            kv(f, "field", a->explain[i].field[0] ? a->explain[i].field : NULL, true);
+            kv(f, "value", a->explain[i].value, true);
+            fputs("}", f);
+        }
+        fputs("]", f);
+    }
+    fputs("}\n", f);
+}
+
+static const char *level_color(const char *lv)
+{
+    if (!lv)
+        return "";
+    if (!strcmp(lv, "critical"))
+        return "\033[1;31m";
+    if (!strcmp(lv, "high"))
+        return "\033[31m";
+    if (!strcmp(lv, "medium"))
+        return "\033[33m";
+    if (!strcmp(lv, "low"))
+        return "\033[36m";
+    return "\033[2m";
+}
+
+static void text_alert(aw_out *o, const aw_alert *a)
+{
+    char t[64] = "-";
+    const char *lv = aw_rule_level(a->rule);
+    if (a->has_time)
+        aw_time_format(a->time_ns, t, sizeof t);
+    fprintf(o->f, "%-24.24s %s%-8s%s %-14.14s %-50.50s %s:%llu\n", t, o->color ? level_color(lv) : "",
+            lv ? lv : "-", o->color ? "\033[0m" : "", a->tenant ? a->tenant : "-", aw_rule_title(a->rule),
+            a->file, (unsigned long long)a->line);
+    for (size_t i = 0; i < a->nexplain; i++)
+        fprintf(o->f, "    %s: %s = %s\n", a->explain[i].ident,
+                a->explain[i].field[0] ? a->explain[i].field : "(keyword)", a->explain[i].value);
+}
+
+static const char *sarif_level(const char *lv)
+{
+    if (lv && (!strcmp(lv, "critical") || !strcmp(lv, "high")))
+        return "error";
+    if (lv && !strcmp(lv, "medium"))
+        return "warning";
+    return "note";
+}
+
+static void sarif_alert(aw_out *o, const aw_alert *a)
+{
+    FILE *f = o->f;
+    const char *id = aw_rule_id(a->rule) ? aw_rule_id(a->rule) : aw_rule_title(a->rule);
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s (author: %s)", aw_rule_title(a->rule),
+             aw_rule_author(a->rule) ? aw_rule_author(a->rule) : "unknown");
+    fputs(o->n ? ",{" : "{", f);
+    kv(f, "ruleId", id, false);
+    kv(f, "level", sarif_level(aw_rule_level(a->rule)), true);
+    fputs(",\"message\":{", f);
+    kv(f, "text", msg, false);
+    fputs("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{", f);
+    kv(f, "uri", a->file, false);
+    fprintf(f, "},\"region\":{\"startLine\":%llu}}}]", (unsigned long long)(a->line ? a->line : 1));
+    fputs(",\"partialFingerprints\":{", f);
+    kv(f, "eventSha256", a->sha256, false);
+    fputs("},\"properties\":{", f);
+    kv(f, "rulePath", aw_rule_path(a->rule), false);
+    kv(f, "author", aw_rule_author(a->rule), true);
+    if (a->tenant)
+        kv(f, "tenant", a->tenant, true);
+    fprintf(f, ",\"record\":%llu}}", (unsigned long long)a->record);
+}
+
+void aw_out_alert(aw_out *o, const aw_alert *a)
+{
+    switch (o->fmt) {
+    case AW_FMT_JSON: json_alert(o, a); break;
+    case AW_FMT_TEXT: text_alert(o, a); break;
+    case AW_FMT_SARIF: sarif_alert(o, a); break;
+    }
+    o->n++;
+}
+
+void aw_out_finish(aw_out *o)
+{
+    if (!o)
+        return;
+    if (o->fmt == AW_FMT_SARIF)
+        fputs("]}]}\n", o->f);
+    fflush(o->f);
+    free(o);
+}

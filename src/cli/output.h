@@ -1,0 +1,40 @@
+/* output.h - alert writers: JSON Lines, a text table, SARIF 2.1.0. */
+#ifndef AW_OUTPUT_H
+#define AW_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "aupwatch/aw_sigma.h"
+
+typedef enum { AW_FMT_JSON, AW_FMT_TEXT, AW_FMT_SARIF } aw_format;
+
+typedef struct aw_xentry {
+    char ident[64];
+    char field[128];
+    char value[256];
+} aw_xentry;
+
+typedef struct aw_alert {
+    const aw_rule *rule;
+    const aw_source *source;
+    const char *tenant;         /* NULL when the source defines none */
+    bool has_time;
+    int64_t time_ns;
+    const char *file;
+    uint64_t record, line;
+    char sha256[65];
+    const aw_xentry *explain;   /* NULL unless --explain */
+    size_t nexplain;
+} aw_alert;
+
+typedef struct aw_out aw_out;
+
+aw_out *aw_out_new(FILE *f, aw_format fmt, bool color);
+void aw_out_alert(aw_out *o, const aw_alert *a);
+void aw_out_finish(aw_out *o);      /* closes SARIF; frees */
+
+/* Append a JSON string literal of s to f. */
+void aw_json_fputs(FILE *f, const char *s);
+
+#endif
