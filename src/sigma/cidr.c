@@ -2,9 +2,10 @@
  *
  * Networks are parsed strictly, as pySigma does (ip_network(strict)):
  * host bits set is an error. Event values are IPv4 or IPv6 text; an
- * IPv6 zone id (%eth0) is ignored, an IPv4-mapped IPv6 address
- * (::ffff:a.b.c.d) matches IPv4 networks, and IPv4 with leading zeros
- * is rejected by inet_pton, so it never matches. */
+ * IPv6 zone id (%eth0) is ignored; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) is an IPv6 address and does not match IPv4 networks
+ * (Python ipaddress semantics, as pySigma); IPv4 with leading zeros is
+ * rejected by inet_pton, so it never matches. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,7 @@ static bool parse_ip(const char *s, size_t n, int *fam, uint8_t out[16])
         return true;
     }
     if (inet_pton(AF_INET6, buf, out) == 1) {
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(out, mapped, 12) == 0) {
-            memmove(out, out + 12, 4);
-            *fam = 4;
-        } else {
-            *fam = 6;
-        }
+        *fam = 6;
         return true;
     }
     return false;

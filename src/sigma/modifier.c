@@ -421,8 +421,18 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
             flags |= PCRE2_MULTILINE;
         if (c->has[M_S])
             flags |= PCRE2_DOTALL;
+        /* contains/startswith/endswith rewrite the pattern as pySigma
+         * does; with unanchored search the added .* change no result. */
+        const char *rx = v->text;
+        size_t rn = v->len;
+        bool sw = rn >= 2 && !strncmp(rx, ".*", 2), anch_s = rn && rx[0] == '^';
+        bool ew = rn >= 2 && !strncmp(rx + rn - 2, ".*", 2), anch_e = rn && rx[rn - 1] == '$';
+        bool pre = (c->has[M_CONTAINS] || c->has[M_ENDSWITH]) && !sw && !anch_s;
+        bool post = (c->has[M_CONTAINS] || c->has[M_STARTSWITH]) && !ew && !anch_e;
+        char *buf = aw_arena_alloc(a, rn + 5);
+        snprintf(buf, rn + 5, "%s%s%s", pre ? ".*" : "", rx, post ? ".*" : "");
         l->kind = LM_RE;
-        l->re = pcre2_compile((PCRE2_SPTR)v->text, v->len, flags, &ecode, &eoff, NULL);
+        l->re = pcre2_compile((PCRE2_SPTR)buf, strlen(buf), flags, &ecode, &eoff, NULL);
         if (!l->re) {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(ecode, msg, sizeof msg);
@@ -432,7 +442,7 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
         }
         pcre2_jit_compile(l->re, PCRE2_JIT_COMPLETE);
         aw_rule_keep_regex(cx->rs, l->re);
-        l->orig = aw_sstr_literal(a, v->text, v->len);
+        l->orig = aw_sstr_literal(a, buf, strlen(buf));
         g->n = 1;
         return true;
     }
