@@ -28,6 +28,7 @@ typedef struct vctx {
     aw_merkle_range range;
     vcp *cps;
     size_t ncp, next;
+    char bundle[256]; /* the entry bundle level 0 was computed from */
 } vctx;
 
 static aw_status fail(vctx *v, const char *fmt, ...)
@@ -100,9 +101,12 @@ static aw_status check_tile(vctx *v, unsigned L, uint64_t n, unsigned cnt)
         if (memcmp(buf + i * AW_TLOG_HASH, want + i * AW_TLOG_HASH,
                    AW_TLOG_HASH) != 0) {
             free(buf);
-            return fail(v, "%s: hash %u does not match the %s", rel, i,
-                        L == 0 ? "entries in the entry bundle"
-                               : "tiles of the level below");
+            if (L == 0)
+                return fail(v, "%s: hash %u does not match entry %u of %s "
+                               "(one of the two files was altered)",
+                            rel, i, i, v->bundle);
+            return fail(v, "%s: hash %u does not match the tiles of the "
+                           "level below", rel, i);
         }
     free(buf);
     int np = list_partials(v, base, ws);
@@ -167,6 +171,7 @@ static aw_status check_bundle(vctx *v, uint64_t n, unsigned cnt)
     aw_status st = load(v, rel, AW_TLOG_BUNDLE_MAX, &buf, &len);
     if (st != AW_OK)
         return st;
+    snprintf(v->bundle, sizeof v->bundle, "%s", rel);
     if (aw_tlog_bundle_split((uint8_t *)buf, len, cnt, sp, &e) != AW_OK) {
         free(buf);
         return fail(v, "%s: %s", rel, e.msg);

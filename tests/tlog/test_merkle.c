@@ -83,7 +83,8 @@ static void test_all_proofs(void **state)
         assert_int_equal(aw_merkle_prove_inclusion(mem_node, &m, idx, sz, path,
                                                    &n, &e), AW_OK);
         assert_int_equal(n, ph->n);
-        assert_memory_equal(path, want, n * 32 + (n == 0));
+        if (n)
+            assert_memory_equal(path, want, n * 32);
         assert_int_equal(aw_merkle_verify_inclusion(idx, sz, leaf, path, n,
                                                     root1, &e), AW_OK);
         /* every single-bit corruption fails */
@@ -108,7 +109,8 @@ static void test_all_proofs(void **state)
         assert_int_equal(aw_merkle_prove_consistency(mem_node, &m, s1, s2, path,
                                                      &n, &e), AW_OK);
         assert_int_equal(n, ph->n);
-        assert_memory_equal(path, want, n * 32 + (n == 0));
+        if (n)
+            assert_memory_equal(path, want, n * 32);
         assert_int_equal(aw_merkle_verify_consistency(s1, s2, root1, root2,
                                                       path, n, &e), AW_OK);
         for (size_t k = 0; k < n; k++) {
