@@ -475,7 +475,9 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
     /* Strings: apply the chain left to right. */
     xlist cur = {0}, next = {0};
     bool cased = c->has[M_CASED], encoded = false;
-    aw_sstr start = aw_sstr_parse(a, v->text, v->len, c->has[M_EXPAND]);
+    /* A YAML boolean matches its canonical text (yes -> true). */
+    const char *vt = yv.type == AW_YV_BOOL ? (yv.b ? "true" : "false") : v->text;
+    aw_sstr start = aw_sstr_parse(a, vt, strlen(vt), c->has[M_EXPAND]);
     if (c->has[M_EXPAND]) {
         if (!expand(cx, a, &start, &cur, v->line, key)) {
             free(cur.v);

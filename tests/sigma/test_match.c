@@ -1,0 +1,344 @@
+/* test_match.c - detection semantics end to end: a rule (YAML text) and
+ * an event (JSON text) through the loader, the plan and the matcher. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sigma/sigma_int.h"
+
+static const char mapping_yaml[] =
+    "sources:\n"
+    "  - name: test\n"
+    "    logsource: {product: test}\n"
+    "    when: {exists: kind}\n"
+    "    time: ts\n"
+    "    tenant: account\n"
+    "  - name: other\n"
+    "    logsource: {product: other}\n"
+    "    when: {exists: other}\n";
+
+typedef struct fx {
+    aw_mapping *map;
+    char kinds[2048];
+} fx;
+
+static void diag(void *ud, const char *file, unsigned long line, const char *kind, const char *msg)
+{
+    fx *f = ud;
+    strncat(f->kinds, kind, sizeof f->kinds - strlen(f->kinds) - 2);
+    strcat(f->kinds, " ");
+    (void)file, (void)line, (void)msg;
+}
+
+static aw_mapping *test_mapping(void)
+{
+    char path[] = "/tmp/aw_test_mapping_XXXXXX.yml";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, mapping_yaml, sizeof mapping_yaml - 1), (ssize_t)(sizeof mapping_yaml - 1));
+    close(fd);
+    aw_mapping *m = aw_mapping_new();
+    assert_int_equal(aw_mapping_load(m, path, NULL, NULL), AW_OK);
+    unlink(path);
+    return m;
+}
+
+static int count_hit(void *ud, const aw_hit *h)
+{
+    (*(int *)ud)++;
+    (void)h;
+    return 0;
+}
+
+/* Hits of the rule set `rules` on `event`; -1 if the rules were rejected.
+ * f->kinds collects the diagnostic kinds. */
+static int run(fx *f, const char *rules, const char *event, const char *placeholders)
+{
+    aw_ruleset *rs = aw_ruleset_new();
+    f->kinds[0] = 0;
+    if (placeholders) {
+        char path[] = "/tmp/aw_test_ph_XXXXXX.yml";
+        int fd = mkstemps(path, 4);
+        assert_true(write(fd, placeholders, strlen(placeholders)) > 0);
+        close(fd);
+        aw_ruleset_load_placeholders(rs, path, diag, f);
+        unlink(path);
+    }
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
+    if (aw_ruleset_rejected(rs)) {
+        aw_ruleset_free(rs);
+        return -1;
+    }
+    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    aw_errbuf err;
+    assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
+    int hits = 0;
+    aw_matcher_eval(m, d, count_hit, &hits);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+    return hits;
+}
+
+#define RULE(det) "title: t\nlogsource: {product: test}\ndetection:\n" det
+#define FIRES(f, det, ev) assert_int_equal(run(f, RULE(det), ev, NULL), 1)
+#define QUIET(f, det, ev) assert_int_equal(run(f, RULE(det), ev, NULL), 0)
+#define REJECT(f, det, kind)                                \
+    do {                                                    \
+        assert_int_equal(run(f, RULE(det), "{}", NULL), -1); \
+        assert_non_null(strstr((f)->kinds, kind));          \
+    } while (0)
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->map = test_mapping();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    aw_mapping_free(f->map);
+    free(f);
+    return 0;
+}
+
+static void test_maps_lists(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"a\":\"Foo\",\"b\":\"bar\",\"n\":4688}";
+    FIRES(f, "  s: {a: foo, b: bar}\n  condition: s\n", ev);           /* AND, case-insensitive */
+    QUIET(f, "  s: {a: foo, b: baz}\n  condition: s\n", ev);
+    FIRES(f, "  s:\n    - a: nope\n    - b: bar\n  condition: s\n", ev); /* list of maps = OR */
+    FIRES(f, "  s: {a: [x, y, FOO]}\n  condition: s\n", ev);           /* value list = OR */
+    QUIET(f, "  s: {a|all: [foo, x]}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|contains|all: [f, o]}\n  condition: s\n", ev);
+    QUIET(f, "  s: {a|cased: foo}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|cased: Foo}\n  condition: s\n", ev);
+    FIRES(f, "  s: {n: 4688}\n  condition: s\n", ev);                   /* number = number */
+    FIRES(f, "  s: {n: '4688'}\n  condition: s\n", ev);                 /* string = rendering */
+    FIRES(f, "  s: {n|startswith: '46'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {n: 4689}\n  condition: s\n", ev);
+}
+
+static void test_wildcards_escapes(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"p\":\"C:\\\\Windows\\\\cmd.exe\",\"q\":\"a*b\",\"u\":\"h\\u00e9llo\"}";
+    FIRES(f, "  s: {p: 'C:\\Windows\\\\*.exe'}\n  condition: s\n", ev);   /* \\* = \ then wildcard */
+    QUIET(f, "  s: {p: 'C:\\Windows\\*.exe'}\n  condition: s\n", ev);     /* \* = literal star */
+    FIRES(f, "  s: {p: 'c:\\windows\\cmd.ex?'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {p: 'C:\\Windows\\cmd.ex'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {q: 'a\\*b'}\n  condition: s\n", ev);                 /* escaped star */
+    QUIET(f, "  s: {q: 'a\\*c'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {u: 'h?llo'}\n  condition: s\n", ev);                 /* ? = one UTF-8 char */
+    FIRES(f, "  s: {p|endswith: '\\cmd.exe'}\n  condition: s\n", ev);
+}
+
+static void test_null_exists_neq(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"z\":null,\"e\":\"\"}";
+    FIRES(f, "  s: {z: null}\n  condition: s\n", ev);
+    FIRES(f, "  s: {missing: null}\n  condition: s\n", ev);
+    QUIET(f, "  s: {e: null}\n  condition: s\n", ev);
+    FIRES(f, "  s: {e: ''}\n  condition: s\n", ev);
+    FIRES(f, "  s: {z|exists: true}\n  condition: s\n", ev);              /* JSON null exists */
+    FIRES(f, "  s: {missing|exists: false}\n  condition: s\n", ev);
+    QUIET(f, "  s: {z|exists: false}\n  condition: s\n", ev);
+    FIRES(f, "  s: {missing|neq: x}\n  condition: s\n", ev);              /* pySigma: NOT(item) */
+    QUIET(f, "  s: {e|neq: ''}\n  condition: s\n", ev);
+    REJECT(f, "  s: {z|exists: maybe}\n  condition: s\n", "invalid-value");
+    REJECT(f, "  s: {z|contains|exists: true}\n  condition: s\n", "invalid-modifier-chain");
+}
+
+static void test_nested_arrays_objects(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"user\":{\"name\":\"Bob\",\"groups\":[\"users\",\"admins\"]},"
+                     "\"rp\":{\"Status\":\"Suspended\",\"x\":1},\"dotted.key\":\"v\"}";
+    FIRES(f, "  s: {user.name: bob}\n  condition: s\n", ev);
+    FIRES(f, "  s: {user.groups: admins}\n  condition: s\n", ev);          /* any element */
+    QUIET(f, "  s: {user.groups: root}\n  condition: s\n", ev);
+    FIRES(f, "  s: {rp|contains: Suspended}\n  condition: s\n", ev);       /* object as compact JSON */
+    FIRES(f, "  s: {dotted.key: v}\n  condition: s\n", ev);                /* literal dotted key */
+}
+
+static void test_keywords(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"msg\":\"User Alice logged in\",\"n\":{\"deep\":\"mimikatz.exe\"}}";
+    FIRES(f, "  k: [nothing, alice]\n  condition: k\n", ev);
+    FIRES(f, "  k: [MIMIKATZ]\n  condition: k\n", ev);
+    QUIET(f, "  k: [bob]\n  condition: k\n", ev);
+    FIRES(f, "  k:\n    '|all': [alice, logged]\n  condition: k\n", ev);
+    QUIET(f, "  k:\n    '|all': [alice, bob]\n  condition: k\n", ev);
+    FIRES(f, "  k: ['log*in']\n  condition: k\n", ev);
+}
+
+static void test_modifiers_runtime(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"ip\":\"10.1.2.3\",\"size\":\"1500\",\"num\":12.5,"
+                     "\"cmd\":\"tool.exe \\u2013Post x\",\"a\":\"alice\",\"b\":\"ALICE\","
+                     "\"ps\":\"powershell -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA\","
+                     "\"ts\":\"2024-03-05T14:07:00Z\",\"re\":\"abc123\"}";
+    FIRES(f, "  s: {ip|cidr: 10.0.0.0/8}\n  condition: s\n", ev);
+    QUIET(f, "  s: {ip|cidr: 192.168.0.0/16}\n  condition: s\n", ev);
+    REJECT(f, "  s: {ip|cidr: 10.0.0.1/8}\n  condition: s\n", "invalid-cidr");
+    FIRES(f, "  s: {size|gt: 1000}\n  condition: s\n", ev);
+    QUIET(f, "  s: {size|lt: 1000}\n  condition: s\n", ev);
+    FIRES(f, "  s: {num|lte: 12.5}\n  condition: s\n", ev);
+    REJECT(f, "  s: {num|gte: '12'}\n  condition: s\n", "invalid-value");
+    FIRES(f, "  s: {cmd|windash|contains: '-Post'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|fieldref: b}\n  condition: s\n", ev);                 /* case-insensitive */
+    QUIET(f, "  s: {a|fieldref|cased: b}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ps|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n",
+          "{\"kind\":1,\"ps\":\"x SUVYIChOZXctT2Jq y\"}");
+    FIRES(f, "  s: {ps|wide|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ts|hour: 14}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ts|month: 3}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ts|week: 10}\n  condition: s\n", ev);
+    QUIET(f, "  s: {ts|minute: 8}\n  condition: s\n", ev);
+    FIRES(f, "  s: {re|re: '^[a-c]+\\d+$'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {re|re: '^ABC'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {re|re|i: '^ABC'}\n  condition: s\n", ev);
+    REJECT(f, "  s: {re|re: '(unclosed'}\n  condition: s\n", "invalid-regex");
+    REJECT(f, "  s: {re|nosuch: x}\n  condition: s\n", "unknown-modifier");
+    REJECT(f, "  s: {re|contains|re: x}\n  condition: s\n", "invalid-modifier-chain");
+    REJECT(f, "  s: {re|base64: 'a*b'}\n  condition: s\n", "invalid-value");
+}
+
+static void test_conditions(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"a\":\"1\",\"b\":\"2\"}";
+    const char *det = "  sel_a: {a: '1'}\n  sel_b: {b: '2'}\n  filter_x: {a: x}\n  _priv: {b: nope}\n";
+    char buf[512];
+#define COND(c, want)                                                                \
+    do {                                                                             \
+        snprintf(buf, sizeof buf, "title: t\nlogsource: {product: test}\ndetection:\n%s  condition: %s\n", det, c); \
+        assert_int_equal(run(f, buf, ev, NULL), want);                               \
+    } while (0)
+    COND("sel_a and sel_b", 1);
+    COND("sel_a and not sel_b", 0);
+    COND("all of sel_*", 1);
+    COND("1 of filter*", 0);
+    COND("sel_a and not 1 of filter*", 1);
+    COND("1 of them", 1);
+    COND("all of them", 0);                 /* filter_x false; _priv excluded */
+    COND("not filter_x and (sel_a or _priv)", 1);
+    COND("sel_a or sel_b and filter_x", 1); /* and binds tighter */
+    COND("(sel_a or sel_b) and filter_x", 0);
+    COND("not not sel_a", 1);
+    assert_int_equal(run(f, RULE("  s: {a: '1'}\n  condition: [s and x, s]\n"), ev, NULL), -1);
+    assert_int_equal(run(f, RULE("  s: {a: '1'}\n  condition: [s, s]\n"), ev, NULL), 1);
+    REJECT(f, "  s: {a: '1'}\n  condition: s AND s\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: 1 of x*\n", "empty-selector");
+    REJECT(f, "  s: {a: '1'}\n  condition: s | count() > 5\n", "legacy-aggregation");
+    REJECT(f, "  s: {a: '1'}\n  timeframe: 5m\n  condition: s\n", "legacy-timeframe");
+    REJECT(f, "  s: {a: '1'}\n  condition: (s\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: nosuch\n", "undefined-identifier");
+}
+
+static void test_yaml_typing(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"flag\":true,\"s\":\"yes\",\"h\":\"0x1F\"}";
+    FIRES(f, "  s: {flag: true}\n  condition: s\n", ev);
+    FIRES(f, "  s: {flag: yes}\n  condition: s\n", ev);     /* YAML 1.1: yes is true */
+    FIRES(f, "  s: {s: 'yes'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {s: no}\n  condition: s\n", ev);
+    FIRES(f, "  s: {h: '0x1F'}\n  condition: s\n", ev);
+    assert_int_equal(run(f, "title: t\ntitle: u\nlogsource: {product: test}\ndetection: {s: {a: 1}, condition: s}\n",
+                         ev, NULL), -1);
+    assert_non_null(strstr(f->kinds, "duplicate-key"));
+    assert_int_equal(run(f, "title: [broken\n", ev, NULL), -1);
+    assert_non_null(strstr(f->kinds, "yaml-syntax"));
+}
+
+static void test_routing_filters_placeholders(void **state)
+{
+    fx *f = *state;
+    const char *ev = "{\"kind\":1,\"user\":\"adm_bob\",\"host\":\"dc01\"}";
+    /* a rule of another product never sees this event */
+    assert_int_equal(run(f, "title: t\nlogsource: {product: other}\ndetection: {s: {user: adm_bob}, condition: s}\n",
+                         ev, NULL), 0);
+    /* no mapping for the product: reported */
+    assert_int_equal(run(f, "title: t\nlogsource: {product: nowhere}\ndetection: {s: {user: x}, condition: s}\n",
+                         ev, NULL), 0);
+    assert_non_null(strstr(f->kinds, "no-logsource-mapping"));
+    /* a v2 filter excludes domain controllers (pySigma: rule AND filter) */
+    const char *rule = "title: t\nname: base\nlogsource: {product: test}\ndetection: {s: {user|startswith: adm_}, condition: s}\n";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s---\ntitle: f\nlogsource: {product: test}\nfilter:\n  rules: [base]\n"
+             "  dc: {host|startswith: dc}\n  condition: not dc\n", rule);
+    assert_int_equal(run(f, rule, ev, NULL), 1);
+    assert_int_equal(run(f, buf, ev, NULL), 0);
+    /* placeholders */
+    const char *ph_rule = RULE("  s: {host|expand: '%dcs%'}\n  condition: s\n");
+    assert_int_equal(run(f, ph_rule, ev, "dcs: [srv1, 'dc*']\n"), 1);
+    assert_int_equal(run(f, ph_rule, ev, "dcs: srv1\n"), 0);
+    assert_int_equal(run(f, ph_rule, ev, NULL), -1);
+    assert_non_null(strstr(f->kinds, "unresolved-placeholder"));
+    /* without expand, %x% is literal */
+    assert_int_equal(run(f, RULE("  s: {user: '%dcs%'}\n  condition: s\n"), "{\"kind\":1,\"user\":\"%DCS%\"}", NULL), 1);
+}
+
+static void test_correlation_only(void **state)
+{
+    fx *f = *state;
+    const char *y = "title: base\nname: base\nlogsource: {product: test}\ndetection: {s: {a: x}, condition: s}\n"
+                    "---\ntitle: c\ncorrelation: {type: event_count, rules: [base], group-by: [h], timespan: 5m, "
+                    "condition: {gte: 3}}\n";
+    /* the base rule matches but only feeds the correlation */
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "c.yml", y, strlen(y), diag, f);
+    assert_int_equal(aw_ruleset_rejected(rs), 0);
+    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    aw_errbuf err;
+    const char *ev = "{\"kind\":1,\"a\":\"x\"}";
+    assert_int_equal(aw_doc_parse(d, ev, strlen(ev), NULL, &err), AW_OK);
+    int only = 0;
+    aw_matcher_eval(m, d, count_hit, &only);
+    assert_int_equal(only, 1);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+    assert_int_equal(run(f, "title: c\ncorrelation: {type: event_count, rules: [nosuch], timespan: 5m, condition: {gte: 3}}\n",
+                         "{\"kind\":1}", NULL), 0);
+    assert_non_null(strstr(f->kinds, "unknown-reference"));
+    assert_int_equal(run(f, "title: c\ncorrelation: {type: value_count, rules: [x], timespan: 5m, condition: {gte: 3}}\n",
+                         "{\"kind\":1}", NULL), -1);
+    assert_int_equal(run(f, "title: c\ncorrelation: {type: event_count, rules: [x], timespan: 5H, condition: {gte: 3}}\n",
+                         "{\"kind\":1}", NULL), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_maps_lists),
+        cmocka_unit_test(test_wildcards_escapes),
+        cmocka_unit_test(test_null_exists_neq),
+        cmocka_unit_test(test_nested_arrays_objects),
+        cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_modifiers_runtime),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_yaml_typing),
+        cmocka_unit_test(test_routing_filters_placeholders),
+        cmocka_unit_test(test_correlation_only),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
