@@ -325,12 +325,36 @@ static const char *array_name(const aw_reader *r)
     return r->in_array == 2 ? "Records array" : "array";
 }
 
+static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err);
+
+/* A read error is final: later calls repeat it. */
 aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err)
 {
     aw_errbuf tmp;
-    char bd[16];
+    aw_status st;
     if (!err)
         err = &tmp;
+    if (r->io_failed) {
+        rec->data = NULL;
+        rec->len = 0;
+        aw_errbuf_set(err, "%s: reading stopped after an earlier error",
+                      r->path);
+        return AW_EIO;
+    }
+    st = next_record(r, rec, err);
+    if (st == AW_EIO) {
+        r->io_failed = 1;
+        rec->data = NULL;
+        rec->len = 0;
+        rec->recno = r->recno + 1;
+        rec->line = r->line;
+    }
+    return st;
+}
+
+static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
+{
+    char bd[16];
     for (;;) {
         int k;
         unsigned char c;

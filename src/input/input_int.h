@@ -57,6 +57,7 @@ struct aw_reader {
     char *buf;                  /* data: buf[0..end), scanned up to pos */
     size_t cap, maxcap, pos, end;
     int eof;                    /* source exhausted */
+    int io_failed;              /* AW_EIO returned: stay failed */
 
     int st;                     /* AW_FR_* */
     int in_array;               /* 0 top level, 1 array, 2 Records envelope */

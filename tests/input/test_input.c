@@ -394,6 +394,21 @@ static void test_gzip(void **st)
         write_file(tpath("bad.gz"), buf, (size_t)sb.st_size);
         n = count_ok(tpath("bad.gz"), AW_COMP_GZIP, NULL, 0);
         assert_true(n < 0);
+        /* a read error is final */
+        {
+            aw_reader *r2;
+            aw_record rec;
+            aw_status s2;
+            assert_int_equal(aw_reader_open(&r2, tpath("trunc.gz"), NULL,
+                                            &err), AW_OK);
+            while ((s2 = aw_reader_next(r2, &rec, &err)) == AW_OK)
+                ;
+            assert_int_equal(s2, AW_EIO);
+            assert_non_null(strstr(err.msg, "truncated gzip stream"));
+            assert_non_null(strstr(err.msg, "trunc.gz"));
+            assert_int_equal(aw_reader_next(r2, &rec, &err), AW_EIO);
+            aw_reader_close(r2);
+        }
         free(buf);
     }
     free(s);

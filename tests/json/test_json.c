@@ -422,6 +422,9 @@ static void test_compact_quote(void **st)
     /* invalid UTF-8 is written as \u00XX so the output stays valid */
     assert_int_equal(aw_json_quote("x\xff\xc3\xa9", 4, out, sizeof out), 11);
     assert_string_equal(out, "\"x\\u00ff\xc3\xa9\"");
+    /* worst case growth is 6x (fuzz_json harness once assumed 4x) */
+    assert_int_equal(aw_json_quote("\xff\xfe\x80", 3, out, sizeof out), 20);
+    assert_string_equal(out, "\"\\u00ff\\u00fe\\u0080\"");
     assert_int_equal(aw_json_quote("abcdef", 6, out, 4), 8);
     assert_string_equal(out, "\"ab");
 }
