@@ -257,6 +257,7 @@ void aw_tlog_close(aw_tlog *t)
     free(t->bundle);
     free(t->pend);
     free(t->pend_off);
+    free(t->cp_cache);
     free(t->dir);
     free(t);
 }

@@ -35,6 +35,10 @@ struct aw_tlog {
     aw_hash signed_root;
     uint64_t pub_size;
     time_t pub_time;
+    /* last checkpoint note whose signature was verified by prove */
+    char *cp_cache;
+    size_t cp_cache_len;
+    aw_checkpoint cp_cached;
 };
 
 aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
