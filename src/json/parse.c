@@ -367,14 +367,18 @@ static inline const unsigned char *skip_ws(const unsigned char *p,
     return p;
 }
 
+#ifndef AWJ_ARENA_MIN
+#define AWJ_ARENA_MIN 4096      /* tests build with 1 to check the bound */
+#endif
+
 static aw_status ensure_arena(aw_doc *d, size_t need)
 {
     char *a;
     if (d->acap >= need)
         return AW_OK;
-    if (need < 4096)
-        need = 4096;
-    if (need < d->acap + d->acap / 2)
+    if (need < AWJ_ARENA_MIN)
+        need = AWJ_ARENA_MIN;
+    if (AWJ_ARENA_MIN > 1 && need < d->acap + d->acap / 2)
         need = d->acap + d->acap / 2;
     a = malloc(need);
     if (!a)
