@@ -58,7 +58,7 @@ aw_out *aw_out_new(FILE *f, aw_format fmt, bool color)
               "\"https://github.com/aupwatch/aupwatch\"}},\"results\":[",
               f);
     else if (fmt == AW_FMT_TEXT)
-        fprintf(f, "%-24s %-8s %-14s %-50s %s\n", "TIME", "LEVEL", "TENANT", "RULE", "SOURCE");
+        fprintf(f, "%-30s %-8s %-14s %-50s %s\n", "TIME", "LEVEL", "TENANT", "RULE", "SOURCE");
     return o;
 }
 
@@ -140,7 +140,7 @@ static void text_alert(aw_out *o, const aw_alert *a)
     const char *lv = aw_rule_level(a->rule);
     if (a->has_time)
         aw_time_format(a->time_ns, t, sizeof t);
-    fprintf(o->f, "%-24.24s %s%-8s%s %-14.14s %-50.50s %s:%llu\n", t, o->color ? level_color(lv) : "",
+    fprintf(o->f, "%-30.30s %s%-8s%s %-14.14s %-50.50s %s:%llu\n", t, o->color ? level_color(lv) : "",
             lv ? lv : "-", o->color ? "\033[0m" : "", a->tenant ? a->tenant : "-", aw_rule_title(a->rule),
             a->file, (unsigned long long)a->line);
     for (size_t i = 0; i < a->nexplain; i++)
