@@ -215,6 +215,11 @@ static void t_resolve(void **st)
     expect_paths(sec, "Image", "Event.EventData.NewProcessName");
     expect_paths(sec, "ParentImage", "Event.EventData.ParentProcessName");
     expect_paths(sec, "CommandLine", "Event.EventData.CommandLine|Event.UserData.*.CommandLine");
+    /* Defender's EventData names have spaces; rules drop them */
+    expect_paths(by_name(m, "windows-windefend"), "ThreatName",
+                 "Event.EventData.Threat Name|Event.EventData.ThreatName");
+    expect_paths(by_name(m, "windows-windefend-antivirus"), "Signature",
+                 "Event.EventData.Threat Name|Event.EventData.ThreatName");
     expect_paths(ct, "userIdentity.type", "userIdentity.type");
     expect_paths(gcp, "gcp.audit.method_name", "protoPayload.methodName|protopayload_auditlog.methodName");
     expect_paths(gcp, "data.protoPayload.logName", "logName");
