@@ -2,10 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#if __has_include("cli/cmd_tlog.h")
 #include "cli/cmd_tlog.h"
-#define HAVE_TLOG 1
-#endif
 
 static const char usage[] =
     "aupwatch " AW_VERSION " - acceptable-use detection over cloud telemetry\n"
@@ -41,12 +38,10 @@ int main(int argc, char **argv)
         return aw_cmd_scan(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules"))
         return aw_cmd_rules(argc - 1, argv + 1);
-#ifdef HAVE_TLOG
     if (!strcmp(cmd, "log"))
         return aw_cmd_log(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return aw_cmd_verify(argc - 1, argv + 1);
-#endif
     fprintf(stderr, "aupwatch: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }
