@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# scan.test.sh - `aupwatch scan` end to end: input layouts and
+# compression, malformed input (reported, counted, never fatal),
+# output formats, exit codes, --explain, --stats-json, pseudonymisation.
+set -u
+B=$AW_BIN
+[ -x "$B" ] || { echo "not ok - aupwatch binary missing at $B"; exit 0; }
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+ok() { echo "ok - $1"; }
+no() { echo "not ok - $1"; }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+
+cat > "$t/rule.yml" <<'R'
+title: Demo stop logging
+id: 6a3b7d1e-6a2b-4c1e-9a0f-0d7c3e2b1a01
+status: test
+author: aupwatch tests
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventSource: cloudtrail.amazonaws.com, eventName: StopLogging}
+  condition: sel
+level: high
+tags: [attack.defense-impairment]
+R
+ev() { printf '{"eventVersion":"1.08","eventTime":"2026-01-01T00:00:0%sZ","eventSource":"cloudtrail.amazonaws.com","eventName":"%s","recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.%s","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u"}}' "$1" "$2" "$1"; }
+{ ev 1 StopLogging; echo; ev 2 StartLogging; echo; ev 3 StopLogging; echo; } > "$t/a.jsonl"
+
+n=$("$B" scan -q --rules "$t/rule.yml" "$t/a.jsonl" | wc -l)
+check "jsonl: 2 alerts" "[ $n -eq 2 ]"
+line=$("$B" scan -q --rules "$t/rule.yml" "$t/a.jsonl" | head -1)
+check "alert carries rule author, tenant, time, source, hash" \
+  "echo '$line' | jq -e '.type==\"detection\" and .rule.author==\"aupwatch tests\" and .tenant==\"111122223333\" and .time==\"2026-01-01T00:00:01Z\" and .source.record==1 and .source.line==1 and (.event_sha256|length)==64' >/dev/null"
+h=$(head -1 "$t/a.jsonl" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+check "event_sha256 is the SHA-256 of the record bytes" "[ \"$(echo "$line" | jq -r .event_sha256)\" = $h ]"
+
+# envelope, array, pretty concatenated, gzip, zstd, stdin
+{ printf '{"Records":['; ev 1 StopLogging; printf ','; ev 2 StopLogging; printf ']}'; } > "$t/ct.json"
+{ printf '['; ev 1 StopLogging; printf ',\n'; ev 2 Other; printf ']'; } > "$t/arr.json"
+{ ev 1 StopLogging | jq .; ev 2 StopLogging | jq .; } > "$t/pretty.json"
+gzip -c "$t/ct.json" > "$t/ct.json.gz"; cp "$t/ct.json.gz" "$t/noext"
+zstd -q -c "$t/a.jsonl" > "$t/a.zst"
+check "CloudTrail envelope" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/ct.json\" | wc -l) -eq 2 ]"
+check "JSON array" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/arr.json\" | wc -l) -eq 1 ]"
+check "pretty-printed concatenated objects" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/pretty.json\" | wc -l) -eq 2 ]"
+check "gzip detected by magic, not name" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/noext\" | wc -l) -eq 2 ]"
+check "zstd" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/a.zst\" | wc -l) -eq 2 ]"
+check "stdin" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" - < \"$t/a.jsonl\" | wc -l) -eq 2 ]"
+mkdir -p "$t/dir/sub"; cp "$t/a.jsonl" "$t/dir/sub/"; cp "$t/ct.json.gz" "$t/dir/"
+check "directory, recursive" "[ \$(\"$B\" scan -q --rules \"$t/rule.yml\" \"$t/dir\" | wc -l) -eq 4 ]"
+
+# malformed input: reported with file:line, counted, scan goes on
+{ ev 1 StopLogging; echo; echo '{"eventName": "StopLogging", broken'; printf '{"x":"\xff\xfe"}\n'; ev 3 StopLogging; echo; ev 4 StopLogging | head -c 40; } > "$t/bad.jsonl"
+"$B" scan --rules "$t/rule.yml" --stats-json "$t/st.json" "$t/bad.jsonl" > "$t/out" 2> "$t/err"; rc=$?
+check "malformed: exit 0 without --strict" "[ $rc -eq 0 ]"
+check "malformed: good records still alert" "[ \$(wc -l < \"$t/out\") -eq 2 ]"
+check "malformed: file:line reported" "grep -q 'bad.jsonl:2: ' \"$t/err\" && grep -q 'bad.jsonl:3: ' \"$t/err\" && grep -q 'bad.jsonl:5: ' \"$t/err\""
+check "malformed: counted in stats" "jq -e '.malformed==3 and .records==5 and .alerts==2' \"$t/st.json\" >/dev/null"
+"$B" scan -q --strict --rules "$t/rule.yml" "$t/bad.jsonl" >/dev/null 2>&1; rc=$?
+check "--strict: malformed records exit 1" "[ $rc -eq 1 ]"
+head -c 2000000 /dev/zero | tr '\0' 'a' | sed 's/^/{"k":"/; s/$/"}/' > "$t/big.jsonl"; ev 1 StopLogging >> "$t/big.jsonl"
+out=$("$B" scan --max-record 100000 --rules "$t/rule.yml" "$t/big.jsonl" 2>&1 >/dev/null)
+check "oversized record rejected by name, next record kept" "echo \"\$out\" | grep -q 'big.jsonl:1:' && [ \$(\"$B\" scan -q --max-record 100000 --rules \"$t/rule.yml\" \"$t/big.jsonl\" | wc -l) -eq 1 ]"
+
+# exit codes
+"$B" scan --rules "$t/rule.yml" "$t/nonexistent" >/dev/null 2>&1; rc=$?
+check "unreadable input: exit 2" "[ $rc -eq 2 ]"
+"$B" scan --bogus >/dev/null 2>&1; rc=$?
+check "unknown option: exit 2" "[ $rc -eq 2 ]"
+printf 'title: x\nlogsource: {product: aws}\ndetection: {s: {a|nosuch: 1}, condition: s}\n' > "$t/badrule.yml"
+"$B" scan -q --strict --rules "$t/badrule.yml" --rules "$t/rule.yml" "$t/a.jsonl" >/dev/null 2>&1; rc=$?
+check "--strict: rejected rule exits 1" "[ $rc -eq 1 ]"
+"$B" rules check "$t/badrule.yml" > "$t/chk" 2>&1; rc=$?
+check "rules check: file:line: reason, exit 1" "[ $rc -eq 1 ] && grep -q 'badrule.yml:3: unknown modifier .nosuch.' \"$t/chk\""
+
+# formats and explain
+check "--format sarif is valid JSON with results" "\"$B\" scan -q -f sarif --rules \"$t/rule.yml\" \"$t/a.jsonl\" | jq -e '.version==\"2.1.0\" and (.runs[0].results|length)==2' >/dev/null"
+check "--format text prints a table" "\"$B\" scan -q -f text --rules \"$t/rule.yml\" \"$t/a.jsonl\" | grep -q 'Demo stop logging'"
+check "--explain names identifier, field and value" "\"$B\" scan -q --explain --rules \"$t/rule.yml\" \"$t/a.jsonl\" | head -1 | jq -e '.explain | any(.identifier==\"sel\" and .field==\"eventName\" and .value==\"StopLogging\")' >/dev/null"
+
+# pseudonymisation: a mapping declares sourceIPAddress pseudonymised
+cat > "$t/map.yml" <<'M'
+sources:
+  - name: ct-pseudo
+    logsource: {product: aws, service: cloudtrail}
+    when: {exists: eventVersion}
+    time: eventTime
+    tenant: recipientAccountId
+    pseudonymise: [sourceIPAddress, tenant]
+M
+cat > "$t/iprule.yml" <<'R'
+title: ip
+author: t
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {sourceIPAddress: 203.0.113.1}, condition: sel}
+R
+printf 'k3y-for-tests-only' > "$t/key"
+out=$("$B" scan -q --no-builtin-mappings --mapping "$t/map.yml" --pseudonym-key-file "$t/key" --explain --rules "$t/iprule.yml" "$t/a.jsonl")
+check "pseudonymised field still matches on the original value" "[ \$(echo \"\$out\" | wc -l) -eq 1 ]"
+check "alert carries only pseudonyms (tenant, explained value)" "! echo \"\$out\" | grep -q -e 203.0.113.1 -e 111122223333 && echo \"\$out\" | grep -q hmac-sha256"
+check "the key never appears in output" "! echo \"\$out\" | grep -q k3y-for-tests-only"
+out2=$(AUPWATCH_PSEUDONYM_KEY=another-key-of-enough-length "$B" scan -q --no-builtin-mappings --mapping "$t/map.yml" --rules "$t/iprule.yml" "$t/a.jsonl")
+check "pseudonyms depend on the key" "[ -n \"\$out2\" ] && [ \"\$(echo \"\$out\" | jq -r .tenant)\" != \"\$(echo \"\$out2\" | jq -r .tenant)\" ]"
