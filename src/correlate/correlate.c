@@ -1,0 +1,876 @@
+/* correlate.c - the correlator: feeding, reordering by event time,
+ * groups, firing and chaining. Semantics: docs/correlation.md.
+ *
+ * A hit of a rule that correlations reference becomes, per correlation,
+ * a pending item (time, group key, value) held in a min-heap on
+ * (event time, arrival sequence). Items leave the heap when the
+ * watermark (largest time seen - lateness) passes them, so groups see
+ * their events in time order whatever the arrival order; an item older
+ * than the last one processed is late and dropped (counted). Each
+ * correlation keeps its groups in a chained hash table with an LRU list
+ * (eviction at max_groups) and, for upper-bound conditions, a queue of
+ * open windows in deadline order. A firing correlation feeds the
+ * correlations that reference it directly, as one event at the window's
+ * end. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/corr_int.h"
+
+#define PEND_INL 160
+
+typedef struct pend {
+    int64_t t;
+    uint64_t seq;
+    crun *cr;
+    entry e;
+    cref ref;
+    int tenant_idx;
+    uint32_t keylen;
+    char *key;
+    struct pend *free_next;
+    char inl[PEND_INL];
+} pend;
+
+enum { W_LATE = 1, W_EVICT = 2, W_APPROX = 4, W_FORCED = 8 };
+
+struct aw_correlator {
+    const aw_plan *p;
+    aw_correlator_opts o;
+    aw_correlation_fn fn;
+    void *ud;
+    aw_diag_fn diag;
+    void *dud;
+    crun *runs;
+    size_t nruns;
+    use **uses;                 /* per rule index */
+    size_t *nuses;
+    size_t nrules;
+    pend **heap;
+    size_t nheap, capheap;
+    pend *freelist;
+    uint64_t seq;
+    int64_t max_t, done_t;
+    bool any_t, any_done;
+    char **files;
+    size_t nfiles, capfiles;
+    aw_correlator_stats st;
+    long bytes;
+    double *scratch;
+    size_t nscratch;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+void c_account(struct aw_correlator *c, long delta) { c->bytes += delta; }
+size_t c_max_values(const struct aw_correlator *c) { return c->o.max_values; }
+size_t c_max_samples(const struct aw_correlator *c) { return c->o.max_samples; }
+
+double *c_scratch(struct aw_correlator *c, size_t n)
+{
+    if (n > c->nscratch) {
+        free(c->scratch);
+        c->nscratch = n;
+        c->scratch = aw_xmalloc(n * sizeof *c->scratch);
+    }
+    return c->scratch;
+}
+
+static void l_init(lnode *s) { s->prev = s->next = s; }
+static void l_unlink(lnode *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+static void l_push_front(lnode *s, lnode *n)
+{
+    n->next = s->next;
+    n->prev = s;
+    s->next->prev = n;
+    s->next = n;
+}
+static void l_push_back(lnode *s, lnode *n)
+{
+    n->prev = s->prev;
+    n->next = s;
+    s->prev->next = n;
+    s->prev = n;
+}
+#define G_OF(node, member) ((group *)((char *)(node) - offsetof(group, member)))
+
+static void warn(aw_correlator *c, crun *cr, unsigned bit, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void warn(aw_correlator *c, crun *cr, unsigned bit, const char *kind, const char *fmt, ...)
+{
+    if (cr->warned & bit)
+        return;
+    cr->warned |= bit;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->diag)
+        c->diag(c->dud, aw_rule_path(cr->rule), aw_rule_line(cr->rule), kind, msg);
+}
+
+static bool same_ref(const aw_rule *r, const char *name)
+{
+    return (r->id && strcmp(r->id, name) == 0) || (r->name && strcmp(r->name, name) == 0);
+}
+
+int aw_refire_parse(const char *s, aw_refire *out)
+{
+    if (!strcmp(s, "reset"))
+        *out = AW_REFIRE_RESET;
+    else if (!strcmp(s, "keep"))
+        *out = AW_REFIRE_KEEP;
+    else
+        return -1;
+    return 0;
+}
+
+static uint32_t intern_file(aw_correlator *c, const char *f)
+{
+    if (!f)
+        f = "";
+    if (c->nfiles && strcmp(c->files[c->nfiles - 1], f) == 0)
+        return (uint32_t)(c->nfiles - 1);
+    for (size_t i = c->nfiles; i-- > 0 && i + 64 > c->nfiles;)
+        if (strcmp(c->files[i], f) == 0)
+            return (uint32_t)i;
+    aw_grow((void **)&c->files, &c->capfiles, c->nfiles, sizeof *c->files);
+    c->files[c->nfiles] = aw_xstrdup(f);
+    return (uint32_t)c->nfiles++;
+}
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+static void make_ref(aw_correlator *c, const aw_evidence *ev, cref *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!ev)
+        return;
+    r->file = intern_file(c, ev->file);
+    r->record = ev->record;
+    r->line = (uint32_t)ev->line;
+    if (ev->sha256 && strlen(ev->sha256) == 64) {
+        r->has_sha = 1;
+        for (int i = 0; i < 32; i++) {
+            int hi = hexval(ev->sha256[2 * i]), lo = hexval(ev->sha256[2 * i + 1]);
+            if (hi < 0 || lo < 0) {
+                r->has_sha = 0;
+                break;
+            }
+            r->sha[i] = (uint8_t)(hi << 4 | lo);
+        }
+    }
+}
+
+static void ref_out(const aw_correlator *c, const cref *r, aw_correlation_ref *o)
+{
+    static const char hex[] = "0123456789abcdef";
+    o->file = r->file < c->nfiles ? c->files[r->file] : "";
+    o->record = r->record;
+    o->line = r->line;
+    o->sha256[0] = 0;
+    if (r->has_sha) {
+        for (int i = 0; i < 32; i++) {
+            o->sha256[2 * i] = hex[r->sha[i] >> 4];
+            o->sha256[2 * i + 1] = hex[r->sha[i] & 15];
+        }
+        o->sha256[64] = 0;
+    }
+}
+
+/* ---- construction --------------------------------------------------------- */
+
+aw_correlator *aw_correlator_new(const aw_plan *p, const aw_correlator_opts *o, aw_correlation_fn fn,
+                                 void *ud, aw_diag_fn diag, void *dud)
+{
+    const aw_ruleset *rs = p->rs;
+    size_t n = 0;
+    for (size_t i = 0; i < rs->nrules; i++)
+        n += rs->rules[i]->kind == AW_RULE_CORRELATION && p->prules[i].corr_ok;
+    if (!n)
+        return NULL;
+    aw_correlator *c = aw_xcalloc(1, sizeof *c);
+    c->p = p;
+    if (o)
+        c->o = *o;
+    else
+        c->o.lateness_s = -1;
+    if (!c->o.max_groups)
+        c->o.max_groups = 100000;
+    if (!c->o.max_values)
+        c->o.max_values = 1024;
+    if (c->o.max_values < 16)
+        c->o.max_values = 16;
+    if (c->o.max_values > (1u << 24))
+        c->o.max_values = 1u << 24;
+    if (c->o.lateness_s < 0)
+        c->o.lateness_s = 300;
+    if (!c->o.max_pending)
+        c->o.max_pending = 262144;
+    if (!c->o.max_samples)
+        c->o.max_samples = 8;
+    c->fn = fn;
+    c->ud = ud;
+    c->diag = diag;
+    c->dud = dud;
+    c->nrules = rs->nrules;
+    c->uses = aw_xcalloc(c->nrules, sizeof *c->uses);
+    c->nuses = aw_xcalloc(c->nrules, sizeof *c->nuses);
+    c->runs = aw_xcalloc(n, sizeof *c->runs);
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const aw_rule *r = rs->rules[i];
+        if (r->kind != AW_RULE_CORRELATION || !p->prules[i].corr_ok)
+            continue;
+        crun *cr = &c->runs[c->nruns++];
+        const aw_corr *k = r->corr;
+        cr->rule = r;
+        cr->c = k;
+        cr->close_mode = !k->has_cond[0] && !k->has_cond[1];
+        cr->correlation_only = p->prules[i].correlation_only;
+        cr->span_ns = k->timespan_s * 1000000000LL;
+        l_init(&cr->lru);
+        l_init(&cr->cq);
+        cr->nbuckets = 1024;
+        cr->buckets = aw_xcalloc(cr->nbuckets, sizeof *cr->buckets);
+        cr->gfield = aw_xcalloc(k->nrules, sizeof *cr->gfield);
+        for (size_t s = 0; s < k->nrules; s++) {
+            const aw_rule *t = aw_ruleset_find(rs, k->rules[s]);
+            cr->gfield[s] = aw_xcalloc(k->ngroup ? k->ngroup : 1, sizeof **cr->gfield);
+            for (size_t g = 0; g < k->ngroup; g++) {
+                const char *f = k->group_by[g];
+                for (size_t a = 0; a < k->naliases; a++) {
+                    if (strcmp(k->aliases[a].name, f) != 0)
+                        continue;
+                    for (size_t j = 0; j < k->aliases[a].n; j++)
+                        if (strcmp(k->aliases[a].rules[j], k->rules[s]) == 0 ||
+                            (t && same_ref(t, k->aliases[a].rules[j])))
+                            f = k->aliases[a].fields[j];
+                }
+                cr->gfield[s][g] = f;
+            }
+        }
+    }
+    /* who uses whom: base rules and inner correlations */
+    for (size_t i = 0; i < c->nruns; i++) {
+        crun *cr = &c->runs[i];
+        for (size_t s = 0; s < cr->c->nrules; s++) {
+            const aw_rule *t = aw_ruleset_find(rs, cr->c->rules[s]);
+            if (!t)
+                continue;
+            size_t cap = c->nuses[t->index];
+            c->uses[t->index] = aw_xrealloc(c->uses[t->index], (cap + 1) * sizeof(use));
+            c->uses[t->index][c->nuses[t->index]++] = (use){cr, (uint16_t)s};
+        }
+    }
+    return c;
+}
+
+/* ---- groups ----------------------------------------------------------- */
+
+static void unchain(crun *cr, group *g)
+{
+    group **pp = &cr->buckets[g->hash & (cr->nbuckets - 1)];
+    while (*pp != g)
+        pp = &(*pp)->hnext;
+    *pp = g->hnext;
+}
+
+static void g_destroy(aw_correlator *c, crun *cr, group *g)
+{
+    unchain(cr, g);
+    l_unlink(&g->lru);
+    if (g->queued)
+        l_unlink(&g->cq);
+    g_free_state(c, g);
+    if (g->rulecnt)
+        c_account(c, -(long)(cr->c->nrules * sizeof *g->rulecnt));
+    c_account(c, -(long)(sizeof *g + g->keylen));
+    free(g->rulecnt);
+    free(g);
+    cr->ngroups--;
+    c->st.groups--;
+}
+
+static void evict(aw_correlator *c, crun *cr)
+{
+    group *g = G_OF(cr->lru.prev, lru);
+    bool live = g->queued || g->hll_mode || (g->elen && g->last_t >= c->done_t - cr->span_ns);
+    c->st.evicted_groups++;
+    if (live) {
+        c->st.evicted_live++;
+        warn(c, cr, W_EVICT, "correlation-evict",
+             "correlation '%s': more than %zu groups; evicting the least recently seen group with events in its window (a firing may be lost; raise --corr-max-groups)",
+             aw_rule_title(cr->rule), c->o.max_groups);
+    }
+    g_destroy(c, cr, g);
+}
+
+static void rehash(crun *cr)
+{
+    size_t nb = cr->nbuckets * 2;
+    group **b = aw_xcalloc(nb, sizeof *b);
+    for (size_t i = 0; i < cr->nbuckets; i++)
+        for (group *g = cr->buckets[i], *nx; g; g = nx) {
+            nx = g->hnext;
+            g->hnext = b[g->hash & (nb - 1)];
+            b[g->hash & (nb - 1)] = g;
+        }
+    free(cr->buckets);
+    cr->buckets = b;
+    cr->nbuckets = nb;
+}
+
+static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t keylen, int tenant_idx)
+{
+    uint64_t h = aw_hash64(key, keylen);
+    for (group *g = cr->buckets[h & (cr->nbuckets - 1)]; g; g = g->hnext)
+        if (g->hash == h && g->keylen == keylen && memcmp(g->key, key, keylen) == 0) {
+            l_unlink(&g->lru);
+            l_push_front(&cr->lru, &g->lru);
+            return g;
+        }
+    while (cr->ngroups >= c->o.max_groups)
+        evict(c, cr);
+    if (cr->ngroups >= cr->nbuckets)
+        rehash(cr);
+    group *g = aw_xcalloc(1, sizeof *g + keylen);
+    c_account(c, (long)(sizeof *g + keylen));
+    g->hash = h;
+    g->keylen = (uint16_t)keylen;
+    memcpy(g->key, key, keylen);
+    g->tenant_idx = tenant_idx;
+    l_init(&g->cq);
+    l_push_front(&cr->lru, &g->lru);
+    g->hnext = cr->buckets[h & (cr->nbuckets - 1)];
+    cr->buckets[h & (cr->nbuckets - 1)] = g;
+    cr->ngroups++;
+    if (++c->st.groups > c->st.peak_groups)
+        c->st.peak_groups = c->st.groups;
+    return g;
+}
+
+/* ---- firing and chaining ---------------------------------------------- */
+
+static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
+                    entry *e, int tenant_idx, const cref *refs, size_t nrefs, const cref *trigger,
+                    int depth);
+
+/* Split a key into its values (kb receives a NUL-separated copy). */
+static void split_key(const group *g, size_t n, char *kb, const char **vals)
+{
+    memcpy(kb, g->key, g->keylen);
+    kb[g->keylen] = 0;
+    char *p = kb;
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = p;
+        char *sep = memchr(p, KEY_SEP, (size_t)(kb + g->keylen - p));
+        if (sep) {
+            *sep = 0;
+            p = sep + 1;
+        } else {
+            p = kb + g->keylen;
+        }
+    }
+}
+
+static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, int64_t end,
+                 const cref *trigger, bool at_close, int depth)
+{
+    const aw_corr *k = cr->c;
+    size_t ng = k->ngroup;
+    char *kb = aw_xmalloc((size_t)g->keylen + 1);
+    const char **vals = aw_xcalloc(ng ? ng : 1, sizeof *vals);
+    split_key(g, ng, kb, vals);
+    size_t ns = g->slen;
+    cref *cs = aw_xmalloc((ns ? ns : 1) * sizeof *cs);
+    aw_correlation_ref *rs = aw_xmalloc((ns ? ns : 1) * sizeof *rs);
+    for (size_t i = 0; i < ns; i++) {
+        cs[i] = g->samp[(g->shead + i) % g->scap];
+        ref_out(c, &cs[i], &rs[i]);
+    }
+    aw_correlation_ref trig;
+    if (trigger)
+        ref_out(c, trigger, &trig);
+    aw_correlation_alert a = {
+        .rule = cr->rule,
+        .correlation_only = cr->correlation_only,
+        .ngroup = ng,
+        .group_fields = k->group_by,
+        .group_values = vals,
+        .tenant = g->tenant_idx >= 0 && (size_t)g->tenant_idx < ng ? vals[g->tenant_idx] : NULL,
+        .value = v,
+        .start_ns = start,
+        .end_ns = end,
+        .events = g->base,
+        .refs = rs,
+        .nrefs = ns,
+        .trigger = trigger ? &trig : NULL,
+        .at_window_close = at_close,
+        .approximate = g->approx,
+    };
+    c->st.alerts++;
+    if (c->fn)
+        c->fn(c->ud, &a);
+
+    /* the firing is one event for every correlation that references this one */
+    size_t nu = c->nuses[cr->rule->index];
+    use *us = c->uses[cr->rule->index];
+    uint64_t base = g->base;
+    int tidx = g->tenant_idx;
+    for (size_t u = 0; u < nu && depth < AW_CORR_MAX_DEPTH + 1; u++) {
+        crun *oc = us[u].cr;
+        const aw_corr *ok = oc->c;
+        char *okey = aw_xmalloc((size_t)g->keylen + ok->ngroup + 1);
+        uint32_t olen = 0;
+        int otenant = -1;
+        bool missing = false;
+        for (size_t og = 0; og < ok->ngroup && !missing; og++) {
+            const char *f = oc->gfield[us[u].slot][og];
+            size_t i;
+            for (i = 0; i < ng; i++)
+                if (strcmp(k->group_by[i], f) == 0)
+                    break;
+            if (i == ng) {
+                missing = true;
+                break;
+            }
+            if (og)
+                okey[olen++] = KEY_SEP;
+            size_t l = strlen(vals[i]);
+            memcpy(okey + olen, vals[i], l);
+            olen += (uint32_t)l;
+            if ((int)i == tidx && otenant < 0)
+                otenant = (int)og;
+        }
+        if (missing) {
+            c->st.no_group++;
+            free(okey);
+            continue;
+        }
+        entry e = {.t = end, .cnt = 1, .base = (uint32_t)(base > UINT32_MAX ? UINT32_MAX : base),
+                   .rule = us[u].slot};
+        if (ok->ncond_fields) {
+            /* value fields of the outer correlation, from this group */
+            uint64_t h = 0;
+            bool all = true;
+            for (size_t f = 0; f < ok->ncond_fields && all; f++) {
+                size_t i;
+                for (i = 0; i < ng; i++)
+                    if (strcmp(k->group_by[i], ok->cond_fields[f]) == 0)
+                        break;
+                if (i == ng) {
+                    all = false;
+                    break;
+                }
+                h = h * 0x9e3779b97f4a7c15ULL ^ aw_hash64(vals[i], strlen(vals[i]));
+                if (f == 0) {
+                    char *endp;
+                    double d = strtod(vals[i], &endp);
+                    if (*vals[i] && !*endp && isfinite(d)) {
+                        e.num = d;
+                        e.nnum = 1;
+                    }
+                }
+            }
+            e.has_v = all;
+            e.vh = h ? h : 1;
+        }
+        c->st.events++;
+        process(c, oc, end, okey, olen, &e, otenant, cs, ns, trigger, depth + 1);
+        free(okey);
+    }
+    free(kb);
+    free(vals);
+    free(cs);
+    free(rs);
+}
+
+static void close_group(aw_correlator *c, crun *cr, group *g)
+{
+    double v;
+    l_unlink(&g->cq);
+    g->queued = false;
+    if (g_value(c, cr, g, &v) && cond_holds(cr->c, v))
+        fire(c, cr, g, v, g->first_t, g->first_t + cr->span_ns, NULL, true, 0);
+    g_reset(c, cr, g);
+}
+
+/* Close every window (upper-bound conditions) whose end is before t, in
+ * deadline order across correlations. */
+static void close_due(aw_correlator *c, int64_t t)
+{
+    for (;;) {
+        crun *best = NULL;
+        int64_t bd = 0;
+        for (size_t i = 0; i < c->nruns; i++) {
+            crun *cr = &c->runs[i];
+            if (!cr->close_mode || cr->cq.next == &cr->cq)
+                continue;
+            int64_t d = G_OF(cr->cq.next, cq)->first_t + cr->span_ns;
+            if (d < t && (!best || d < bd)) {
+                best = cr;
+                bd = d;
+            }
+        }
+        if (!best)
+            return;
+        close_group(c, best, G_OF(best->cq.next, cq));
+    }
+}
+
+static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
+                    entry *e, int tenant_idx, const cref *refs, size_t nrefs, const cref *trigger,
+                    int depth)
+{
+    group *g = group_get(c, cr, key, keylen, tenant_idx);
+    if (cr->close_mode) {
+        if (!g->queued) {
+            g->first_t = t;
+            g->queued = true;
+            l_push_back(&cr->cq, &g->cq);
+        }
+    } else {
+        g_expire(cr, g, t - cr->span_ns);
+    }
+    g->last_t = t;
+    if (g_add(c, cr, g, e)) {
+        c->st.approximated_groups++;
+        warn(c, cr, W_APPROX, "correlation-approximate",
+             "correlation '%s': a group exceeded %zu events/values; its state is approximate from now on (alerts flagged approximate; raise --corr-max-values)",
+             aw_rule_title(cr->rule), c->o.max_values);
+    }
+    for (size_t i = 0; i < nrefs; i++)
+        g_sample(c, g, &refs[i]);
+    if (cr->close_mode)
+        return;
+    double v;
+    if (g_value(c, cr, g, &v) && cond_holds(cr->c, v)) {
+        fire(c, cr, g, v, g_start(cr, g), t, trigger, false, depth);
+        if (c->o.refire == AW_REFIRE_RESET)
+            g_reset(c, cr, g);
+    }
+}
+
+/* ---- reorder buffer ------------------------------------------------- */
+
+static bool before(const pend *a, const pend *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void heap_push(aw_correlator *c, pend *p)
+{
+    aw_grow((void **)&c->heap, &c->capheap, c->nheap, sizeof *c->heap);
+    size_t i = c->nheap++;
+    while (i) {
+        size_t up = (i - 1) / 2;
+        if (!before(p, c->heap[up]))
+            break;
+        c->heap[i] = c->heap[up];
+        i = up;
+    }
+    c->heap[i] = p;
+}
+
+static pend *heap_pop(aw_correlator *c)
+{
+    pend *top = c->heap[0], *last = c->heap[--c->nheap];
+    size_t i = 0, n = c->nheap;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l >= n)
+            break;
+        m = l + 1 < n && before(c->heap[l + 1], c->heap[l]) ? l + 1 : l;
+        if (!before(c->heap[m], last))
+            break;
+        c->heap[i] = c->heap[m];
+        i = m;
+    }
+    if (n)
+        c->heap[i] = last;
+    return top;
+}
+
+static pend *pend_new(aw_correlator *c, uint32_t keylen)
+{
+    pend *p = c->freelist;
+    if (p)
+        c->freelist = p->free_next;
+    else
+        p = aw_xmalloc(sizeof *p);
+    p->key = keylen <= PEND_INL ? p->inl : aw_xmalloc(keylen);
+    p->keylen = keylen;
+    return p;
+}
+
+static void pend_free(aw_correlator *c, pend *p)
+{
+    if (p->key != p->inl)
+        free(p->key);
+    p->free_next = c->freelist;
+    c->freelist = p;
+}
+
+static void run_item(aw_correlator *c, pend *p)
+{
+    c->done_t = p->t;
+    c->any_done = true;
+    close_due(c, p->t);
+    c->st.events++;
+    process(c, p->cr, p->t, p->key, p->keylen, &p->e, p->tenant_idx, &p->ref, 1, &p->ref, 0);
+    pend_free(c, p);
+}
+
+static void release(aw_correlator *c, bool all)
+{
+    int64_t wm = c->max_t - c->o.lateness_s * 1000000000LL;
+    while (c->nheap) {
+        bool full = c->nheap > c->o.max_pending;
+        if (!all && !full && c->heap[0]->t > wm)
+            break;
+        if (full && !all && c->heap[0]->t > wm) {
+            c->st.forced++;
+            warn(c, c->heap[0]->cr, W_FORCED, "correlation-forced",
+                 "correlation '%s': reorder buffer full (%zu events); processing events before the lateness bound has passed",
+                 aw_rule_title(c->heap[0]->cr->rule), c->o.max_pending);
+        }
+        run_item(c, heap_pop(c));
+    }
+    c->st.pending = c->nheap;
+}
+
+/* ---- feeding -------------------------------------------------------- */
+
+static int first_cb(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    (void)d;
+    *(const aw_jnode **)ud = n;
+    return 1;
+}
+
+static const aw_jnode *field_node(const aw_source *s, const aw_doc *d, const char *field)
+{
+    const char *const *paths;
+    size_t np = aw_source_resolve(s, field, &paths);
+    for (size_t i = 0; i < np; i++) {
+        const aw_jnode *n = NULL;
+        aw_mapping_path_each(d, paths[i], strlen(paths[i]), first_cb, &n);
+        if (n && n->type != AW_JNULL && n->type != AW_JOBJ && n->type != AW_JARR)
+            return n;
+    }
+    return NULL;
+}
+
+/* Rendered (pseudonymised where declared) text of a field into out;
+ * -1 if the event lacks it. KEY_SEP bytes become '?'. */
+static long field_text(aw_correlator *c, const aw_source *s, const aw_doc *d, const char *field,
+                       const char *tenant, size_t tlen, char *out, size_t cap)
+{
+    const aw_jnode *n = field_node(s, d, field);
+    size_t len;
+    if (n) {
+        len = aw_source_render(s, c->p->map, field, n->val, n->vlen, out, cap);
+    } else if (tlen && strcmp(field, "tenant") == 0) {
+        len = tlen < cap ? tlen : cap - 1;
+        memcpy(out, tenant, len);
+        out[len] = 0;
+    } else {
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (out[i] == KEY_SEP)
+            out[i] = '?';
+    return (long)len;
+}
+
+size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, const aw_evidence *ev)
+{
+    if (!c || !hit || !hit->rule)
+        return 0;
+    size_t idx = hit->rule->index;
+    if (idx >= c->nrules || !c->nuses[idx])
+        return 0;
+    c->st.hits++;
+    int64_t t;
+    if (aw_source_time(hit->source, d, &t) != AW_OK) {
+        c->st.no_time += c->nuses[idx];
+        return 0;
+    }
+    char tenant[256], val[VAL_MAX], key[4096];
+    size_t tlen = aw_source_tenant(hit->source, d, tenant, sizeof tenant);
+    cref ref;
+    bool have_ref = false;
+    size_t fed = 0;
+    for (size_t u = 0; u < c->nuses[idx]; u++) {
+        crun *cr = c->uses[idx][u].cr;
+        uint16_t slot = c->uses[idx][u].slot;
+        const aw_corr *k = cr->c;
+        size_t klen = 0;
+        int tidx = -1;
+        bool missing = false;
+        for (size_t g = 0; g < k->ngroup; g++) {
+            long l = field_text(c, hit->source, d, cr->gfield[slot][g], tenant, tlen, val, sizeof val);
+            if (l < 0 || klen + (size_t)l + 1 > sizeof key) {
+                missing = true;
+                break;
+            }
+            if (g)
+                key[klen++] = KEY_SEP;
+            memcpy(key + klen, val, (size_t)l);
+            klen += (size_t)l;
+            if (tidx < 0 && tlen && ((size_t)l == tlen && memcmp(val, tenant, tlen) == 0))
+                tidx = (int)g;
+        }
+        if (missing) {
+            c->st.no_group++;
+            continue;
+        }
+        if (c->any_done && t < c->done_t) {
+            c->st.late++;
+            warn(c, cr, W_LATE, "correlation-late",
+                 "correlation '%s': event older than the lateness bound (%lld s) ignored; raise --corr-lateness if sources deliver this late",
+                 aw_rule_title(cr->rule), (long long)c->o.lateness_s);
+            continue;
+        }
+        entry e = {.t = t, .cnt = 1, .base = 1, .rule = slot};
+        if (k->ncond_fields) {
+            uint64_t h = 0;
+            bool all = true;
+            for (size_t f = 0; f < k->ncond_fields; f++) {
+                const char *fname = k->cond_fields[f];
+                if (f == 0 && k->type != CT_VALUE_COUNT) {
+                    const aw_jnode *n = field_node(hit->source, d, fname);
+                    if (n && n->type == AW_JNUM && isfinite(n->num)) {
+                        e.num = n->num;
+                        e.nnum = 1;
+                    } else if (n && n->type == AW_JSTR && n->vlen) {
+                        char *endp;
+                        double x = strtod(n->val, &endp);
+                        if (!*endp && isfinite(x)) {
+                            e.num = x;
+                            e.nnum = 1;
+                        }
+                    }
+                    continue;
+                }
+                long l = field_text(c, hit->source, d, fname, tenant, tlen, val, sizeof val);
+                if (l < 0) {
+                    all = false;
+                    break;
+                }
+                h = h * 0x9e3779b97f4a7c15ULL ^ aw_hash64(val, (size_t)l);
+            }
+            if (k->type == CT_VALUE_COUNT) {
+                e.has_v = all;
+                e.vh = h ? h : 1;
+            }
+        }
+        if (!have_ref) {
+            make_ref(c, ev, &ref);
+            have_ref = true;
+        }
+        pend *p = pend_new(c, (uint32_t)klen);
+        p->t = t;
+        p->seq = c->seq++;
+        p->cr = cr;
+        p->e = e;
+        p->ref = ref;
+        p->tenant_idx = tidx;
+        memcpy(p->key, key, klen);
+        heap_push(c, p);
+        fed++;
+    }
+    if (fed && (!c->any_t || t > c->max_t)) {
+        c->max_t = t;
+        c->any_t = true;
+    }
+    release(c, false);
+    return fed;
+}
+
+void aw_correlator_flush(aw_correlator *c)
+{
+    if (!c)
+        return;
+    release(c, true);
+    close_due(c, INT64_MAX);
+    for (size_t i = 0; i < c->nruns; i++) {
+        crun *cr = &c->runs[i];
+        while (cr->lru.next != &cr->lru)
+            g_destroy(c, cr, G_OF(cr->lru.next, lru));
+    }
+    c->any_t = c->any_done = false;
+    c->st.pending = 0;
+}
+
+const aw_correlator_stats *aw_correlator_stats_get(const aw_correlator *c)
+{
+    return &c->st;
+}
+
+size_t aw_correlator_state_bytes(const aw_correlator *c)
+{
+    return c ? (size_t)c->bytes : 0;
+}
+
+void aw_correlator_free(aw_correlator *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nruns; i++) {
+        crun *cr = &c->runs[i];
+        while (cr->lru.next != &cr->lru)
+            g_destroy(c, cr, G_OF(cr->lru.next, lru));
+        free(cr->buckets);
+        for (size_t s = 0; s < cr->c->nrules; s++)
+            free(cr->gfield[s]);
+        free(cr->gfield);
+    }
+    while (c->nheap)
+        pend_free(c, heap_pop(c));
+    for (pend *p = c->freelist, *nx; p; p = nx) {
+        nx = p->free_next;
+        free(p);
+    }
+    for (size_t i = 0; i < c->nrules; i++)
+        free(c->uses[i]);
+    for (size_t i = 0; i < c->nfiles; i++)
+        free(c->files[i]);
+    free(c->files);
+    free(c->uses);
+    free(c->nuses);
+    free(c->runs);
+    free(c->heap);
+    free(c->scratch);
+    free(c);
+}
+
+size_t aw_correlator_bound_bytes(const aw_correlator *c)
+{
+    if (!c)
+        return 0;
+    size_t mv = c->o.max_values, dcap = 8;
+    while (dcap < 2 * mv)
+        dcap *= 2;
+    size_t total = c->o.max_pending * (sizeof(pend) + 4096 + sizeof(pend *));
+    for (size_t i = 0; i < c->nruns; i++) {
+        size_t per = sizeof(group) + 4096 + mv * sizeof(entry) + dcap * 12 + 2 * HLL_M +
+                     c->o.max_samples * sizeof(cref) + c->runs[i].c->nrules * sizeof(uint32_t) +
+                     2 * sizeof(group *);
+        total += c->o.max_groups * per;
+    }
+    return total;
+}
