@@ -81,11 +81,19 @@ static void test_notes(void **state)
             if (st != AW_OK)
                 fail_msg("%s: %s", tt_str(c, "desc"), e.msg);
             check_verified(n, aw_tj_get(c, "verified"));
+            /* every listed unverified signer is present and unverified
+             * (identical duplicate lines are merged, so count names) */
             const aw_tj *unv = aw_tj_get(c, "unverified");
-            size_t cnt = 0;
-            for (size_t k = 0; k < n->nsigs; k++)
-                cnt += !n->sigs[k].verified;
-            (void)unv; /* duplicates of identical lines are merged */
+            for (size_t u = 0; unv && u < unv->n; u++) {
+                int seen = 0;
+                for (size_t k = 0; k < n->nsigs; k++) {
+                    char id[300];
+                    snprintf(id, sizeof id, "%s+%08x", n->sigs[k].name, n->sigs[k].id);
+                    if (!n->sigs[k].verified && strcmp(id, unv->v[u]->s) == 0)
+                        seen = 1;
+                }
+                assert_true(seen);
+            }
             aw_note_free(n);
         } else {
             if (st == AW_OK)
