@@ -44,6 +44,7 @@ void aw_mapping_free(aw_mapping *m)
     for (size_t i = 0; i < m->ncodes; i++)
         pcre2_code_free(m->codes[i]);
     free(m->codes);
+    mp_index_free(&m->index);
     free(m->src);
     free(m->slots);
     sodium_memzero(&m->keyed, sizeof m->keyed);
@@ -627,6 +628,8 @@ static aw_status load_buffer(aw_mapping *m, const char *file, const char *buf,
             l.pending[i]->index = m->nsrc;
             m->src[m->nsrc++] = l.pending[i];
         }
+        if (l.npending)
+            mp_index_build(m);
     }
     free(l.pending);
     aw_arena_reset(&tmp);

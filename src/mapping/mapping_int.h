@@ -98,6 +98,28 @@ typedef struct mp_slot {
     int star;                   /* has a "*" segment */
 } mp_slot;
 
+/* The prefilter: most sources (all of Windows) require one path, the
+ * "discriminating slot" (Event.System.Channel), to equal one of a few
+ * strings. Those sources sit in a hash table keyed by the lower-cased
+ * value; classification looks the event's value up and evaluates only
+ * the sources listed there plus the ones without a discriminator.
+ * Rebuilt after every load; lists are in source order. */
+typedef struct mp_bucket {
+    char *key;                  /* lower-cased; NULL = empty bucket */
+    size_t klen;
+    uint32_t *srcs;
+    size_t n, cap;
+} mp_bucket;
+
+typedef struct mp_index {
+    int built;
+    uint32_t slot;
+    mp_bucket *tab;
+    size_t cap;                 /* power of two */
+    uint32_t *always;           /* sources without the discriminator */
+    size_t nalways;
+} mp_index;
+
 struct aw_mapping {
     aw_arena arena;
     aw_source **src;
@@ -106,6 +128,7 @@ struct aw_mapping {
     size_t nslots, capslots;
     pcre2_code **codes;         /* every compiled regex, for freeing */
     size_t ncodes, capcodes;
+    mp_index index;
     pthread_mutex_t lock;
     int has_key;
     crypto_auth_hmacsha256_state keyed; /* state after absorbing the key */
@@ -126,6 +149,10 @@ int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
                  size_t plen, aw_json_visit_fn fn, void *ud);
 /* First node reached by path (with "*" support), or NULL. */
 const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen);
+
+/* classify.c: (re)build / free the prefilter index. */
+void mp_index_build(aw_mapping *m);
+void mp_index_free(mp_index *x);
 
 /* pseudo.c: the pseudonym of val, or "redacted" without a key. */
 size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,

@@ -186,6 +186,50 @@ static void t_predicates(void **st)
     aw_mapping_free(m);
 }
 
+/* The prefilter (sources keyed by their discriminating value) must give
+ * exactly what evaluating every source would, in source order. */
+static void t_prefilter(void **st)
+{
+    static const char *Y1 =
+        "sources:\n"
+        "  - {name: a, logsource: {product: t}, when: {ch: A, id: 1}}\n"
+        "  - name: b\n"
+        "    logsource: {product: t}\n"
+        "    when: [{ch: B}, {ch: [C, D], x: 1}]\n"
+        "  - {name: c, logsource: {product: t}, when: {ch: A}}\n"
+        "  - {name: d, logsource: {product: t}, when: {other: z}}\n"
+        "  - name: e\n"
+        "    logsource: {product: t}\n"
+        "    when: [{ch: A}, {y: 1}]\n";
+    static const char *Y2 =
+        "sources:\n"
+        "  - {name: f, logsource: {product: t}, when: {ch: [a, E]}}\n";
+    diags dg = {0};
+    aw_mapping *m = aw_mapping_new();
+    aw_doc *d = aw_doc_new();
+    const char *p1 = tmp_write(Y1), *p2 = tmp_write(Y2);
+    (void)st;
+    assert_int_equal(aw_mapping_load(m, p1, diag_rec, &dg), AW_OK);
+    expect(m, d, "{\"ch\":\"a\",\"id\":1}", "a,c,e");
+    expect(m, d, "{\"ch\":\"a\",\"id\":2}", "c,e");
+    expect(m, d, "{\"ch\":\"D\",\"x\":1}", "b");
+    expect(m, d, "{\"ch\":\"C\"}", "");
+    expect(m, d, "{\"ch\":[\"x\",\"B\"]}", "b");          /* array: full scan */
+    expect(m, d, "{\"ch\":{\"k\":\"B\"}}", "");
+    expect(m, d, "{\"y\":1}", "e");
+    expect(m, d, "{\"ch\":\"A\",\"other\":\"z\"}", "c,d,e");     /* no id: not a */
+    expect(m, d, "{\"ch\":1,\"other\":\"Z\"}", "d");
+    expect(m, d, "{\"ch\":true,\"other\":\"Z\"}", "d");
+    /* a later load rebuilds the index */
+    assert_int_equal(aw_mapping_load(m, p2, diag_rec, &dg), AW_OK);
+    expect(m, d, "{\"ch\":\"A\",\"id\":1}", "a,c,e,f");
+    expect(m, d, "{\"ch\":\"e\"}", "f");
+    unlink(p1);
+    unlink(p2);
+    aw_doc_free(d);
+    aw_mapping_free(m);
+}
+
 /* ---- field resolution ----------------------------------------------- */
 
 static void expect_paths(const aw_source *s, const char *field, const char *want)
@@ -298,6 +342,7 @@ int main(void)
         cmocka_unit_test(t_route_containment),
         cmocka_unit_test(t_classify_samples),
         cmocka_unit_test(t_predicates),
+        cmocka_unit_test(t_prefilter),
         cmocka_unit_test(t_resolve),
         cmocka_unit_test(t_resolved_values),
     };
