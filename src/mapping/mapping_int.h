@@ -150,9 +150,12 @@ int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
 /* First node reached by path (with "*" support), or NULL. */
 const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen);
 
-/* classify.c: (re)build / free the prefilter index. */
+/* index.c: (re)build / free the prefilter index; the sources filed
+ * under value t (any case), in source order, or NULL with *n = 0. */
+#define MP_KEY_MAX 512
 void mp_index_build(aw_mapping *m);
 void mp_index_free(mp_index *x);
+const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n);
 
 /* pseudo.c: the pseudonym of val, or "redacted" without a key. */
 size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,

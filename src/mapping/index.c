@@ -1,0 +1,173 @@
+/* index.c - the classification prefilter (mp_index in mapping_int.h).
+ *
+ * Windows sources are told apart by channel and EventID; testing the
+ * channel of each of ~80 sources per event costs more than everything
+ * else together. So the path that most sources require to equal one of
+ * a few plain strings becomes the "discriminating slot": those sources
+ * are filed in an open-addressing hash table under each lower-cased
+ * value they accept, and classification evaluates only the sources filed
+ * under the event's value, plus those without the discriminator. The
+ * index is rebuilt after every load (loading is not concurrent with
+ * classification); it also moves the indexed condition to the end of
+ * each conjunction, since candidates already passed it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapping/mapping_int.h"
+
+static uint64_t hash_lower(const char *s, size_t n, char *low)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (low)
+            low[i] = c;
+        h = (h ^ (unsigned char)c) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static mp_bucket *bucket_find(const mp_index *x, const char *low, size_t n, uint64_t h)
+{
+    size_t i = (size_t)h & (x->cap - 1);
+    for (;; i = (i + 1) & (x->cap - 1)) {
+        mp_bucket *b = &x->tab[i];
+        if (!b->key || (b->klen == n && memcmp(b->key, low, n) == 0))
+            return b;
+    }
+}
+
+void mp_index_free(mp_index *x)
+{
+    for (size_t i = 0; i < x->cap; i++) {
+        free(x->tab[i].key);
+        free(x->tab[i].srcs);
+    }
+    free(x->tab);
+    free(x->always);
+    memset(x, 0, sizeof *x);
+}
+
+static int plain_strings(const mp_cond *c)
+{
+    if (c->op != MP_EQ)
+        return 0;
+    for (size_t i = 0; i < c->nvals; i++)
+        if (c->vals[i].isnum || c->vals[i].n >= MP_KEY_MAX)
+            return 0;
+    return 1;
+}
+
+/* The equality condition on `slot` in conjunction cj, or NULL. */
+static const mp_cond *eq_on(const mp_conj *cj, uint32_t slot)
+{
+    for (size_t j = 0; j < cj->n; j++)
+        if (cj->conds[j].slot == slot && plain_strings(&cj->conds[j]))
+            return &cj->conds[j];
+    return NULL;
+}
+
+/* A slot every alternative of s tests for equality with plain strings. */
+static int discriminator(const aw_mapping *m, const aw_source *s, uint32_t *slot)
+{
+    if (s->nwhen == 0)
+        return 0;
+    for (size_t j = 0; j < s->when[0].n; j++) {
+        const mp_cond *c = &s->when[0].conds[j];
+        size_t k;
+        if (!plain_strings(c) || m->slots[c->slot].star)
+            continue;
+        for (k = 1; k < s->nwhen; k++)
+            if (!eq_on(&s->when[k], c->slot))
+                break;
+        if (k == s->nwhen) {
+            *slot = c->slot;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void bucket_add(mp_index *x, const mp_value *v, uint32_t src)
+{
+    char low[MP_KEY_MAX];
+    uint64_t h = hash_lower(v->s, v->n, low);
+    mp_bucket *b = bucket_find(x, low, v->n, h);
+    if (!b->key) {
+        b->key = aw_xstrndup(low, v->n);
+        b->klen = v->n;
+    }
+    if (b->n && b->srcs[b->n - 1] == src)
+        return;
+    aw_grow((void **)&b->srcs, &b->cap, b->n, sizeof *b->srcs);
+    b->srcs[b->n++] = src;
+}
+
+void mp_index_build(aw_mapping *m)
+{
+    mp_index *x = &m->index;
+    uint32_t *disc = aw_xcalloc(m->nsrc ? m->nsrc : 1, sizeof *disc);
+    size_t *count = aw_xcalloc(m->nslots ? m->nslots : 1, sizeof *count);
+    size_t best = 0, nvals = 0;
+    uint32_t slot = 0;
+
+    mp_index_free(x);
+    for (size_t i = 0; i < m->nsrc; i++) {
+        disc[i] = UINT32_MAX;
+        if (discriminator(m, m->src[i], &disc[i]))
+            count[disc[i]]++;
+    }
+    for (size_t i = 0; i < m->nslots; i++)
+        if (count[i] > best) {
+            best = count[i];
+            slot = (uint32_t)i;
+        }
+    if (best >= 2) {
+        for (size_t i = 0; i < m->nsrc; i++)
+            if (disc[i] == slot)
+                for (size_t k = 0; k < m->src[i]->nwhen; k++)
+                    nvals += eq_on(&m->src[i]->when[k], slot)->nvals;
+        for (x->cap = 16; x->cap < 2 * nvals; x->cap *= 2)
+            ;
+        x->tab = aw_xcalloc(x->cap, sizeof *x->tab);
+        x->always = aw_xcalloc(m->nsrc, sizeof *x->always);
+        x->slot = slot;
+        for (size_t i = 0; i < m->nsrc; i++) {
+            if (disc[i] != slot) {
+                x->always[x->nalways++] = (uint32_t)i;
+                continue;
+            }
+            for (size_t k = 0; k < m->src[i]->nwhen; k++) {
+                mp_conj *cj = (mp_conj *)&m->src[i]->when[k];
+                mp_cond *conds = (mp_cond *)cj->conds, *c = (mp_cond *)eq_on(cj, slot), t;
+                for (size_t v = 0; v < c->nvals; v++)
+                    bucket_add(x, &c->vals[v], (uint32_t)i);
+                /* Candidates passed the index on this condition, so test
+                 * it last: the others (EventID) usually decide sooner.
+                 * Loading owns the mapping; nothing shares it yet. */
+                t = *c;
+                *c = conds[cj->n - 1];
+                conds[cj->n - 1] = t;
+            }
+        }
+        x->built = 1;
+    }
+    free(disc);
+    free(count);
+}
+
+const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n)
+{
+    char low[MP_KEY_MAX];
+    const mp_bucket *b;
+    *n = 0;
+    if (len >= MP_KEY_MAX)
+        return NULL;
+    b = bucket_find(x, low, len, hash_lower(t, len, low));
+    if (!b->key)
+        return NULL;
+    *n = b->n;
+    return b->srcs;
+}
