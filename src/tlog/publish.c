@@ -165,16 +165,17 @@ aw_status aw_tlog_prove(aw_tlog *t, uint64_t index, uint64_t size,
                            "of size %" PRIu64, index, cp.size);
         st = AW_ERR;
     }
-    aw_tile_reader *r = NULL;
-    if (st == AW_OK && !(r = aw_tile_reader_new(t->dir, cp.size))) {
+    if (st == AW_OK && !t->reader &&
+        !(t->reader = aw_tile_reader_new(t->dir, cp.size))) {
         aw_errbuf_set(err, "out of memory");
         st = AW_ENOMEM;
     }
     p.index = index;
-    if (st == AW_OK)
-        st = aw_merkle_prove_inclusion(aw_tile_reader_node, r, index, cp.size,
-                                       p.path, &p.npath, err);
-    aw_tile_reader_free(r);
+    if (st == AW_OK) {
+        aw_tile_reader_set_size(t->reader, cp.size);
+        st = aw_merkle_prove_inclusion(aw_tile_reader_node, t->reader, index,
+                                       cp.size, p.path, &p.npath, err);
+    }
     if (st == AW_OK)
         st = read_entry(t->dir, index, cp.size, &p.extra, &p.extra_len, err);
     /* never serve a proof that does not verify: the entry's leaf hash

@@ -258,6 +258,7 @@ void aw_tlog_close(aw_tlog *t)
     free(t->pend);
     free(t->pend_off);
     free(t->cp_cache);
+    aw_tile_reader_free(t->reader);
     free(t->dir);
     free(t);
 }

@@ -119,18 +119,21 @@ aw_status aw_tile_parse(const char *level, const char *index, unsigned *lvl,
 
 /* ----------------------------------------------------------- tile reader */
 
-#define CACHE 8
+/* A direct-mapped cache of tiles with their 7 inner levels computed once
+ * on load, so any perfect subtree inside a tile is a lookup. */
+#define CACHE 256
+
+typedef struct tile_slot {
+    int used;
+    unsigned level, width;
+    uint64_t n;
+    aw_hash h[8][256]; /* h[k][i]: subtree of 2^k stored hashes */
+} tile_slot;
 
 struct aw_tile_reader {
     char *dir;
     uint64_t size;
-    struct {
-        int used;
-        unsigned level, width;
-        uint64_t n;
-        uint8_t data[256 * AW_TLOG_HASH];
-    } c[CACHE];
-    unsigned next;
+    tile_slot *c[CACHE];
 };
 
 aw_tile_reader *aw_tile_reader_new(const char *dir, uint64_t size)
@@ -148,6 +151,8 @@ void aw_tile_reader_free(aw_tile_reader *r)
 {
     if (!r)
         return;
+    for (int i = 0; i < CACHE; i++)
+        free(r->c[i]);
     free(r->dir);
     free(r);
 }
@@ -157,18 +162,18 @@ void aw_tile_reader_set_size(aw_tile_reader *r, uint64_t size)
     r->size = size;
 }
 
-static const uint8_t *load(aw_tile_reader *r, unsigned level, uint64_t n,
-                           unsigned width, aw_errbuf *err)
+static const tile_slot *load(aw_tile_reader *r, unsigned level, uint64_t n,
+                             unsigned width, aw_errbuf *err)
 {
     char rel[256], path[4096];
-    for (int i = 0; i < CACHE; i++)
-        if (r->c[i].used && r->c[i].level == level && r->c[i].n == n &&
-            r->c[i].width == width)
-            return r->c[i].data;
+    unsigned slot = (unsigned)((n * 31 + level * 7 + width) % CACHE);
+    tile_slot *s = r->c[slot];
+    if (s && s->used && s->level == level && s->n == n && s->width == width)
+        return s;
     aw_tile_path(rel, sizeof rel, level, n, width);
     snprintf(path, sizeof path, "%s/%s", r->dir, rel);
     char *buf;
-    size_t len, want = (width ? width : 256) * (size_t)AW_TLOG_HASH;
+    size_t len, cnt = width ? width : 256, want = cnt * (size_t)AW_TLOG_HASH;
     if (aw_tlog_read_file(path, 256 * AW_TLOG_HASH, &buf, &len, err) != AW_OK)
         return NULL;
     if (len != want) {
@@ -176,14 +181,22 @@ static const uint8_t *load(aw_tile_reader *r, unsigned level, uint64_t n,
         free(buf);
         return NULL;
     }
-    unsigned slot = r->next++ % CACHE;
-    r->c[slot].used = 1;
-    r->c[slot].level = level;
-    r->c[slot].n = n;
-    r->c[slot].width = width;
-    memcpy(r->c[slot].data, buf, len);
+    if (!s && !(s = r->c[slot] = malloc(sizeof *s))) {
+        free(buf);
+        aw_errbuf_set(err, "out of memory");
+        return NULL;
+    }
+    s->used = 1;
+    s->level = level;
+    s->n = n;
+    s->width = width;
+    memcpy(s->h[0], buf, len);
     free(buf);
-    return r->c[slot].data;
+    for (unsigned k = 1; k < 8; k++)
+        for (size_t i = 0; i < (cnt >> k); i++)
+            aw_merkle_node_hash(s->h[k - 1][2 * i], s->h[k - 1][2 * i + 1],
+                                s->h[k][i]);
+    return s;
 }
 
 aw_status aw_tile_reader_node(void *ud, unsigned level, uint64_t index,
@@ -204,22 +217,9 @@ aw_status aw_tile_reader_node(void *ud, unsigned level, uint64_t index,
     }
     uint64_t t = i0 >> 8;
     unsigned width = ((t + 1) << 8) <= stored ? 0 : (unsigned)(stored & 255);
-    const uint8_t *d = load(r, L, t, width, err);
-    if (!d)
+    const tile_slot *s = load(r, L, t, width, err);
+    if (!s)
         return AW_EIO;
-    aw_hash buf[128];
-    unsigned off = (unsigned)(i0 & 255);
-    if (cnt == 1) {
-        memcpy(out, d + off * AW_TLOG_HASH, AW_TLOG_HASH);
-        return AW_OK;
-    }
-    /* perfect subtree: hash pairs upward */
-    for (uint64_t i = 0; i < cnt / 2; i++)
-        aw_merkle_node_hash(d + (off + 2 * i) * AW_TLOG_HASH,
-                            d + (off + 2 * i + 1) * AW_TLOG_HASH, buf[i]);
-    for (uint64_t w = cnt / 2; w > 1; w /= 2)
-        for (uint64_t i = 0; i < w / 2; i++)
-            aw_merkle_node_hash(buf[2 * i], buf[2 * i + 1], buf[i]);
-    memcpy(out, buf[0], AW_TLOG_HASH);
+    memcpy(out, s->h[sub][(i0 & 255) >> sub], AW_TLOG_HASH);
     return AW_OK;
 }

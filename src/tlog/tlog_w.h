@@ -39,6 +39,9 @@ struct aw_tlog {
     char *cp_cache;
     size_t cp_cache_len;
     aw_checkpoint cp_cached;
+    /* tile cache for proofs; tiles at or below the state size never
+     * change, so it stays valid as the log grows */
+    aw_tile_reader *reader;
 };
 
 aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
