@@ -73,6 +73,9 @@ const char *aw_rule_attr(const aw_rule *r, const char *key);
 /* ---- plans -------------------------------------------------------------- */
 typedef struct aw_plan_opts {
     int skip_deprecated;        /* leave out status deprecated/unsupported */
+    int no_dispatch;            /* evaluate every rule of a source on every
+                                   event (reference path; also set by the
+                                   environment AUPWATCH_NO_DISPATCH=1) */
 } aw_plan_opts;
 
 /* Compile. Rules whose log source no mapping covers are reported
@@ -86,6 +89,9 @@ size_t aw_plan_rule_count(const aw_plan *p);   /* rules that can fire */
  * resolved)? */
 int aw_plan_has_rule(const aw_plan *p, const aw_rule *r);
 const aw_mapping *aw_plan_mapping(const aw_plan *p);
+/* Correlations whose references resolved (executed by aw_correlator,
+ * aw_correlate.h). */
+size_t aw_plan_correlation_count(const aw_plan *p);
 
 /* ---- matching ----------------------------------------------------------- */
 typedef struct aw_hit {

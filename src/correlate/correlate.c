@@ -738,7 +738,7 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
             c->st.no_group++;
             continue;
         }
-        if (c->any_done && t < c->done_t) {
+        if ((c->any_t && t < c->max_t - c->o.lateness_s * 1000000000LL) || (c->any_done && t < c->done_t)) {
             c->st.late++;
             warn(c, cr, W_LATE, "correlation-late",
                  "correlation '%s': event older than the lateness bound (%lld s) ignored; raise --corr-lateness if sources deliver this late",

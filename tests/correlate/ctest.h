@@ -70,8 +70,8 @@ typedef struct cfx {
     aw_matcher *m;
     aw_correlator *c;
     aw_doc *d;
-    calert al[512];
-    size_t nal;
+    calert *al;
+    size_t nal, capal;
     char diags[4096];
     long cur;                   /* record being fed */
 } cfx;
@@ -103,7 +103,7 @@ static void ctest_diag(void *ud, const char *file, unsigned long line, const cha
 static void ctest_alert(void *ud, const aw_correlation_alert *a)
 {
     cfx *f = ud;
-    assert_true(f->nal < sizeof f->al / sizeof *f->al);
+    assert_true(f->nal < f->capal);
     calert *x = &f->al[f->nal++];
     memset(x, 0, sizeof *x);
     snprintf(x->title, sizeof x->title, "%s", aw_rule_title(a->rule));
@@ -133,6 +133,8 @@ static void ctest_alert(void *ud, const aw_correlation_alert *a)
 static bool cfx_init(cfx *f, aw_mapping *map, const char *rules, const aw_correlator_opts *o)
 {
     memset(f, 0, sizeof *f);
+    f->capal = 8192;
+    f->al = calloc(f->capal, sizeof *f->al);
     f->map = map;
     f->rs = aw_ruleset_new();
     aw_ruleset_load_buffer(f->rs, "rules.yml", rules, strlen(rules), ctest_diag, f);
@@ -170,6 +172,8 @@ static void cfx_free(cfx *f)
     aw_matcher_free(f->m);
     aw_plan_free(f->plan);
     aw_ruleset_free(f->rs);
+    free(f->al);
+    f->al = NULL;
     f->c = NULL;
 }
 

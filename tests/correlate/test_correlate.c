@@ -1,0 +1,602 @@
+/* test_correlate.c - the correlator per type, windows, re-fire policy,
+ * upper-bound conditions at window close, chaining and aliases,
+ * lateness, eviction and approximation counters, tenant and pseudonyms,
+ * and the streaming property (arrival order and batching within the
+ * lateness bound do not change the alerts). */
+#include "correlate/ctest.h"
+
+static aw_mapping *g_map;
+
+#define BASE(n)                                                         \
+    "---\ntitle: base " n "\nname: " n "\nlogsource: {product: test}\n" \
+    "detection: {s: {kind: " n "}, condition: s}\n"
+#define BASES BASE("a") BASE("b") BASE("c")
+
+static void ev(cfx *f, long idx, double sec, const char *kind, const char *extra)
+{
+    char b[1024];
+    snprintf(b, sizeof b, "{\"kind\":\"%s\",\"ts\":%.3f%s%s}", kind, 1700000000.0 + sec,
+             extra && *extra ? "," : "", extra ? extra : "");
+    cfx_event(f, idx, b);
+}
+
+static void ev_user(cfx *f, long idx, double sec, const char *kind, const char *user)
+{
+    char x[256];
+    snprintf(x, sizeof x, "\"user\":\"%s\"", user);
+    ev(f, idx, sec, kind, x);
+}
+
+static void setup_rules(cfx *f, const char *corr, const aw_correlator_opts *o)
+{
+    char rules[8192];
+    snprintf(rules, sizeof rules, "%s\n" BASES, corr);
+    if (!cfx_init(f, g_map, rules, o))
+        fail_msg("rules not accepted: %s", f->diags);
+}
+
+#define EC(cond, extra)                                                                     \
+    "title: ec\nname: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [user]\n" \
+    "  timespan: 60s\n  condition: {" cond "}\n" extra
+
+static void test_event_count_reset(void **state)
+{
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), NULL);
+    for (int i = 0; i < 7; i++)
+        ev_user(&f, i, i, "a", "u1");
+    ev_user(&f, 7, 7, "b", "u1");                   /* not referenced */
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 2);                     /* 0-2 fire, reset, 3-5 fire, 6 alone */
+    assert_int_equal(f.al[0].trigger, 2);
+    assert_int_equal(f.al[1].trigger, 5);
+    assert_string_equal(f.al[0].group, "user=u1");
+    assert_true(f.al[0].value == 3);
+    assert_int_equal(f.al[0].events, 3);
+    assert_int_equal(f.al[0].nrefs, 3);
+    assert_int_equal(f.al[0].first_ref, 0);
+    assert_int_equal(f.al[0].last_ref, 2);
+    assert_true(f.al[0].end - f.al[0].start == 2000000000LL);
+    assert_false(f.al[0].at_close);
+    assert_false(f.al[0].corr_only);
+    cfx_free(&f);
+}
+
+static void test_event_count_keep(void **state)
+{
+    aw_correlator_opts o = {.lateness_s = -1, .refire = AW_REFIRE_KEEP};
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), &o);
+    for (int i = 0; i < 5; i++)
+        ev_user(&f, i, i, "a", "u1");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 3);                     /* 2, 3, 4 */
+    assert_true(f.al[2].value == 5);
+    cfx_free(&f);
+}
+
+static void test_event_count_slides(void **state)
+{
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), NULL);
+    ev_user(&f, 0, 0, "a", "u1");
+    ev_user(&f, 1, 30, "a", "u1");
+    ev_user(&f, 2, 61, "a", "u1");                  /* 0 slid out */
+    ev_user(&f, 3, 90, "a", "u1");                  /* 30 in: [30,90] inclusive */
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 3);
+    assert_true(f.al[0].value == 3);
+    cfx_free(&f);
+}
+
+static void test_no_group_by(void **state)
+{
+    cfx f;
+    setup_rules(&f, "title: g\ncorrelation:\n  type: event_count\n  rules: [a, b]\n  timespan: 1m\n"
+                    "  condition: {gte: 3}\n", NULL);
+    ev_user(&f, 0, 0, "a", "u1");
+    ev_user(&f, 1, 1, "b", "u2");
+    ev(&f, 2, 2, "a", NULL);
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_string_equal(f.al[0].group, "");
+    cfx_free(&f);
+}
+
+static void test_value_count_tuples(void **state)
+{
+    cfx f;
+    setup_rules(&f, "title: vc\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [host]\n"
+                    "  timespan: 1m\n  condition: {field: [user, port], gte: 3}\n", NULL);
+    ev(&f, 0, 0, "a", "\"host\":\"h\",\"user\":\"x\",\"port\":1");
+    ev(&f, 1, 1, "a", "\"host\":\"h\",\"user\":\"x\",\"port\":1");   /* same tuple */
+    ev(&f, 2, 2, "a", "\"host\":\"h\",\"user\":\"x\",\"port\":2");
+    ev(&f, 3, 3, "a", "\"host\":\"h\",\"user\":\"y\"");              /* no port: no value */
+    ev(&f, 4, 4, "a", "\"host\":\"h\",\"user\":\"y\",\"port\":1");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 4);
+    assert_true(f.al[0].value == 3);
+    assert_int_equal(f.al[0].events, 5);
+    cfx_free(&f);
+}
+
+static void test_value_sum_avg_percentile(void **state)
+{
+    static const double xs[] = {1, 2, 3, 4, 100};
+    cfx f;
+    setup_rules(&f, "title: s\ncorrelation:\n  type: value_sum\n  rules: [a]\n  group-by: [user]\n"
+                    "  timespan: 1m\n  condition: {field: n, gt: 9}\n", NULL);
+    for (int i = 0; i < 5; i++) {
+        char x[64];
+        snprintf(x, sizeof x, "\"user\":\"u\",\"n\":%g", xs[i]);
+        ev(&f, i, i, "a", x);
+    }
+    ev(&f, 5, 5, "a", "\"user\":\"u\",\"n\":\"lots\"");             /* not a number: ignored */
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 2);                     /* 1+2+3+4, reset, 100 */
+    assert_int_equal(f.al[0].trigger, 3);
+    assert_true(f.al[0].value == 10);
+    assert_int_equal(f.al[1].trigger, 4);
+    assert_true(f.al[1].value == 100);
+    cfx_free(&f);
+
+    setup_rules(&f, "title: v\ncorrelation:\n  type: value_avg\n  rules: [a]\n  group-by: [user]\n"
+                    "  timespan: 1m\n  condition: {field: n, gte: 2.5}\n", NULL);
+    for (int i = 0; i < 5; i++) {
+        char x[64];
+        snprintf(x, sizeof x, "\"user\":\"u\",\"n\":%g", xs[i]);
+        ev(&f, i, i, "a", x);
+    }
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 2);                     /* avg 2.5 at 3, reset, 100 */
+    assert_int_equal(f.al[0].trigger, 3);
+    assert_true(f.al[0].value == 2.5);
+    cfx_free(&f);
+
+    setup_rules(&f, "title: p\ncorrelation:\n  type: value_percentile\n  rules: [a]\n  group-by: [user]\n"
+                    "  timespan: 1m\n  condition: {field: n, percentile: 50, gte: 3}\n", NULL);
+    for (int i = 0; i < 5; i++) {
+        char x[64];
+        snprintf(x, sizeof x, "\"user\":\"u\",\"n\":\"%g\"", xs[i]);
+        ev(&f, i, i, "a", x);
+    }
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);                     /* medians 1 1.5 2 2.5 3 */
+    assert_int_equal(f.al[0].trigger, 4);
+    assert_true(f.al[0].value == 3);
+    cfx_free(&f);
+}
+
+static void test_temporal(void **state)
+{
+    cfx f;
+    setup_rules(&f, "title: t\ncorrelation:\n  type: temporal\n  rules: [a, b, c]\n  group-by: [user]\n"
+                    "  timespan: 1m\n", NULL);
+    ev_user(&f, 0, 0, "c", "u");
+    ev_user(&f, 1, 1, "b", "u");
+    ev_user(&f, 2, 2, "b", "v");
+    ev_user(&f, 3, 3, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 3);
+    assert_true(f.al[0].value == 3);
+    cfx_free(&f);
+
+    /* condition on the number of distinct rules */
+    setup_rules(&f, "title: t\ncorrelation:\n  type: temporal\n  rules: [a, b, c]\n  group-by: [user]\n"
+                    "  timespan: 1m\n  condition: {gte: 2}\n", NULL);
+    ev_user(&f, 0, 0, "c", "u");
+    ev_user(&f, 1, 1, "c", "u");
+    ev_user(&f, 2, 2, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 2);
+    cfx_free(&f);
+}
+
+static void test_temporal_ordered(void **state)
+{
+    cfx f;
+    setup_rules(&f, "title: o\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b]\n  group-by: [user]\n"
+                    "  timespan: 1m\n", NULL);
+    ev_user(&f, 0, 0, "b", "u");                    /* wrong order */
+    ev_user(&f, 1, 1, "a", "u");
+    ev_user(&f, 2, 5, "b", "v");                    /* equal times count as ordered */
+    ev_user(&f, 3, 5, "a", "v");
+    ev_user(&f, 4, 9, "b", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 2);
+    assert_int_equal(f.al[0].trigger, 3);
+    assert_string_equal(f.al[0].group, "user=v");
+    assert_int_equal(f.al[1].trigger, 4);
+    cfx_free(&f);
+}
+
+static void test_upper_bound_at_close(void **state)
+{
+    aw_correlator_opts o = {.lateness_s = 0};
+    cfx f;
+    setup_rules(&f, EC("lt: 3", ""), &o);
+    ev_user(&f, 0, 0, "a", "few");
+    ev_user(&f, 1, 1, "a", "many");
+    ev_user(&f, 2, 2, "a", "many");
+    ev_user(&f, 3, 3, "a", "many");
+    ev_user(&f, 4, 60, "a", "few");                 /* window [0,60] inclusive: 2 events */
+    assert_int_equal(f.nal, 0);                     /* nothing fires per event */
+    ev_user(&f, 5, 100, "a", "other");              /* passes the deadlines: windows close */
+    assert_int_equal(f.nal, 1);
+    assert_string_equal(f.al[0].group, "user=few");
+    assert_true(f.al[0].value == 2);
+    assert_true(f.al[0].at_close);
+    assert_int_equal(f.al[0].trigger, -1);
+    assert_true(f.al[0].end - f.al[0].start == 60000000000LL);
+    aw_correlator_flush(f.c);                       /* "other" closes at flush */
+    assert_int_equal(f.nal, 2);
+    assert_string_equal(f.al[1].group, "user=other");
+    cfx_free(&f);
+}
+
+static void test_range_and_neq(void **state)
+{
+    cfx f;
+    setup_rules(&f, EC("gt: 1, lte: 2", ""), NULL);   /* per event: fires at 2 */
+    for (int i = 0; i < 3; i++)
+        ev_user(&f, i, i, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 1);
+    cfx_free(&f);
+
+    setup_rules(&f, EC("neq: 2", ""), NULL);        /* upper-bound class: at close */
+    ev_user(&f, 0, 0, "a", "two");
+    ev_user(&f, 1, 1, "a", "two");
+    ev_user(&f, 2, 2, "a", "one");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_string_equal(f.al[0].group, "user=one");
+    cfx_free(&f);
+}
+
+static void test_chain_and_aliases(void **state)
+{
+    const char *rules =
+        "title: outer\nname: outer\ncorrelation:\n  type: temporal_ordered\n  rules: [inner, b]\n"
+        "  group-by: [who]\n  timespan: 5m\n  aliases:\n    who: {inner: user, b: principal}\n"
+        "level: high\n---\n"
+        "title: inner\nname: inner\ncorrelation:\n  type: event_count\n  rules: [a]\n"
+        "  group-by: [user]\n  timespan: 1m\n  condition: {gte: 2}\n"
+        BASES;
+    cfx f;
+    if (!cfx_init(&f, g_map, rules, NULL))
+        fail_msg("%s", f.diags);
+    ev_user(&f, 0, 0, "a", "u");
+    ev_user(&f, 1, 10, "a", "u");                   /* inner fires at 10 */
+    ev(&f, 2, 20, "b", "\"principal\":\"x\"");      /* other principal */
+    ev(&f, 3, 30, "b", "\"principal\":\"u\"");      /* outer fires */
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 2);
+    assert_string_equal(f.al[0].title, "inner");
+    assert_true(f.al[0].corr_only);
+    assert_string_equal(f.al[1].title, "outer");
+    assert_false(f.al[1].corr_only);
+    assert_string_equal(f.al[1].group, "who=u");
+    assert_int_equal(f.al[1].trigger, 3);
+    assert_int_equal(f.al[1].events, 3);            /* 2 base events via inner + 1 */
+    assert_int_equal(f.al[1].nrefs, 3);
+    assert_int_equal(f.al[1].first_ref, 0);
+    cfx_free(&f);
+}
+
+static int corr_only_cb(void *ud, const aw_hit *h)
+{
+    *(int *)ud = h->correlation_only;
+    return 0;
+}
+
+static void test_generate_flag(void **state)
+{
+    /* base rules referenced without generate are correlation-only hits
+     * (fed to the correlator, no alert of their own); with generate:
+     * true they alert on their own too */
+    for (int gen = 0; gen < 2; gen++) {
+        cfx f;
+        setup_rules(&f, gen ? EC("gte: 1", "generate: true\n") : EC("gte: 1", ""), NULL);
+        assert_true(aw_plan_correlation_count(f.plan) == 1);
+        assert_int_equal(aw_doc_parse(f.d, "{\"kind\":\"a\",\"ts\":1,\"user\":\"u\"}", 30, NULL,
+                                      &(aw_errbuf){{0}}), AW_OK);
+        int co = -1;
+        aw_matcher_eval(f.m, f.d, corr_only_cb, &co);
+        assert_int_equal(co, !gen);
+        cfx_free(&f);
+    }
+}
+
+static void test_lateness(void **state)
+{
+    aw_correlator_opts o = {.lateness_s = 10};
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), &o);
+    ev_user(&f, 0, 100, "a", "u");
+    ev_user(&f, 1, 95, "a", "u");                   /* 5 s late: accepted */
+    ev_user(&f, 2, 200, "a", "x");                  /* watermark 190: releases 95, 100 */
+    ev_user(&f, 3, 50, "a", "u");                   /* late beyond the bound */
+    ev_user(&f, 4, 101, "a", "u");                  /* too: 190 passed */
+    ev_user(&f, 5, 195, "a", "u");
+    aw_correlator_flush(f.c);
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(st->late, 2);
+    assert_non_null(strstr(f.diags, "correlation-late"));
+    assert_int_equal(f.nal, 0);
+    cfx_free(&f);
+
+    /* inside the bound, out-of-order arrival gives the in-order result */
+    setup_rules(&f, EC("gte: 3", ""), &o);
+    ev_user(&f, 0, 10, "a", "u");
+    ev_user(&f, 1, 3, "a", "u");
+    ev_user(&f, 2, 12, "a", "u");
+    ev_user(&f, 3, 5, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 0);           /* in time order: 3 5 10 */
+    assert_true(f.al[0].start == 1700000003000000000LL);
+    assert_int_equal(aw_correlator_stats_get(f.c)->late, 0);
+    cfx_free(&f);
+}
+
+static void test_missing_time_and_group(void **state)
+{
+    cfx f;
+    setup_rules(&f, EC("gte: 1", ""), NULL);
+    cfx_event(&f, 0, "{\"kind\":\"a\",\"user\":\"u\"}");
+    ev(&f, 1, 1, "a", NULL);
+    ev(&f, 2, 2, "a", "\"user\":null");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 0);
+    assert_int_equal(aw_correlator_stats_get(f.c)->no_time, 1);
+    assert_int_equal(aw_correlator_stats_get(f.c)->no_group, 2);
+    cfx_free(&f);
+}
+
+static void test_eviction(void **state)
+{
+    aw_correlator_opts o = {.max_groups = 2, .lateness_s = 0};
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), &o);
+    ev_user(&f, 0, 0, "a", "u1");
+    ev_user(&f, 1, 1, "a", "u1");
+    ev_user(&f, 2, 2, "a", "u2");
+    ev_user(&f, 3, 3, "a", "u3");                   /* evicts u1 (least recent) */
+    ev_user(&f, 4, 4, "a", "u1");                   /* u1 starts over: 1 event */
+    ev_user(&f, 5, 5, "a", "u1");
+    aw_correlator_flush(f.c);
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(f.nal, 0);
+    assert_int_equal(st->evicted_groups, 2);        /* u1, then u2 for u1 again */
+    assert_int_equal(st->evicted_live, 2);
+    assert_int_equal(st->peak_groups, 2);
+    assert_non_null(strstr(f.diags, "correlation-evict"));
+    cfx_free(&f);
+}
+
+static void test_value_count_hll(void **state)
+{
+    aw_correlator_opts o = {.max_values = 16};
+    cfx f;
+    setup_rules(&f, "title: vc\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [host]\n"
+                    "  timespan: 1h\n  condition: {field: user, gte: 500}\n", &o);
+    for (int i = 0; i < 600; i++) {
+        char x[64];
+        snprintf(x, sizeof x, "\"host\":\"h\",\"user\":\"user%d\"", i);
+        ev(&f, i, i, "a", x);
+    }
+    aw_correlator_flush(f.c);
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(st->approximated_groups, 2);  /* again after the reset */
+    assert_non_null(strstr(f.diags, "correlation-approximate"));
+    assert_int_equal(f.nal, 1);
+    assert_true(f.al[0].approx);
+    /* HLL, 1024 registers: within 3 standard errors (~10%) of 500 */
+    assert_true(f.al[0].trigger >= 450 && f.al[0].trigger <= 550);
+    assert_true(aw_correlator_state_bytes(f.c) == 0);    /* flushed */
+    cfx_free(&f);
+}
+
+static void test_event_count_merge(void **state)
+{
+    /* a burst beyond max_values in one window: merged entries expire
+     * late, so the count can only be over-estimated; flagged */
+    aw_correlator_opts o = {.max_values = 16, .refire = AW_REFIRE_RESET};
+    cfx f;
+    setup_rules(&f, EC("gte: 40", ""), &o);
+    for (int i = 0; i < 40; i++)
+        ev_user(&f, i, i * 0.5, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_true(f.al[0].value == 40);
+    assert_true(f.al[0].approx);
+    assert_int_equal(aw_correlator_stats_get(f.c)->approximated_groups, 1);
+    cfx_free(&f);
+
+    /* temporal keeps only what matters: exact, not approximate */
+    setup_rules(&f, "title: t\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  group-by: [user]\n"
+                    "  timespan: 1h\n", &o);
+    ev_user(&f, 0, 0, "b", "u");
+    for (int i = 1; i < 100; i++)
+        ev_user(&f, i, i, "c", "u");                /* not referenced */
+    for (int i = 100; i < 200; i++)
+        ev_user(&f, i, i, "b", "u");
+    ev_user(&f, 200, 200, "a", "u");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_false(f.al[0].approx);
+    cfx_free(&f);
+}
+
+static void test_forced_release(void **state)
+{
+    aw_correlator_opts o = {.max_pending = 4, .lateness_s = 3600};
+    cfx f;
+    setup_rules(&f, EC("gte: 3", ""), &o);
+    for (int i = 0; i < 10; i++)
+        ev_user(&f, i, i, "a", "u");
+    assert_true(aw_correlator_stats_get(f.c)->forced > 0);
+    assert_true(aw_correlator_stats_get(f.c)->pending <= 4);
+    assert_int_equal(f.nal, 2);                     /* delivered early, not lost */
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 3);
+    cfx_free(&f);
+}
+
+static void test_tenant_and_pseudonyms(void **state)
+{
+    cfx f;
+    setup_rules(&f, "title: tp\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [account, ip]\n"
+                    "  timespan: 1m\n  condition: {gte: 2}\n", NULL);
+    ev(&f, 0, 0, "a", "\"account\":\"111\",\"ip\":\"10.0.0.1\"");
+    ev(&f, 1, 1, "a", "\"account\":\"111\",\"ip\":\"10.0.0.1\"");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_string_equal(f.al[0].tenant, "111");
+    assert_non_null(strstr(f.al[0].group, "account=111,ip=hmac-sha256:"));
+    assert_null(strstr(f.al[0].group, "10.0.0.1"));
+    cfx_free(&f);
+
+    setup_rules(&f, EC("gte: 1", ""), NULL);        /* tenant not in the group */
+    ev(&f, 0, 0, "a", "\"account\":\"111\",\"user\":\"u\"");
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, 1);
+    assert_string_equal(f.al[0].tenant, "");
+    cfx_free(&f);
+}
+
+/* ---- streaming property ------------------------------------------------ */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+typedef struct sev {
+    double t;
+    char kind[2];
+    int user, val;
+    long idx;
+} sev;
+
+static void feed_all(cfx *f, const sev *e, size_t n, size_t chunk)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x[128];
+        snprintf(x, sizeof x, "\"user\":\"u%d\",\"v\":\"v%d\",\"n\":%d", e[i].user, e[i].val, e[i].val);
+        ev(f, e[i].idx, e[i].t, e[i].kind, x);
+        if (chunk && (i + 1) % chunk == 0) {
+            /* a batch boundary: nothing to do but keep going */
+        }
+    }
+    aw_correlator_flush(f->c);
+}
+
+static void test_streaming_property(void **state)
+{
+    static const char rules[] =
+        "title: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [user]\n"
+        "  timespan: 30s\n  condition: {gte: 4}\n---\n"
+        "title: vc\ncorrelation:\n  type: value_count\n  rules: [a, b]\n  group-by: [user]\n"
+        "  timespan: 1m\n  condition: {field: v, gte: 3}\n---\n"
+        "title: to\ncorrelation:\n  type: temporal_ordered\n  rules: [a, b, c]\n  group-by: [user]\n"
+        "  timespan: 1m\n---\n"
+        "title: lt\ncorrelation:\n  type: value_sum\n  rules: [c]\n  group-by: [user]\n"
+        "  timespan: 1m\n  condition: {field: n, lt: 5}\n" BASES;
+    enum { N = 3000 };
+    sev *e = calloc(N, sizeof *e);
+    for (long i = 0; i < N; i++) {
+        e[i].t = (double)i * 0.25 + 0.001 * (double)(rnd() % 200);   /* distinct times */
+        e[i].kind[0] = (char)('a' + rnd() % 3);
+        e[i].user = (int)(rnd() % 15);
+        e[i].val = (int)(rnd() % 6);
+        e[i].idx = i;
+    }
+    aw_correlator_opts o = {.lateness_s = 600};
+    cfx ref, alt;
+    if (!cfx_init(&ref, g_map, rules, &o))
+        fail_msg("%s", ref.diags);
+    feed_all(&ref, e, N, 0);
+    assert_true(ref.nal > 20);
+    /* shuffle arrival within 50 s of event time: local swaps */
+    for (int round = 0; round < 3; round++) {
+        sev *s = malloc(N * sizeof *s);
+        memcpy(s, e, N * sizeof *s);
+        for (size_t i = 0; i + 1 < N; i++) {
+            size_t j = i + 1 + rnd() % 100;
+            if (j < N && s[j].t - s[i].t < 49) {
+                sev tmp = s[i];
+                s[i] = s[j];
+                s[j] = tmp;
+            }
+        }
+        if (!cfx_init(&alt, g_map, rules, &o))
+            fail_msg("%s", alt.diags);
+        feed_all(&alt, s, N, 1 + rnd() % 50);
+        assert_int_equal(aw_correlator_stats_get(alt.c)->late, 0);
+        assert_int_equal(alt.nal, ref.nal);
+        for (size_t k = 0; k < ref.nal; k++) {
+            assert_string_equal(alt.al[k].title, ref.al[k].title);
+            assert_string_equal(alt.al[k].group, ref.al[k].group);
+            assert_int_equal(alt.al[k].trigger, ref.al[k].trigger);
+            assert_true(alt.al[k].value == ref.al[k].value);
+            assert_true(alt.al[k].start == ref.al[k].start && alt.al[k].end == ref.al[k].end);
+            assert_int_equal(alt.al[k].events, ref.al[k].events);
+        }
+        cfx_free(&alt);
+        free(s);
+    }
+    cfx_free(&ref);
+    free(e);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    g_map = ctest_mapping();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    aw_mapping_free(g_map);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_count_reset),
+        cmocka_unit_test(test_event_count_keep),
+        cmocka_unit_test(test_event_count_slides),
+        cmocka_unit_test(test_no_group_by),
+        cmocka_unit_test(test_value_count_tuples),
+        cmocka_unit_test(test_value_sum_avg_percentile),
+        cmocka_unit_test(test_temporal),
+        cmocka_unit_test(test_temporal_ordered),
+        cmocka_unit_test(test_upper_bound_at_close),
+        cmocka_unit_test(test_range_and_neq),
+        cmocka_unit_test(test_chain_and_aliases),
+        cmocka_unit_test(test_generate_flag),
+        cmocka_unit_test(test_lateness),
+        cmocka_unit_test(test_missing_time_and_group),
+        cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_value_count_hll),
+        cmocka_unit_test(test_event_count_merge),
+        cmocka_unit_test(test_forced_release),
+        cmocka_unit_test(test_tenant_and_pseudonyms),
+        cmocka_unit_test(test_streaming_property),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
