@@ -73,6 +73,9 @@ const char *aw_rule_attr(const aw_rule *r, const char *key);
 /* ---- plans -------------------------------------------------------------- */
 typedef struct aw_plan_opts {
     int skip_deprecated;        /* leave out status deprecated/unsupported */
+    int no_dispatch;            /* evaluate every rule of a source on every
+                                   event (reference path; also set by the
+                                   environment AUPWATCH_NO_DISPATCH=1) */
 } aw_plan_opts;
 
 /* Compile. Rules whose log source no mapping covers are reported

@@ -31,6 +31,9 @@ struct aw_matcher {
     uint32_t leaves_start, leaves_count;
     uint32_t *fired;            /* per rule: event stamp it fired at */
     uint32_t evstamp;
+    const aw_prule **cand;      /* dispatch candidates of one event+source */
+    uint32_t *cstamp;           /* per rule: stamp when made a candidate */
+    uint32_t cgen;
     int8_t *sres;               /* per search: -1 unknown, 0/1 */
     pcre2_match_data *md;
     char *scratch;
@@ -47,6 +50,8 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     m->p = p;
     m->fc = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *m->fc);
     m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
+    m->cand = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cand);
+    m->cstamp = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cstamp);
     m->sres = aw_xcalloc(p->max_search ? p->max_search : 1, 1);
     m->md = pcre2_match_data_create(1, NULL);
     m->scap = 4096;
@@ -60,6 +65,8 @@ void aw_matcher_free(aw_matcher *m)
         return;
     free(m->fc);
     free(m->fired);
+    free(m->cand);
+    free(m->cstamp);
     free(m->sres);
     free(m->vals);
     free(m->scratch);
@@ -383,6 +390,42 @@ static void begin_source(aw_matcher *m, const aw_doc *d, const aw_psrc *ps)
     }
 }
 
+/* Candidates from the dispatch index: rules whose required literal
+ * equals (case-insensitively) a value of the dispatch field. Sorted by
+ * rule index so alerts come out in rule-set order. */
+static size_t candidates(aw_matcher *m, const aw_psrc *ps)
+{
+    size_t n = 0;
+    if (ps->dfield < 0)
+        return 0;
+    if (++m->cgen == 0) {
+        memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
+        m->cgen = 1;
+    }
+    const fcache *c = field(m, ps->dfield);
+    for (uint32_t i = 0; i < c->count; i++) {
+        const char *s;
+        size_t len;
+        if (!node_text(m, m->vals[c->start + i], &s, &len))
+            continue;
+        const aw_dbucket *b = &ps->buckets[aw_dispatch_hash(s, len) & (ps->nbuckets - 1)];
+        for (size_t k = 0; k < b->n; k++) {
+            const aw_dentry *e = &b->e[k];
+            size_t ri = e->rule->rule->index;
+            if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
+                continue;
+            m->cstamp[ri] = m->cgen;
+            size_t j = n++;
+            while (j > 0 && m->cand[j - 1]->rule->index > ri) {
+                m->cand[j] = m->cand[j - 1];
+                j--;
+            }
+            m->cand[j] = e->rule;
+        }
+    }
+    return n;
+}
+
 size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
 {
     const aw_source *cls[MAX_SOURCES_PER_EVENT];
@@ -399,8 +442,14 @@ size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
         if (!ps->nrules)
             continue;
         begin_source(m, d, ps);
-        for (size_t i = 0; i < ps->nrules; i++) {
-            const aw_prule *pr = ps->rules[i];
+        size_t nd = candidates(m, ps), ia = 0, id = 0;
+        /* merge `always` and the candidates, both in rule-set order */
+        while (ia < ps->nalways || id < nd) {
+            const aw_prule *pr;
+            if (id == nd || (ia < ps->nalways && ps->always[ia]->rule->index < m->cand[id]->rule->index))
+                pr = ps->always[ia++];
+            else
+                pr = m->cand[id++];
             if (m->fired[pr->rule->index] == m->evstamp || !prule_eval(m, pr))
                 continue;
             m->fired[pr->rule->index] = m->evstamp;

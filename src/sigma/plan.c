@@ -174,6 +174,18 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
                 p->max_search = pr->filters[f]->nsearch;
     }
     free(hits);
+    const char *nd = getenv("AUPWATCH_NO_DISPATCH");
+    p->no_dispatch = (opts && opts->no_dispatch) || (nd && *nd && strcmp(nd, "0") != 0);
+    for (size_t s = 0; s < ns; s++) {
+        if (p->no_dispatch) {
+            p->srcs[s].dfield = -1;
+            p->srcs[s].always = aw_xcalloc(p->srcs[s].nrules ? p->srcs[s].nrules : 1, sizeof(aw_prule *));
+            memcpy(p->srcs[s].always, p->srcs[s].rules, p->srcs[s].nrules * sizeof(aw_prule *));
+            p->srcs[s].nalways = p->srcs[s].nrules;
+        } else {
+            aw_dispatch_build(&p->srcs[s], p->nfields);
+        }
+    }
     return p;
 }
 
@@ -185,6 +197,7 @@ void aw_plan_free(aw_plan *p)
         free(p->srcs[s].paths);
         free(p->srcs[s].npaths);
         free(p->srcs[s].rules);
+        aw_dispatch_free(&p->srcs[s]);
     }
     for (size_t i = 0; i < p->rs->nrules; i++)
         free(p->prules[i].filters);

@@ -19,13 +19,35 @@ typedef struct aw_prule {
     bool corr_ok;               /* correlation whose references resolve */
 } aw_prule;
 
+typedef struct aw_dentry {
+    const char *lit;            /* folded literal */
+    size_t litn;
+    aw_prule *rule;
+} aw_dentry;
+
+typedef struct aw_dbucket {
+    aw_dentry *e;
+    size_t n;
+} aw_dbucket;
+
 typedef struct aw_psrc {
     const aw_source *src;
     const char *const **paths;  /* per field id */
     size_t *npaths;
-    aw_prule **rules;
+    aw_prule **rules;           /* every rule this source serves */
     size_t nrules;
+    /* dispatch (dispatch.c): rules requiring dfield == literal sit in
+     * buckets; the others in `always` */
+    int dfield;                 /* -1: no dispatch */
+    aw_dbucket *buckets;
+    size_t nbuckets;
+    aw_prule **always;
+    size_t nalways;
 } aw_psrc;
+
+void aw_dispatch_build(aw_psrc *ps, size_t nfields);
+void aw_dispatch_free(aw_psrc *ps);
+uint64_t aw_dispatch_hash(const char *s, size_t n);
 
 struct aw_plan {
     const aw_ruleset *rs;
@@ -36,6 +58,7 @@ struct aw_plan {
     aw_prule *prules;           /* indexed by rule->index */
     size_t nactive, ncorr;
     size_t max_search;
+    bool no_dispatch;           /* reference path: evaluate every rule */
 };
 
 #endif
