@@ -1,6 +1,7 @@
 /* cmd_scan.c - `aupwatch scan`: rules over log files, alerts out. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/scanner.h"
@@ -56,10 +57,13 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     fprintf(f, "},\"alerts\":%llu,\"alerts_by_level\":{", st->alerts);
     for (int i = 0; i < 6; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", lv[i], st->by_level[i]);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
     fprintf(f, "},\"correlation_only_hits\":%llu,\"bytes_read\":%llu,\"bytes_decompressed\":%llu,"
-               "\"seconds\":%.3f,\"mb_per_s\":%.2f}\n",
+               "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld}\n",
             st->correlation_only_hits, st->bytes_in, st->bytes_out, secs,
-            secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
+            secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0,
+            secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss);
 }
 
 static void summary(const aw_scan_stats *st, const aw_engine *e, const aw_diags *rd, const aw_diags *id,
