@@ -237,4 +237,5 @@ void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d)
             aw_json_drop(d, p, strlen(p));  /* every occurrence */
         }
     }
+    mp_derive_apply(d, hit, n);     /* derived fields, after the drops */
 }

@@ -495,7 +495,7 @@ static void compile_source(ld *l, const aw_ynode *n)
 {
     static const char *const keys[] = {"name", "description", "logsource", "when",
                                        "fields", "prefixes", "time", "tenant",
-                                       "pseudonymise", "drop", NULL};
+                                       "pseudonymise", "drop", "derive", NULL};
     aw_source *s;
     const aw_ynode *v;
     unsigned before = l->errors;
@@ -567,6 +567,12 @@ static void compile_source(ld *l, const aw_ynode *n)
     }
     if ((v = aw_ymap_get(n, "drop")))
         str_list(l, v, "drop", 1, 0, &s->drop, &s->ndrop);
+    if ((v = aw_ymap_get(n, "derive"))) {  /* derive.c, docs/extensions.md */
+        unsigned dl;
+        const char *e = mp_derive_compile(&l->m->arena, s, v, &dl);
+        if (e)
+            fail(l, dl, "mapping-value", "%s", e);
+    }
 
     if (l->errors != before)
         return;

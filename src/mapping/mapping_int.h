@@ -68,6 +68,17 @@ typedef struct mp_resolved {    /* interned answer of aw_source_resolve */
     struct mp_resolved *next;
 } mp_resolved;
 
+/* derive.c: one derived field (`derive:`), appended to the event at
+ * ingestion; see docs/extensions.md. */
+typedef struct mp_derive {
+    const char *name;           /* "aw.key_phone_tokens" */
+    int fn;
+    const char *const *from;
+    size_t nfrom;
+    const char *const *key;     /* duration_class: format paths */
+    size_t nkey;
+} mp_derive;
+
 struct aw_source {
     const aw_mapping *owner;
     size_t index;
@@ -90,6 +101,8 @@ struct aw_source {
     const char *const *drop;
     size_t ndrop;
     mp_resolved *cache;         /* guarded by owner->lock */
+    const mp_derive *derive;    /* derived fields (derive.c) */
+    size_t nderive;
 };
 
 typedef struct mp_slot {
@@ -160,6 +173,14 @@ const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, si
 /* pseudo.c: the pseudonym of val, or "redacted" without a key. */
 size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,
                     char *out, size_t cap);
+
+/* derive.c: compile a source's `derive:` map (returns an error message
+ * and its line, or NULL); append the derived fields of every source in
+ * hit[] to d (called by aw_mapping_drop_content, after the drops). */
+struct aw_ynode;
+const char *mp_derive_compile(aw_arena *a, aw_source *s, const struct aw_ynode *v,
+                              unsigned *line);
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n);
 
 /* Copy n bytes of s to out (NUL-terminated, truncated at cap); returns
  * the number of bytes written. */

@@ -1,0 +1,418 @@
+/* derive.c - derived fields computed at ingestion (`derive:` in a
+ * mapping source; docs/extensions.md, docs/mappings.md).
+ *
+ * Some signals of the acceptable-use pack are not a field of any log:
+ * the audio format hinted by an object key's extension, how many
+ * phone-number-like tokens a key holds, whether one of them belongs to a
+ * number range the tenant uses all the time (its own lines), the call
+ * length implied by an object's size. They are computed once per event,
+ * after the content drops, and appended to the event's root object as
+ * members named like `aw.key_phone_tokens`, so rules read them as
+ * ordinary fields. Every derived value is a category, a small count or
+ * a boolean: no derived field carries a raw value (no digits of a
+ * number, no part of a name), so evidence that quotes them leaks
+ * nothing.
+ *
+ * Functions (fn:), each reading the `from:` paths in order:
+ *   ext              lower-case extension of the last key segment
+ *                    (<= 8 alphanumerics) or "none"
+ *   audio_class      telephony | voice_pcm | music | other, from a key's
+ *                    extension or a MIME type (first path that gives a
+ *                    class other than "other" wins)
+ *   duration_class   short (< 20 s) | call (20 s - 20 min) | long, from
+ *                    the byte count in `from:` and the nominal byte rate
+ *                    of the codec named by the `key:` paths' extension or
+ *                    MIME type; absent when the format is unknown
+ *   phone_tokens     number of digit runs of 9-15 digits in the key
+ *                    (0-3, capped): phone numbers in E.164 length
+ *   own_side         "true" when one of the key's phone tokens falls in a
+ *                    number block (the number without its last 3 digits)
+ *                    that appears in at least 20% of this tenant's tokens
+ *                    so far (after 50 tokens), "false" otherwise, "none"
+ *                    without tokens. The only stateful derivation: a
+ *                    Misra-Gries sketch of 8 counters per tenant, kept
+ *                    per scanning thread (a contact centre's own lines
+ *                    are in every key; a population's numbers are not)
+ *   tenant           the source's tenant (for group-by across providers)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <strings.h>
+
+#include "json/json_int.h"
+#include "mapping/mapping_int.h"
+#include "util/ytree.h"
+
+enum { F_EXT, F_AUDIO, F_DUR, F_PHONES, F_OWN, F_TENANT };
+static const char *const fn_names[] = {"ext", "audio_class", "duration_class", "phone_tokens",
+                                       "own_side", "tenant", NULL};
+
+/* ---- compile ------------------------------------------------------------ */
+
+static const char *paths_of(aw_arena *a, const aw_ynode *v, const char *const **out, size_t *n)
+{
+    if (v->type == AW_Y_SCALAR) {
+        const char **p = aw_arena_alloc(a, sizeof *p);
+        p[0] = aw_arena_strdup(a, v->text);
+        *out = p;
+        *n = 1;
+        return NULL;
+    }
+    if (v->type != AW_Y_SEQ || !v->n)
+        return "derive: 'from'/'key' must be a path or a non-empty list of paths";
+    const char **p = aw_arena_alloc(a, v->n * sizeof *p);
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->kids[i]->type != AW_Y_SCALAR)
+            return "derive: paths must be strings";
+        p[i] = aw_arena_strdup(a, v->kids[i]->text);
+    }
+    *out = p;
+    *n = v->n;
+    return NULL;
+}
+
+const char *mp_derive_compile(aw_arena *a, aw_source *s, const aw_ynode *v, unsigned *line)
+{
+    *line = v->line;
+    if (v->type != AW_Y_MAP || !v->n)
+        return "derive must be a mapping of field name -> {fn, from}";
+    mp_derive *d = aw_arena_alloc(a, v->n * sizeof *d);
+    for (size_t i = 0; i < v->n; i++) {
+        const aw_ynode *k = aw_ymap_key(v, i), *e = aw_ymap_val(v, i), *x;
+        const char *err;
+        *line = k->line;
+        if (k->type != AW_Y_SCALAR || strncmp(k->text, "aw.", 3) != 0 || k->len < 4)
+            return "derive: derived field names start with 'aw.'";
+        if (e->type != AW_Y_MAP)
+            return "derive: each derived field is a mapping {fn, from[, key]}";
+        for (size_t j = 0; j < e->n; j++) {
+            const char *kk = aw_ymap_key(e, j)->text;
+            if (strcmp(kk, "fn") && strcmp(kk, "from") && strcmp(kk, "key"))
+                return "derive: unknown key (fn, from, key)";
+        }
+        d[i].name = aw_arena_strdup(a, k->text);
+        if (!(x = aw_ymap_get(e, "fn")) || x->type != AW_Y_SCALAR)
+            return "derive: 'fn' is required";
+        int f;
+        for (f = 0; fn_names[f] && strcmp(fn_names[f], x->text); f++)
+            ;
+        if (!fn_names[f])
+            return "derive: unknown fn (ext, audio_class, duration_class, phone_tokens, own_side, tenant)";
+        d[i].fn = f;
+        if ((x = aw_ymap_get(e, "from")) && (err = paths_of(a, x, &d[i].from, &d[i].nfrom)))
+            return err;
+        if (!x && f != F_TENANT)
+            return "derive: 'from' is required";
+        if ((x = aw_ymap_get(e, "key")) && (err = paths_of(a, x, &d[i].key, &d[i].nkey)))
+            return err;
+        if (f == F_DUR && !d[i].nkey)
+            return "derive: duration_class needs 'key' (the object name or MIME type paths)";
+    }
+    s->derive = d;
+    s->nderive = v->n;
+    return NULL;
+}
+
+/* ---- classification helpers ---------------------------------------------- */
+
+typedef struct fmt {
+    const char *ext, *mime;
+    int cls;            /* 0 telephony, 1 voice_pcm, 2 music */
+    double bps;         /* nominal bytes per second */
+} fmt;
+
+static const char *const cls_names[] = {"telephony", "voice_pcm", "music", "other"};
+static const fmt fmts[] = {
+    {"amr", "audio/amr", 0, 1525},      {"awb", "audio/amr-wb", 0, 2981},
+    {"3ga", "audio/3gpp", 0, 1525},     {"ul", "audio/basic", 0, 8000},
+    {"ulaw", "audio/pcmu", 0, 8000},    {"mulaw", "audio/x-mulaw", 0, 8000},
+    {"al", "audio/x-alaw-basic", 0, 8000}, {"alaw", "audio/pcma", 0, 8000},
+    {"au", "audio/x-au", 0, 8000},      {"gsm", "audio/gsm", 0, 1650},
+    {"g729", "audio/g729", 0, 1000},    {"vox", "audio/x-vox", 0, 4000},
+    {"sln", "audio/x-sln", 0, 16000},   {"wav", "audio/wav", 1, 16000},
+    {"wave", "audio/x-wav", 1, 16000},  {"mp3", "audio/mpeg", 2, 16000},
+    {"m4a", "audio/mp4", 2, 16000},     {"aac", "audio/aac", 2, 16000},
+    {"flac", "audio/flac", 2, 90000},   {"ogg", "audio/ogg", 2, 12000},
+    {"opus", "audio/opus", 2, 12000},   {"wma", "audio/x-ms-wma", 2, 16000},
+    {"aiff", "audio/aiff", 2, 176000},
+};
+#define NFMTS (sizeof fmts / sizeof *fmts)
+
+/* lower-case extension of the last segment into out (cap >= 9) */
+static size_t ext_of(const char *s, size_t n, char *out)
+{
+    size_t i = n, e;
+    while (i > 0 && s[i - 1] != '/' && s[i - 1] != '.')
+        i--;
+    if (i == 0 || s[i - 1] != '.' || n - i == 0 || n - i > 8)
+        return 0;
+    for (e = 0; i < n; i++, e++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return 0;
+        out[e] = c;
+    }
+    out[e] = 0;
+    return e;
+}
+
+static const fmt *fmt_of(const char *s, size_t n)
+{
+    char e[16];
+    if (memchr(s, '/', n) && n < 40 && strncmp(s, "audio/", 6) == 0) {
+        for (size_t i = 0; i < NFMTS; i++)
+            if (strlen(fmts[i].mime) == n && strncasecmp(fmts[i].mime, s, n) == 0)
+                return &fmts[i];
+        if (n == 11 && strncasecmp(s, "audio/x-wav", 11) == 0)
+            return &fmts[13];
+        return NULL;
+    }
+    if (!ext_of(s, n, e))
+        return NULL;
+    for (size_t i = 0; i < NFMTS; i++)
+        if (strcmp(fmts[i].ext, e) == 0)
+            return &fmts[i];
+    return NULL;
+}
+
+static const char *scalar_at(const aw_doc *d, const char *path, size_t *len)
+{
+    const aw_jnode *n = mp_path_first(d, path, strlen(path));
+    return n ? mp_scalar(n, len) : NULL;
+}
+
+static int phone_tokens(const char *s, size_t n, uint64_t blocks[3])
+{
+    int k = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < '0' || s[i] > '9') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        uint64_t b = 0;
+        while (j < n && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j - i >= 9 && j - i <= 15) {
+            for (size_t q = i; q < j - 3; q++)
+                b = b * 10 + (uint64_t)(s[q] - '0');
+            if (k < 3)
+                blocks[k] = b * 16 + (j - i); /* block and length */
+            k++;
+        }
+        i = j;
+    }
+    return k > 3 ? 3 : k;
+}
+
+/* ---- own-side sketch (per thread) ---------------------------------------- */
+
+#define OWN_SLOTS 4096
+#define MG_K 8
+typedef struct own {
+    uint64_t tenant;        /* hash; 0 = empty */
+    uint64_t total;
+    uint64_t item[MG_K];
+    uint64_t cnt[MG_K];
+} own;
+static __thread own *own_tab;
+
+static uint64_t hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+static own *own_get(uint64_t th)
+{
+    if (!own_tab && !(own_tab = calloc(OWN_SLOTS, sizeof *own_tab)))
+        return NULL;
+    size_t i = th & (OWN_SLOTS - 1);
+    for (size_t p = 0; p < 64; p++, i = (i + 1) & (OWN_SLOTS - 1)) {
+        if (own_tab[i].tenant == th)
+            return &own_tab[i];
+        if (!own_tab[i].tenant) {
+            own_tab[i].tenant = th;
+            return &own_tab[i];
+        }
+    }
+    /* neighbourhood full: recycle the home slot */
+    i = th & (OWN_SLOTS - 1);
+    memset(&own_tab[i], 0, sizeof own_tab[i]);
+    own_tab[i].tenant = th;
+    return &own_tab[i];
+}
+
+static void mg_add(own *o, uint64_t x)
+{
+    o->total++;
+    for (int i = 0; i < MG_K; i++)
+        if (o->cnt[i] && o->item[i] == x) {
+            o->cnt[i]++;
+            return;
+        }
+    for (int i = 0; i < MG_K; i++)
+        if (!o->cnt[i]) {
+            o->item[i] = x;
+            o->cnt[i] = 1;
+            return;
+        }
+    for (int i = 0; i < MG_K; i++)
+        o->cnt[i]--;
+}
+
+static uint64_t mg_est(const own *o, uint64_t x)
+{
+    for (int i = 0; i < MG_K; i++)
+        if (o->cnt[i] && o->item[i] == x)
+            return o->cnt[i];
+    return 0;
+}
+
+/* ---- apply ---------------------------------------------------------------- */
+
+static const char *const small_ints[] = {"0", "1", "2", "3"};
+
+static void append(aw_doc *d, const char *key, uint8_t type, const char *val, double num)
+{
+    if (!d->n || d->nodes[0].type != AW_JOBJ)
+        return;
+    if (aw_json_member(d, &d->nodes[0], key, strlen(key)))
+        return;                                 /* derived once */
+    if (d->n >= d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 256;
+        aw_jnode *nn = realloc(d->nodes, ncap * sizeof *nn);
+        if (!nn)
+            return;
+        d->nodes = nn;
+        d->cap = ncap;
+    }
+    uint32_t idx = d->n++, last = d->nodes[0].child;
+    aw_jnode *n = &d->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    n->key = key;
+    n->klen = (uint32_t)strlen(key);
+    n->val = val;
+    n->vlen = (uint32_t)strlen(val);
+    n->num = num;
+    if (!last) {
+        d->nodes[0].child = idx;
+        return;
+    }
+    while (d->nodes[last].next)
+        last = d->nodes[last].next;
+    d->nodes[last].next = idx;
+}
+
+static const char *first_of(const aw_doc *d, const char *const *p, size_t np, size_t *len)
+{
+    for (size_t i = 0; i < np; i++) {
+        const char *v = scalar_at(d, p[i], len);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static const fmt *fmt_from(const aw_doc *d, const char *const *p, size_t np, int *seen)
+{
+    *seen = 0;
+    for (size_t i = 0; i < np; i++) {
+        size_t len;
+        const char *v = scalar_at(d, p[i], &len);
+        if (!v)
+            continue;
+        *seen = 1;
+        const fmt *f = fmt_of(v, len);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
+{
+    static __thread char tenant[256];
+    size_t len = 0;
+    const char *v;
+    int seen;
+    const fmt *f;
+    switch (x->fn) {
+    case F_EXT: {
+        static const char *const known[] = {"none", "amr", "awb", "3ga", "ul", "ulaw", "mulaw", "al",
+            "alaw", "au", "gsm", "g729", "vox", "sln", "wav", "wave", "mp3", "m4a", "aac", "flac",
+            "ogg", "opus", "wma", "aiff", "dat", "bin", "raw", "pcm", "json", "jpg", "png", "gz",
+            "csv", "html", "parquet", "txt", "pdf", "mp4", NULL};
+        char e[16];
+        if (!(v = first_of(d, x->from, x->nfrom, &len)))
+            return;
+        size_t n = ext_of(v, len, e);
+        int i = 0;
+        if (n)
+            for (i = 1; known[i] && strcmp(known[i], e); i++)
+                ;
+        /* a static string per extension: no raw text is kept */
+        append(d, x->name, AW_JSTR, known[i] ? known[i] : "other", 0);
+        return;
+    }
+    case F_AUDIO:
+        f = fmt_from(d, x->from, x->nfrom, &seen);
+        if (f || seen)
+            append(d, x->name, AW_JSTR, cls_names[f ? f->cls : 3], 0);
+        return;
+    case F_DUR: {
+        f = fmt_from(d, x->key, x->nkey, &seen);
+        if (!f || !(v = first_of(d, x->from, x->nfrom, &len)))
+            return;
+        double bytes = strtod(v, NULL), secs = bytes / f->bps;
+        append(d, x->name, AW_JSTR, secs < 20 ? "short" : secs <= 1200 ? "call" : "long", 0);
+        return;
+    }
+    case F_PHONES:
+    case F_OWN: {
+        uint64_t blocks[3];
+        if (!(v = first_of(d, x->from, x->nfrom, &len)))
+            return;
+        int k = phone_tokens(v, len, blocks);
+        if (x->fn == F_PHONES) {
+            append(d, x->name, AW_JNUM, small_ints[k], (double)k);
+            return;
+        }
+        if (!k) {
+            append(d, x->name, AW_JSTR, "none", 0);
+            return;
+        }
+        char tn[256];
+        size_t tl = aw_source_tenant(s, d, tn, sizeof tn);
+        own *o = own_get(hash(tn, tl));
+        int mine = 0;
+        if (o) {
+            for (int i = 0; i < k; i++)
+                mg_add(o, blocks[i]);
+            if (o->total >= 50)
+                for (int i = 0; i < k; i++)
+                    if (mg_est(o, blocks[i]) * 5 >= o->total)
+                        mine = 1;
+        }
+        append(d, x->name, AW_JSTR, mine ? "true" : "false", 0);
+        return;
+    }
+    case F_TENANT:
+        if (aw_source_tenant(s, d, tenant, sizeof tenant) > 0)
+            append(d, x->name, AW_JSTR, tenant, 0);
+        return;
+    }
+}
+
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < hit[i]->nderive; j++)
+            derive_one(hit[i], d, &hit[i]->derive[j]);
+}
