@@ -222,6 +222,19 @@ aw_status aw_tlog_checkpoint_open(const char *msg, size_t len,
                                   const aw_tlog_policy *policy,
                                   aw_checkpoint *out, aw_errbuf *err);
 
+/* --------------------------------------------------------------- Witness */
+
+/* The checks of a C2SP tlog-witness add-checkpoint request ("old N",
+ * consistency proof lines, blank line, signed checkpoint) against the
+ * witness's stored (size, root) for this log (0 and NULL when it has
+ * none). Returns the HTTP status the spec prescribes: 200 accept (out is
+ * filled), 400 malformed, 403 bad signature, 404 unknown origin, 409 old
+ * size differs from the stored one, 422 bad consistency proof. */
+int aw_tlog_witness_check(const char *req, size_t len,
+                          const aw_note_key *log_key, uint64_t stored_size,
+                          const aw_hash stored_root, aw_checkpoint *out,
+                          aw_errbuf *err);
+
 /* ------------------------------------------------------------ tlog-proof */
 
 typedef struct aw_tlog_proof {

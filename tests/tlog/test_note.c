@@ -430,6 +430,62 @@ static void test_tile_paths(void **state)
     aw_tj_free(v);
 }
 
+static void test_witness_requests(void **state)
+{
+    TT_VEC(v, "witness_add_checkpoint.derived.json");
+    aw_note_key k;
+    aw_errbuf e;
+    aw_checkpoint stored, got;
+    const char *vk = tt_str(v, "log_vkey");
+    assert_int_equal(aw_note_key_parse(vk, strlen(vk), &k, &e), AW_OK);
+    const char *s8 = tt_str(v, "stored_checkpoint_size8");
+    assert_int_equal(aw_tlog_checkpoint_open(s8, strlen(s8), &k, k.name, NULL,
+                                             &stored, &e), AW_OK);
+    const char *r815 = tt_str(v, "request_8_to_15"), *r015 = tt_str(v, "request_0_to_15");
+    const aw_tj *want = aw_tj_get(v, "expected_status");
+    aw_hash other;
+    memset(other, 1, 32);
+    assert_int_equal(aw_tlog_witness_check(r815, strlen(r815), &k, 8, stored.root,
+                                           &got, &e),
+                     (int)tt_u64(want, "request_8_to_15 with stored size 8"));
+    assert_int_equal(got.size, 15);
+    assert_int_equal(aw_tlog_witness_check(r015, strlen(r015), &k, 0, NULL, &got, &e),
+                     (int)tt_u64(want, "request_0_to_15 with no state"));
+    assert_int_equal(aw_tlog_witness_check(r815, strlen(r815), &k, 10, other, &got, &e),
+                     (int)tt_u64(want, "request_8_to_15 with stored size 10"));
+    assert_int_equal(aw_tlog_witness_check(r015, strlen(r015), &k, 8, stored.root,
+                                           &got, &e),
+                     (int)tt_u64(want, "request_0_to_15 with stored size 8"));
+    char *alt = strdup(r815);
+    alt[8] = alt[8] == 'A' ? 'B' : 'A'; /* inside the proof line */
+    assert_int_equal(aw_tlog_witness_check(alt, strlen(alt), &k, 8, stored.root,
+                                           &got, &e),
+                     (int)tt_u64(want, "request_8_to_15 with one proof line altered"));
+    free(alt);
+    /* the C2SP spec example request parses up to the signature check */
+    TT_VEC(c, "checkpoint_parse.json");
+    const char *ex = tt_str(aw_tj_get(c, "c2sp_witness_add_checkpoint_request_example"), "body");
+    int st = aw_tlog_witness_check(ex, strlen(ex), &k, 0, NULL, &got, &e);
+    assert_true(st == 404); /* not our log: unknown origin */
+    /* sumdb tree notes: the checkpoint parser reads them strictly */
+    const aw_tj *sd = aw_tj_get(c, "sumdb_tree_note");
+    const char *valid = tt_str(sd, "valid");
+    assert_int_equal(aw_checkpoint_parse(valid, strlen(valid), &got, &e), AW_OK);
+    assert_string_equal(got.origin, "go.sum database tree");
+    assert_int_equal(got.size, tt_u64(aw_tj_get(sd, "parsed"), "size"));
+    const aw_tj *inv = aw_tj_get(sd, "invalid");
+    for (size_t i = 0; i < inv->n; i++) {
+        aw_status ps = aw_checkpoint_parse(inv->v[i]->s, inv->v[i]->slen, &got, &e);
+        assert_true(ps != AW_OK || strcmp(got.origin, "go.sum database tree") != 0);
+    }
+    const aw_tj *mg = aw_tj_get(c, "marshal_goldens");
+    assert_int_equal(mg->n, 2); /* 7- and 37-byte hashes: strict refuses */
+    for (size_t i = 0; i < mg->n; i++)
+        assert_int_not_equal(aw_checkpoint_parse(mg->v[i]->s, mg->v[i]->slen, &got, &e), AW_OK);
+    aw_tj_free(c);
+    aw_tj_free(v);
+}
+
 static void test_policy_parse(void **state)
 {
     aw_tlog_policy *p;
@@ -453,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_cosignatures),
         cmocka_unit_test(test_tlog_proof),
         cmocka_unit_test(test_tile_paths),
+        cmocka_unit_test(test_witness_requests),
         cmocka_unit_test(test_policy_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
