@@ -253,7 +253,7 @@ static void t_resolve(void **st)
     const aw_source *az = by_name(m, "azure-activitylogs");
     const char *const *p1, *const *p2;
     (void)st;
-    expect_paths(w, "EventID", "Event.System.EventID");
+    expect_paths(w, "EventID", "Event.System.EventID.#text|Event.System.EventID");
     expect_paths(w, "Provider_Name", "Event.System.Provider.#attributes.Name");
     expect_paths(w, "Image", "Event.EventData.Image|Event.UserData.*.Image");
     expect_paths(sec, "Image", "Event.EventData.NewProcessName");
