@@ -120,6 +120,10 @@ void aw_correlator_free(aw_correlator *c);      /* NULL is a no-op */
 size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit,
                           const aw_doc *d, const aw_evidence *ev);
 
+/* Does some correlation reference rule r (would feeding its hits do
+ * anything)? Lets a caller skip preparing evidence. */
+int aw_correlator_wants(const aw_correlator *c, const aw_rule *r);
+
 /* End of input: process the reorder buffer, close every open window
  * (upper-bound conditions are evaluated then) and reset all state. */
 void aw_correlator_flush(aw_correlator *c);

@@ -27,6 +27,15 @@ static const char scan_usage[] =
     "      --stats-json FILE    write the end-of-scan summary as JSON\n"
     "      --max-record BYTES   largest record accepted (default 16 MiB)\n"
     "      --strict             exit 1 if a rule was rejected or a record malformed\n"
+    "      --corr-max-groups N  correlation groups kept per correlation rule; beyond,\n"
+    "                           the least recently seen is evicted (default 100000)\n"
+    "      --corr-max-values N  events / distinct values kept exactly per group; beyond,\n"
+    "                           state is approximated, alerts flagged (default 1024)\n"
+    "      --corr-lateness T    accepted out-of-order lateness in event time: seconds,\n"
+    "                           or 90s, 5m, 1h (default 5m); later events are counted\n"
+    "      --corr-refire P      after a correlation fires for a group: reset (default:\n"
+    "                           the next alert needs fresh events) or keep (fire again\n"
+    "                           on every event while the condition holds)\n"
     "      --no-progress        never draw progress on stderr\n"
     "  -q, --quiet              no per-problem messages and no summary\n"
     "\n"
@@ -34,7 +43,49 @@ static const char scan_usage[] =
 
 typedef struct scanctx {
     aw_out *out;
+    unsigned long long corr_alerts;
 } scanctx;
+
+/* Correlation alerts: intermediate ones (a correlation referenced by
+ * another without generate: true) are not shown. */
+static void emit_corr(void *ud, const aw_correlation_alert *a)
+{
+    scanctx *sc = ud;
+    if (a->correlation_only)
+        return;
+    sc->corr_alerts++;
+    aw_out_correlation(sc->out, a);
+}
+
+/* "300", "90s", "5m", "1h" -> seconds; -1 if malformed. */
+static long long parse_secs(const char *v)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || n < 0)
+        return -1;
+    if (!*end || !strcmp(end, "s"))
+        return n;
+    if (!strcmp(end, "m"))
+        return n * 60;
+    if (!strcmp(end, "h"))
+        return n * 3600;
+    return -1;
+}
+
+static void write_corr_stats(FILE *f, const aw_scan_stats *st)
+{
+    const aw_correlator_stats *c = &st->corr;
+    fprintf(f, ",\"correlation\":{\"correlation_alerts\":%llu,\"correlation_alerts_all\":%llu,\"events\":%llu,"
+               "\"late_events\":%llu,\"missing_time\":%llu,\"missing_group_field\":%llu,"
+               "\"evicted_groups\":%llu,\"evicted_groups_live\":%llu,\"approximated_groups\":%llu,"
+               "\"forced_early\":%llu,\"peak_groups\":%llu}",
+            st->corr_alerts, (unsigned long long)c->alerts, (unsigned long long)c->events,
+            (unsigned long long)c->late, (unsigned long long)c->no_time, (unsigned long long)c->no_group,
+            (unsigned long long)c->evicted_groups, (unsigned long long)c->evicted_live,
+            (unsigned long long)c->approximated_groups, (unsigned long long)c->forced,
+            (unsigned long long)c->peak_groups);
+}
 
 static void emit(void *ud, const aw_alert *a, const aw_hit *h)
 {
@@ -60,10 +111,13 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     fprintf(f, "},\"correlation_only_hits\":%llu,\"bytes_read\":%llu,\"bytes_decompressed\":%llu,"
-               "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld}\n",
+               "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld",
             st->correlation_only_hits, st->bytes_in, st->bytes_out, secs,
             secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0,
             secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss);
+    if (st->correlating)
+        write_corr_stats(f, st);
+    fputs("}\n", f);
 }
 
 static void summary(const aw_scan_stats *st, const aw_engine *e, const aw_diags *rd, const aw_diags *id,
@@ -80,6 +134,15 @@ static void summary(const aw_scan_stats *st, const aw_engine *e, const aw_diags 
         if (st->by_level[i])
             fprintf(stderr, "  %s %llu", lv[i], st->by_level[i]);
     fputc('\n', stderr);
+    if (st->correlating) {
+        const aw_correlator_stats *c = &st->corr;
+        fprintf(stderr, "correlations: %llu alerts (%llu incl. intermediate), %llu events; late %llu, missing time %llu, "
+                        "missing group-by field %llu, evicted groups %llu (%llu with open windows), approximated groups %llu\n",
+                st->corr_alerts, (unsigned long long)c->alerts, (unsigned long long)c->events,
+                (unsigned long long)c->late, (unsigned long long)c->no_time, (unsigned long long)c->no_group,
+                (unsigned long long)c->evicted_groups, (unsigned long long)c->evicted_live,
+                (unsigned long long)c->approximated_groups);
+    }
     aw_diags_print_summary(id, stderr, "malformed records by reason");
     aw_diags_print_summary(rd, stderr, "rule problems by reason");
 }
@@ -92,6 +155,7 @@ int aw_cmd_scan(int argc, char **argv)
     aw_scanner_opts so = {0};
     const char *fmt = "json", *outpath = NULL, *stats_json = NULL, *v;
     bool strict = false, quiet = false, no_progress = false;
+    long long lateness = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -123,6 +187,30 @@ int aw_cmd_scan(int argc, char **argv)
             so.max_record = strtoull(v, &end, 10);
             if (*end || so.max_record < 64) {
                 fprintf(stderr, "aupwatch scan: --max-record needs a number of bytes >= 64\n");
+                return 2;
+            }
+        } else if (aw_opt(argc, argv, &i, "--corr-max-groups", &v) ||
+                   aw_opt(argc, argv, &i, "--corr-max-values", &v)) {
+            bool groups = strstr(a, "groups") != NULL;
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || n < 1 || n > (1ULL << 32)) {
+                fprintf(stderr, "aupwatch scan: --corr-max-%s needs a positive number\n", groups ? "groups" : "values");
+                return 2;
+            }
+            if (groups)
+                so.corr.max_groups = (size_t)n;
+            else
+                so.corr.max_values = (size_t)n;
+        } else if (aw_opt(argc, argv, &i, "--corr-lateness", &v)) {
+            lateness = parse_secs(v);
+            if (lateness < 0) {
+                fprintf(stderr, "aupwatch scan: --corr-lateness needs seconds (300) or 90s, 5m, 1h\n");
+                return 2;
+            }
+        } else if (aw_opt(argc, argv, &i, "--corr-refire", &v)) {
+            if (aw_refire_parse(v, &so.corr.refire) != 0) {
+                fprintf(stderr, "aupwatch scan: --corr-refire is reset or keep\n");
                 return 2;
             }
         } else if (!strcmp(a, "--strict")) {
@@ -163,20 +251,28 @@ int aw_cmd_scan(int argc, char **argv)
         return 2;
     }
     so.input_diags = &id;
+    aw_diags cd = {.quiet = quiet};
+    so.corr.lateness_s = lateness;
+    so.corr_fn = emit_corr;
+    so.corr_diags = &cd;
     so.progress = !quiet && !no_progress && isatty(2);
-    scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1))};
+    scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1)), 0};
     aw_scanner *s = aw_scanner_new(&e, &so, emit, &sc);
     bool unreadable = false;
     for (size_t i = 0; i < ninputs; i++)
         if (aw_scanner_path(s, inputs[i]) != AW_OK)
             unreadable = true;
+    aw_scanner_finish(s);
     aw_out_finish(sc.out);
     double secs = aw_scanner_seconds(s);
     const aw_scan_stats *st = aw_scanner_stats(s);
     aw_scan_stats copy = *st;
+    copy.corr_alerts = sc.corr_alerts;
     aw_scanner_free(s);
-    if (!quiet)
+    if (!quiet) {
         summary(&copy, &e, &rd, &id, secs);
+        aw_diags_print_summary(&cd, stderr, "correlation warnings by reason");
+    }
     if (stats_json) {
         FILE *sf = fopen(stats_json, "w");
         if (!sf) {
@@ -194,5 +290,6 @@ int aw_cmd_scan(int argc, char **argv)
     aw_diags_free(&rd);
     aw_diags_free(&md);
     aw_diags_free(&id);
+    aw_diags_free(&cd);
     return exit_code;
 }

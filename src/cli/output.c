@@ -192,6 +192,116 @@ void aw_out_alert(aw_out *o, const aw_alert *a)
     o->n++;
 }
 
+/* ---- correlation alerts ---------------------------------------------- */
+
+static void json_ref(FILE *f, const aw_correlation_ref *r)
+{
+    fputs("{", f);
+    kv(f, "file", r->file, false);
+    fprintf(f, ",\"record\":%llu,\"line\":%llu", (unsigned long long)r->record, (unsigned long long)r->line);
+    kv(f, "event_sha256", r->sha256[0] ? r->sha256 : NULL, true);
+    fputs("}", f);
+}
+
+static void json_correlation(aw_out *o, const aw_correlation_alert *a)
+{
+    FILE *f = o->f;
+    char t[64];
+    fputs("{\"type\":\"correlation\",\"rule\":", f);
+    json_rule(f, a->rule);
+    fputs(",\"group\":{", f);
+    for (size_t i = 0; i < a->ngroup; i++)
+        kv(f, a->group_fields[i], a->group_values[i], i > 0);
+    fputs("}", f);
+    if (a->tenant)
+        kv(f, "tenant", a->tenant, true);
+    fprintf(f, ",\"value\":%.15g,\"window\":{", a->value);
+    aw_time_format(a->start_ns, t, sizeof t);
+    kv(f, "start", t, false);
+    aw_time_format(a->end_ns, t, sizeof t);
+    kv(f, "end", t, true);
+    fprintf(f, "},\"events\":%llu,\"evidence\":[", (unsigned long long)a->events);
+    for (size_t i = 0; i < a->nrefs; i++) {
+        if (i)
+            fputc(',', f);
+        json_ref(f, &a->refs[i]);
+    }
+    fputs("],\"trigger\":", f);
+    if (a->trigger)
+        json_ref(f, a->trigger);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"at_window_close\":%s,\"approximate\":%s}\n", a->at_window_close ? "true" : "false",
+            a->approximate ? "true" : "false");
+}
+
+static void text_correlation(aw_out *o, const aw_correlation_alert *a)
+{
+    char t[64];
+    const char *lv = aw_rule_level(a->rule);
+    aw_time_format(a->end_ns, t, sizeof t);
+    fprintf(o->f, "%-24.24s %s%-8s%s %-14.14s %-50.50s correlation value=%.15g events=%llu%s\n", t,
+            o->color ? level_color(lv) : "", lv ? lv : "-", o->color ? "\033[0m" : "",
+            a->tenant ? a->tenant : "-", aw_rule_title(a->rule), a->value, (unsigned long long)a->events,
+            a->approximate ? " (approximate)" : "");
+    for (size_t i = 0; i < a->ngroup; i++)
+        fprintf(o->f, "    %s = %s\n", a->group_fields[i], a->group_values[i]);
+    for (size_t i = 0; i < a->nrefs; i++)
+        fprintf(o->f, "    evidence %s:%llu\n", a->refs[i].file, (unsigned long long)a->refs[i].line);
+}
+
+static void sarif_correlation(aw_out *o, const aw_correlation_alert *a)
+{
+    FILE *f = o->f;
+    const char *id = aw_rule_id(a->rule) ? aw_rule_id(a->rule) : aw_rule_title(a->rule);
+    char msg[1024], t[64];
+    size_t n = (size_t)snprintf(msg, sizeof msg, "%s: value %.15g over %llu events (author: %s)",
+                                aw_rule_title(a->rule), a->value, (unsigned long long)a->events,
+                                aw_rule_author(a->rule) ? aw_rule_author(a->rule) : "unknown");
+    for (size_t i = 0; i < a->ngroup && n < sizeof msg; i++)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s=%s", i ? ", " : "; group ", a->group_fields[i],
+                              a->group_values[i]);
+    const aw_correlation_ref *loc = a->trigger ? a->trigger : a->nrefs ? &a->refs[a->nrefs - 1] : NULL;
+    fputs(o->n ? ",{" : "{", f);
+    kv(f, "ruleId", id, false);
+    kv(f, "level", sarif_level(aw_rule_level(a->rule)), true);
+    fputs(",\"message\":{", f);
+    kv(f, "text", msg, false);
+    fputs("},\"locations\":[", f);
+    for (size_t i = 0; i < a->nrefs; i++) {
+        fputs(i ? ",{" : "{", f);
+        fputs("\"physicalLocation\":{\"artifactLocation\":{", f);
+        kv(f, "uri", a->refs[i].file, false);
+        fprintf(f, "},\"region\":{\"startLine\":%llu}}}", (unsigned long long)(a->refs[i].line ? a->refs[i].line : 1));
+    }
+    fputs("],\"partialFingerprints\":{", f);
+    kv(f, "eventSha256", loc && loc->sha256[0] ? loc->sha256 : "", false);
+    fputs("},\"properties\":{\"type\":\"correlation\"", f);
+    kv(f, "rulePath", aw_rule_path(a->rule), true);
+    kv(f, "author", aw_rule_author(a->rule), true);
+    if (a->tenant)
+        kv(f, "tenant", a->tenant, true);
+    fputs(",\"group\":{", f);
+    for (size_t i = 0; i < a->ngroup; i++)
+        kv(f, a->group_fields[i], a->group_values[i], i > 0);
+    aw_time_format(a->start_ns, t, sizeof t);
+    fprintf(f, "},\"value\":%.15g,\"events\":%llu", a->value, (unsigned long long)a->events);
+    kv(f, "windowStart", t, true);
+    aw_time_format(a->end_ns, t, sizeof t);
+    kv(f, "windowEnd", t, true);
+    fprintf(f, ",\"approximate\":%s}}", a->approximate ? "true" : "false");
+}
+
+void aw_out_correlation(aw_out *o, const aw_correlation_alert *a)
+{
+    switch (o->fmt) {
+    case AW_FMT_JSON: json_correlation(o, a); break;
+    case AW_FMT_TEXT: text_correlation(o, a); break;
+    case AW_FMT_SARIF: sarif_correlation(o, a); break;
+    }
+    o->n++;
+}
+
 void aw_out_finish(aw_out *o)
 {
     if (!o)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "aupwatch/aw_correlate.h"
 #include "aupwatch/aw_sigma.h"
 
 typedef enum { AW_FMT_JSON, AW_FMT_TEXT, AW_FMT_SARIF } aw_format;
@@ -32,6 +33,8 @@ typedef struct aw_out aw_out;
 
 aw_out *aw_out_new(FILE *f, aw_format fmt, bool color);
 void aw_out_alert(aw_out *o, const aw_alert *a);
+/* A correlation alert (type "correlation"). */
+void aw_out_correlation(aw_out *o, const aw_correlation_alert *a);
 void aw_out_finish(aw_out *o);      /* closes SARIF; frees */
 
 /* Append a JSON string literal of s to f. */

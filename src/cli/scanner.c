@@ -21,6 +21,7 @@ struct aw_scanner {
     void *ud;
     aw_doc *doc;
     aw_matcher *m;
+    aw_correlator *corr;
     aw_scan_stats st;
     struct timespec t0, last_draw;
     /* per record */
@@ -29,6 +30,8 @@ struct aw_scanner {
     aw_xentry xe[MAX_EXPLAIN];
     size_t nxe;
     char tenant[256];
+    char sha[65];               /* of rec, when sha_rec == rec */
+    const aw_record *sha_rec;
 };
 
 static double since(const struct timespec *a)
@@ -58,6 +61,10 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     s->ud = ud;
     s->doc = aw_doc_new();
     s->m = aw_matcher_new(e->plan);
+    if (o->corr_fn && aw_plan_correlation_count(e->plan))
+        s->corr = aw_correlator_new(e->plan, &o->corr, o->corr_fn, ud,
+                                    o->corr_diags ? aw_diags_fn : NULL, o->corr_diags);
+    s->st.correlating = s->corr != NULL;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     return s;
@@ -71,7 +78,16 @@ void aw_scanner_free(aw_scanner *s)
         fputs("\r\033[K", stderr);
     aw_doc_free(s->doc);
     aw_matcher_free(s->m);
+    aw_correlator_free(s->corr);
     free(s);
+}
+
+void aw_scanner_finish(aw_scanner *s)
+{
+    if (!s->corr)
+        return;
+    aw_correlator_flush(s->corr);
+    s->st.corr = *aw_correlator_stats_get(s->corr);
 }
 
 const aw_scan_stats *aw_scanner_stats(const aw_scanner *s) { return &s->st; }
@@ -88,12 +104,27 @@ static void on_explain(void *ud, const char *ident, const char *field, const cha
     snprintf(x->value, sizeof x->value, "%s", value ? value : "");
 }
 
+static const char *record_sha(aw_scanner *s)
+{
+    unsigned char dig[crypto_hash_sha256_BYTES];
+    if (s->sha_rec != s->rec) {
+        crypto_hash_sha256(dig, (const unsigned char *)s->rec->data, s->rec->len);
+        sodium_bin2hex(s->sha, sizeof s->sha, dig, sizeof dig);
+        s->sha_rec = s->rec;
+    }
+    return s->sha;
+}
+
 static int on_hit(void *ud, const aw_hit *h)
 {
     aw_scanner *s = ud;
     aw_alert a;
-    unsigned char dig[crypto_hash_sha256_BYTES];
     memset(&a, 0, sizeof a);
+    if (s->corr && aw_correlator_wants(s->corr, h->rule)) {
+        aw_evidence ev = {s->file, s->rec->recno, s->rec->line, NULL};
+        ev.sha256 = record_sha(s);
+        aw_correlator_feed(s->corr, h, s->doc, &ev);
+    }
     if (h->correlation_only) {
         s->st.correlation_only_hits++;
         return 0;
@@ -106,8 +137,7 @@ static int on_hit(void *ud, const aw_hit *h)
     a.file = s->file;
     a.record = s->rec->recno;
     a.line = s->rec->line;
-    crypto_hash_sha256(dig, (const unsigned char *)s->rec->data, s->rec->len);
-    sodium_bin2hex(a.sha256, sizeof a.sha256, dig, sizeof dig);
+    memcpy(a.sha256, record_sha(s), sizeof a.sha256);
     if (s->o.explain) {
         s->nxe = 0;
         aw_matcher_explain(s->m, s->doc, h, on_explain, s);
@@ -173,6 +203,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         }
         aw_mapping_drop_content(s->e->map, s->doc);
         s->rec = &rec;
+        s->sha_rec = NULL;
         aw_matcher_eval(s->m, s->doc, on_hit, s);
         if ((++n & 1023) == 0)
             draw(s, r, false);

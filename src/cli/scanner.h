@@ -3,6 +3,7 @@
 #ifndef AW_SCANNER_H
 #define AW_SCANNER_H
 
+#include "aupwatch/aw_correlate.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 
@@ -10,6 +11,10 @@ typedef struct aw_scan_stats {
     unsigned long long files, records, malformed, bytes_in, bytes_out;
     unsigned long long alerts, correlation_only_hits, unreadable;
     unsigned long long by_level[6];     /* informational low medium high critical none */
+    /* correlations (set by aw_scanner_finish) */
+    bool correlating;
+    unsigned long long corr_alerts;     /* shown (not correlation-only) */
+    aw_correlator_stats corr;
 } aw_scan_stats;
 
 typedef void (*aw_alert_fn)(void *ud, const aw_alert *a, const aw_hit *h);
@@ -21,12 +26,19 @@ typedef struct aw_scanner_opts {
     bool explain;
     bool progress;              /* draw progress on stderr */
     aw_diags *input_diags;      /* malformed records */
+    /* Correlations: run when corr_fn is set and the plan has some;
+     * corr_fn gets every correlation alert (incl. correlation_only). */
+    aw_correlation_fn corr_fn;
+    aw_correlator_opts corr;
+    aw_diags *corr_diags;       /* bound and lateness warnings */
 } aw_scanner_opts;
 
 aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_alert_fn fn, void *ud);
 /* Scan one input path (file, directory, or "-"). Returns AW_EIO if it
  * could not be read; malformed records are counted and skipped. */
 aw_status aw_scanner_path(aw_scanner *s, const char *path);
+/* End of input: flush correlation windows (may emit alerts). */
+void aw_scanner_finish(aw_scanner *s);
 const aw_scan_stats *aw_scanner_stats(const aw_scanner *s);
 double aw_scanner_seconds(const aw_scanner *s);
 void aw_scanner_free(aw_scanner *s);

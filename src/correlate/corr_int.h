@@ -13,6 +13,8 @@
 #define HLL_P 10
 #define HLL_M (1u << HLL_P)     /* 1024 registers: std. error 1.04/32 = 3.25% */
 #define KEY_SEP '\x1f'          /* between the values of a composite key */
+#define KEY_HIDE '\x1e'         /* starts the hidden raw-value hash of a
+                                   pseudonymised key value */
 #define VAL_MAX 512             /* a rendered group or value field, bytes */
 
 /* A compact evidence reference. */

@@ -368,8 +368,9 @@ static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint
                     entry *e, int tenant_idx, const cref *refs, size_t nrefs, const cref *trigger,
                     int depth);
 
-/* Split a key into its values (kb receives a NUL-separated copy). */
-static void split_key(const group *g, size_t n, char *kb, const char **vals)
+/* Split a key into its values (kb receives a NUL-separated copy);
+ * with `shown`, without the hidden suffix of pseudonymised values. */
+static void split_key(const group *g, size_t n, char *kb, const char **vals, bool shown)
 {
     memcpy(kb, g->key, g->keylen);
     kb[g->keylen] = 0;
@@ -383,6 +384,9 @@ static void split_key(const group *g, size_t n, char *kb, const char **vals)
         } else {
             p = kb + g->keylen;
         }
+        char *hide = shown ? strchr(vals[i], KEY_HIDE) : NULL;
+        if (hide)
+            *hide = 0;
     }
 }
 
@@ -393,7 +397,10 @@ static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, 
     size_t ng = k->ngroup;
     char *kb = aw_xmalloc((size_t)g->keylen + 1);
     const char **vals = aw_xcalloc(ng ? ng : 1, sizeof *vals);
-    split_key(g, ng, kb, vals);
+    split_key(g, ng, kb, vals, true);
+    char *kb2 = aw_xmalloc((size_t)g->keylen + 1);
+    const char **full = aw_xcalloc(ng ? ng : 1, sizeof *full);
+    split_key(g, ng, kb2, full, false);
     size_t ns = g->slen;
     cref *cs = aw_xmalloc((ns ? ns : 1) * sizeof *cs);
     aw_correlation_ref *rs = aw_xmalloc((ns ? ns : 1) * sizeof *rs);
@@ -449,8 +456,8 @@ static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, 
             }
             if (og)
                 okey[olen++] = KEY_SEP;
-            size_t l = strlen(vals[i]);
-            memcpy(okey + olen, vals[i], l);
+            size_t l = strlen(full[i]);
+            memcpy(okey + olen, full[i], l);
             olen += (uint32_t)l;
             if ((int)i == tidx && otenant < 0)
                 otenant = (int)og;
@@ -494,6 +501,8 @@ static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, 
     }
     free(kb);
     free(vals);
+    free(kb2);
+    free(full);
     free(cs);
     free(rs);
 }
@@ -674,15 +683,27 @@ static const aw_jnode *field_node(const aw_source *s, const aw_doc *d, const cha
     return NULL;
 }
 
-/* Rendered (pseudonymised where declared) text of a field into out;
- * -1 if the event lacks it. KEY_SEP bytes become '?'. */
+/* Text of a field into out; -1 if the event lacks it. For a group key
+ * (`render`): the value as it may leave the engine (pseudonymised where
+ * declared), and for a pseudonymised field KEY_HIDE + a hash of the raw
+ * value, so that groups stay apart when there is no key and every
+ * pseudonym is "redacted" (the suffix is never shown). Otherwise the
+ * raw value (distinct-value hashing; never shown). KEY_SEP bytes
+ * become '?'. */
 static long field_text(aw_correlator *c, const aw_source *s, const aw_doc *d, const char *field,
-                       const char *tenant, size_t tlen, char *out, size_t cap)
+                       const char *tenant, size_t tlen, char *out, size_t cap, bool render)
 {
     const aw_jnode *n = field_node(s, d, field);
     size_t len;
-    if (n) {
-        len = aw_source_render(s, c->p->map, field, n->val, n->vlen, out, cap);
+    if (n && !render) {
+        len = n->vlen < cap ? n->vlen : cap - 1;
+        memcpy(out, n->val, len);
+        out[len] = 0;
+    } else if (n) {
+        len = aw_source_render(s, c->p->map, field, n->val, n->vlen, out, cap - 18);
+        if (aw_source_is_pseudonymised(s, field))
+            len += (size_t)snprintf(out + len, 18, "%c%016llx", KEY_HIDE,
+                                    (unsigned long long)aw_hash64(n->val, n->vlen));
     } else if (tlen && strcmp(field, "tenant") == 0) {
         len = tlen < cap ? tlen : cap - 1;
         memcpy(out, tenant, len);
@@ -691,9 +712,14 @@ static long field_text(aw_correlator *c, const aw_source *s, const aw_doc *d, co
         return -1;
     }
     for (size_t i = 0; i < len; i++)
-        if (out[i] == KEY_SEP)
+        if (out[i] == KEY_SEP || (out[i] == KEY_HIDE && !(render && n && i + 17 == len)))
             out[i] = '?';
     return (long)len;
+}
+
+int aw_correlator_wants(const aw_correlator *c, const aw_rule *r)
+{
+    return c && r && r->index < c->nrules && c->nuses[r->index] > 0;
 }
 
 size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, const aw_evidence *ev)
@@ -722,7 +748,7 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
         int tidx = -1;
         bool missing = false;
         for (size_t g = 0; g < k->ngroup; g++) {
-            long l = field_text(c, hit->source, d, cr->gfield[slot][g], tenant, tlen, val, sizeof val);
+            long l = field_text(c, hit->source, d, cr->gfield[slot][g], tenant, tlen, val, sizeof val, true);
             if (l < 0 || klen + (size_t)l + 1 > sizeof key) {
                 missing = true;
                 break;
@@ -731,7 +757,9 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
                 key[klen++] = KEY_SEP;
             memcpy(key + klen, val, (size_t)l);
             klen += (size_t)l;
-            if (tidx < 0 && tlen && ((size_t)l == tlen && memcmp(val, tenant, tlen) == 0))
+            const char *hide = memchr(val, KEY_HIDE, (size_t)l);
+            size_t shown = hide ? (size_t)(hide - val) : (size_t)l;
+            if (tidx < 0 && tlen && shown == tlen && memcmp(val, tenant, tlen) == 0)
                 tidx = (int)g;
         }
         if (missing) {
@@ -766,7 +794,7 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
                     }
                     continue;
                 }
-                long l = field_text(c, hit->source, d, fname, tenant, tlen, val, sizeof val);
+                long l = field_text(c, hit->source, d, fname, tenant, tlen, val, sizeof val, false);
                 if (l < 0) {
                     all = false;
                     break;
