@@ -36,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(out);
         aw_tlog_proof_free(p);
     }
+    /* the same bytes as a tlog-witness add-checkpoint request */
+    aw_hash stored;
+    memset(stored, 0, sizeof stored);
+    aw_tlog_witness_check((const char *)data, size, &key, 8, stored, NULL, &e);
+    aw_tlog_witness_check((const char *)data, size, &key, 0, NULL, NULL, &e);
     /* raw: size1 | size2 | root1 | root2 | hashes... */
     if (size >= 16 + 64) {
         uint64_t a = rd64(data), b = rd64(data + 8);

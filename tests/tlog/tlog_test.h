@@ -18,8 +18,15 @@
 
 static inline const char *tt_shared(void)
 {
-    const char *s = getenv("AW_SHARED");
-    return s && *s ? s : "../shared";
+    static char buf[1024];
+    const char *s = getenv("AW_SHARED"), *root = getenv("AW_ROOT");
+    if (s && *s)
+        return s;
+    if (root && *root) {
+        snprintf(buf, sizeof buf, "%s/../shared", root);
+        return buf;
+    }
+    return "../shared";
 }
 
 /* Parsed vector file, or NULL (and the test is skipped) when absent. */
