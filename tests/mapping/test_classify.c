@@ -89,6 +89,12 @@ static void t_classify_samples(void **st)
            "{\"schemaType\":\"ModelInvocationLog\",\"accountId\":\"1\",\"timestamp\":\"2025-05-15 14:17:22.000000000\"}",
            "aws-bedrock-invocation");
     expect(m, d, "{\"bucket\":\"b\",\"operation\":\"REST.PUT.OBJECT\",\"key\":\"k\"}", "aws-s3-access");
+    expect(m, d,
+           "{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\","
+           "\"userIdentity\":{\"principalId\":\"AWS:AIDAEXAMPLE\"},\"awsRegion\":\"us-east-1\","
+           "\"s3\":{\"bucket\":{\"name\":\"b\",\"ownerIdentity\":{\"principalId\":\"A3NL1KOZZKExample\"}},"
+           "\"object\":{\"key\":\"calls/1.amr\",\"size\":2048}}}",
+           "aws-s3-notification");
     /* Azure */
     expect(m, d,
            "{\"time\":\"2024-12-17T10:30:00.0000000Z\",\"resourceId\":\"/subscriptions/s1/resourceGroups/g\","

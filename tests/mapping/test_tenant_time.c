@@ -26,6 +26,9 @@ static void t_tenants(void **st)
     assert_string_equal(tenant_of(m, d, "aws-cloudtrail", "{\"userIdentity\":{\"accountId\":\"9\"}}"), "");
     assert_string_equal(tenant_of(m, d, "aws-bedrock-invocation", "{\"accountId\":\"111111111111\"}"),
                         "111111111111");
+    assert_string_equal(tenant_of(m, d, "aws-s3-notification",
+                                  "{\"s3\":{\"bucket\":{\"ownerIdentity\":{\"principalId\":\"A3NL1KOZZK\"}}}}"),
+                        "A3NL1KOZZK");
     /* Azure: subscription from resourceId, case-insensitively; fallbacks */
     assert_string_equal(tenant_of(m, d, "azure-activitylogs",
                                   "{\"resourceId\":\"/SUBSCRIPTIONS/12345678-aaaa/resourceGroups/rg\"}"),
