@@ -60,6 +60,17 @@ static bool strs(aw_rctx *cx, aw_ynode *n, const char *what, const char ***out, 
     return true;
 }
 
+/* Every key of map n is a scalar (YAML allows `{a: 1}: x`). */
+static bool scalar_keys(aw_rctx *cx, aw_ynode *n, const char *what)
+{
+    for (size_t i = 0; i < n->n; i++)
+        if (!aw_ymap_key(n, i)->text) {
+            aw_rule_reject(cx, aw_ymap_key(n, i)->line, "invalid-correlation", "%s keys must be strings", what);
+            return false;
+        }
+    return true;
+}
+
 static bool condition(aw_rctx *cx, aw_corr *c, aw_ynode *cond)
 {
     if (cond->type != AW_Y_MAP) {
@@ -67,6 +78,8 @@ static bool condition(aw_rctx *cx, aw_corr *c, aw_ynode *cond)
         return false;
     }
     size_t nops = 0;
+    if (!scalar_keys(cx, cond, "condition"))
+        return false;
     for (size_t i = 0; i < cond->n; i++) {
         aw_ynode *k = aw_ymap_key(cond, i), *v = aw_ymap_val(cond, i);
         if (strcmp(k->text, "field") == 0) {
@@ -120,6 +133,8 @@ bool aw_corr_compile(aw_rctx *cx, aw_rule *r, aw_ynode *doc)
     }
     static const char *const known[] = {"type", "rules", "group-by", "timespan", "aliases",
                                         "condition", "generate", NULL};
+    if (!scalar_keys(cx, cm, "correlation"))
+        return false;
     for (size_t i = 0; i < cm->n; i++) {
         const char *k = aw_ymap_key(cm, i)->text;
         size_t j;
@@ -166,6 +181,8 @@ bool aw_corr_compile(aw_rctx *cx, aw_rule *r, aw_ynode *doc)
             aw_rule_reject(cx, al->line, "invalid-correlation", "aliases must be a map");
             return false;
         }
+        if (!scalar_keys(cx, al, "aliases"))
+            return false;
         c->aliases = aw_arena_alloc(a, (al->n ? al->n : 1) * sizeof *c->aliases);
         for (size_t i = 0; i < al->n; i++) {
             aw_ynode *m = aw_ymap_val(al, i);
@@ -175,6 +192,8 @@ bool aw_corr_compile(aw_rctx *cx, aw_rule *r, aw_ynode *doc)
                 aw_rule_reject(cx, m->line, "invalid-correlation", "alias '%s' must map rule names to fields", x->name);
                 return false;
             }
+            if (!scalar_keys(cx, m, "alias"))
+                return false;
             x->rules = aw_arena_alloc(a, m->n * sizeof *x->rules);
             x->fields = aw_arena_alloc(a, m->n * sizeof *x->fields);
             for (size_t j = 0; j < m->n; j++) {

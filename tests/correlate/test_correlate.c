@@ -560,6 +560,24 @@ static void test_streaming_property(void **state)
     free(e);
 }
 
+static void test_parser_non_scalar_keys(void **state)
+{
+    /* found by fuzz/fuzz_correlation.c: a map as a key crashed corr.c */
+    static const char *const docs[] = {
+        "title: x\ncorrelation:\n  type: value_sum\n  rules: [a]\n  timespan: 1m\n"
+        "  condition: {field: n, {kind: a}: 1}\n",
+        "title: x\ncorrelation:\n  {type: x}: event_count\n",
+        "title: x\ncorrelation:\n  type: temporal\n  rules: [a]\n  timespan: 1m\n"
+        "  group-by: [g]\n  aliases: {g: {[a]: f}}\n",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        aw_ruleset *rs = aw_ruleset_new();
+        aw_ruleset_load_buffer(rs, "x.yml", docs[i], strlen(docs[i]), NULL, NULL);
+        assert_int_equal(aw_ruleset_rejected(rs), 1);
+        aw_ruleset_free(rs);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -597,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_forced_release),
         cmocka_unit_test(test_tenant_and_pseudonyms),
         cmocka_unit_test(test_streaming_property),
+        cmocka_unit_test(test_parser_non_scalar_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
