@@ -3,14 +3,16 @@
  *   aupwatch-sim [gen] [options]    generate telemetry and labels.jsonl
  *   aupwatch-sim score [options]    score alerts against labels
  *
- * Files, one directory per provider under --out:
+ * Files: --out/labels.jsonl, and under --out/logs/<YYYYMMDDTHHMMZ>/ (one
+ * directory per 5-minute delivery window, so that a directory walk reads
+ * the region in delivery order as a streaming collector would):
  *   aws/AWSLogs/<org>/<acct>/CloudTrail/<region>/Y/M/D/
  *       <acct>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<rand>.json.gz
  *       (one {"Records":[...]} file per account per 5 minutes, gzip)
- *   azure/resourceId=/SUBSCRIPTIONS/<sub>/y=Y/m=M/d=D/h=H/m=00/PT1H.json.gz
- *       (resource-log JSON lines per subscription per hour)
- *   gcp/<project>/cloudaudit.googleapis.com/Y/M/D/H:00:00_H:59:59_S0.json.gz
- *       (LogEntry JSON lines per project per hour)
+ *   azure/resourceId=/SUBSCRIPTIONS/<sub>/y=Y/m=M/d=D/h=H/m=00/PT1H_<mm>.json.gz
+ *       (resource-log JSON lines; the 5-minute part of the hourly blob)
+ *   gcp/<project>/cloudaudit.googleapis.com/Y/M/D/H:00:00_H:59:59_S<k>.json.gz
+ *       (LogEntry JSON lines; shard k of the hourly sink file)
  * Tenants are split between --jobs threads; every tenant has its own
  * PRNG stream, so the output does not depend on the thread count. */
 #include <errno.h>
@@ -48,9 +50,6 @@ static const char usage[] =
 
 typedef struct tstate {
     tenant *t;
-    gzFile hour_f;
-    int64_t hour;
-    char dir[2048];
 } tstate;
 
 typedef struct job {
@@ -118,11 +117,12 @@ static void window(job *j, tstate *s, int64_t w0, buf *b)
 {
     const simcfg *c = j->c;
     tenant *t = s->t;
-    char path[2048];
+    char path[2048], mode[8];
     int y, m, d, h, mi;
     wctx w = {b, 0, t->provider == P_AWS};
     b->n = 0;
     ymdh(w0, &y, &m, &d, &h, &mi);
+    int n = snprintf(path, sizeof path, "%s/logs/%04d%02d%02dT%02d%02dZ/", c->out, y, m, d, h, mi);
     if (t->provider == P_AWS) {
         B_LIT(b, "{\"Records\":[");
         tenant_window(t, c, w0, on_ev, &w);
@@ -131,19 +131,9 @@ static void window(job *j, tstate *s, int64_t w0, buf *b)
         for (int k = 0; k < 16; k++)
             rnd[k] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[rng_below(&t->r, 36)];
         rnd[16] = 0;
-        snprintf(path, sizeof path,
-                 "%s/aws/AWSLogs/%s/%s/CloudTrail/%s/%04d/%02d/%02d/%s_CloudTrail_%s_%04d%02d%02dT%02d%02dZ_%s.json.gz",
-                 c->out, t->org, t->id, t->region, y, m, d, t->id, t->region, y, m, d, h, mi, rnd);
-        mkdirs(path);
-        char mode[8];
-        snprintf(mode, sizeof mode, "wb%d", c->gzip_level);
-        gzFile f = gzopen(path, mode);
-        if (!f) {
-            perror(path);
-            exit(2);
-        }
-        gz_put(f, path, b);
-        gzclose(f);
+        snprintf(path + n, sizeof path - (size_t)n,
+                 "aws/AWSLogs/%s/%s/CloudTrail/%s/%04d/%02d/%02d/%s_CloudTrail_%s_%04d%02d%02dT%02d%02dZ_%s.json.gz",
+                 t->org, t->id, t->region, y, m, d, t->id, t->region, y, m, d, h, mi, rnd);
     } else {
         if (t->provider == P_AZURE)
             azure_window_begin(t, w0);
@@ -153,31 +143,28 @@ static void window(job *j, tstate *s, int64_t w0, buf *b)
             azure_window_end(b, t);
             for (size_t i = before; i < b->n; i++)
                 w.n += b->p[i] == '\n';
+            snprintf(path + n, sizeof path - (size_t)n,
+                     "azure/resourceId=/SUBSCRIPTIONS/%s/y=%04d/m=%02d/d=%02d/h=%02d/m=00/PT1H_%02d.json.gz",
+                     t->id, y, m, d, h, mi);
+        } else {
+            snprintf(path + n, sizeof path - (size_t)n,
+                     "gcp/%s/cloudaudit.googleapis.com/%04d/%02d/%02d/%02d:00:00_%02d:59:59_S%d.json.gz",
+                     t->id, y, m, d, h, h, mi / 5);
         }
-        int64_t hour = w0 - w0 % 3600;
-        if (!s->hour_f || s->hour != hour) {
-            if (s->hour_f)
-                gzclose(s->hour_f);
-            if (t->provider == P_AZURE)
-                snprintf(path, sizeof path,
-                         "%s/azure/resourceId=/SUBSCRIPTIONS/%s/y=%04d/m=%02d/d=%02d/h=%02d/m=00/PT1H.json.gz",
-                         c->out, t->id, y, m, d, h);
-            else
-                snprintf(path, sizeof path,
-                         "%s/gcp/%s/cloudaudit.googleapis.com/%04d/%02d/%02d/%02d:00:00_%02d:59:59_S0.json.gz",
-                         c->out, t->id, y, m, d, h, h);
-            mkdirs(path);
-            char mode[8];
-            snprintf(mode, sizeof mode, "wb%d", c->gzip_level);
-            s->hour_f = gzopen(path, mode);
-            if (!s->hour_f) {
-                perror(path);
-                exit(2);
-            }
-            s->hour = hour;
-            snprintf(s->dir, sizeof s->dir, "%s", path);
-        }
-        gz_put(s->hour_f, s->dir, b);
+    }
+    if (!w.n)
+        return;     /* nothing logged: no file (CloudTrail skips empty deliveries) */
+    mkdirs(path);
+    snprintf(mode, sizeof mode, "wb%d", c->gzip_level);
+    gzFile f = gzopen(path, mode);
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    gz_put(f, path, b);
+    if (gzclose(f) != Z_OK) {
+        fprintf(stderr, "aupwatch-sim: %s: close failed\n", path);
+        exit(2);
     }
     j->records += w.n;
     j->bytes += b->n;
@@ -188,12 +175,9 @@ static void *run_job(void *arg)
     job *j = arg;
     buf b = {0};
     int64_t end = j->c->t0 + (int64_t)(j->c->hours * 3600);
-    for (int i = j->first; i < j->n; i += j->stride)
-        for (int64_t w0 = j->c->t0; w0 < end; w0 += 300)
+    for (int64_t w0 = j->c->t0; w0 < end; w0 += 300)
+        for (int i = j->first; i < j->n; i += j->stride)
             window(j, &j->ts[i], w0, &b);
-    for (int i = j->first; i < j->n; i += j->stride)
-        if (j->ts[i].hour_f)
-            gzclose(j->ts[i].hour_f);
     free(b.p);
     return NULL;
 }

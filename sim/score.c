@@ -128,7 +128,11 @@ int sim_score(int argc, char **argv)
         if (aw_doc_parse(d, line, strlen(line), NULL, &err) != AW_OK)
             continue;
         nalerts++;
+        /* detection alerts carry "time"; correlation alerts fire at the
+         * end of their window */
         const char *tn = str_at(d, "tenant"), *ts = str_at(d, "time");
+        if (!ts)
+            ts = str_at(d, "window.end");
         const char *title = str_at(d, "rule.title");
         lab *x = tn ? find(l, n, tn) : NULL;
         if (!x) {

@@ -185,7 +185,7 @@ static void draw_kind(tenant *t, const simcfg *c, rng *r)
     case K_CONTACT:
         t->profile = D_BUSINESS;
         t->tz = -8 + (int)rng_below(r, 19);
-        t->rate_h = rng_logunif(r, 20, 1000) * rng_range(r, 6, 9); /* agents x calls/agent/h */
+        t->rate_h = rng_logunif(r, 20, 800) * rng_range(r, 6, 9); /* agents x calls/agent/h */
         principals(t, r, 1 + (int)rng_below(r, 3));
         t->codec[0] = rng_unif(r) < 0.7 ? C_WAV8 : C_MP3;
         t->ncodec = 1;
@@ -264,24 +264,25 @@ static void draw_kind(tenant *t, const simcfg *c, rng *r)
     t->mgmt_h *= c->scale > 0.05 ? 1.0 : c->scale * 20;
 }
 
-/* The mix: every population gets at least one of each kind, the rest by
- * weight; the split variant takes 3-6 consecutive accounts. */
+/* The mix: every population starts with two plain interception archives
+ * and one tenant of every other kind, then draws the rest by weight; the
+ * split variant takes 3-4 consecutive accounts of one operator. */
 void tenants_draw(tenant *ts, int n, const simcfg *c, rng *r)
 {
-    static const int weights[K_N] = {10, 3, 3, 3, 3, 12, 6, 6, 6, 6, 36};
+    static const int weights[K_N] = {10, 2, 3, 3, 3, 14, 7, 6, 7, 7, 30};
     int total = 0, group = 0;
     for (int k = 0; k < K_N; k++)
         total += weights[k];
-    for (int i = 0; i < n;) {
+    for (int i = 0, forced = 0; i < n;) {
         int kind;
-        if (i < K_N)
-            kind = i;
+        if (forced <= K_N)
+            kind = forced ? forced - 1 : 0, forced++;
         else {
             int x = (int)rng_below(r, (uint64_t)total);
             for (kind = 0; x >= weights[kind]; kind++)
                 x -= weights[kind];
         }
-        int copies = kind == K_ICPT_SPLIT ? 3 + (int)rng_below(r, 4) : 1;
+        int copies = kind == K_ICPT_SPLIT ? 3 + (int)rng_below(r, 2) : 1;
         int prov = -1;
         group++;
         for (int j = 0; j < copies && i < n; j++, i++) {
@@ -305,6 +306,7 @@ void tenants_draw(tenant *ts, int n, const simcfg *c, rng *r)
                 if (j) {
                     snprintf(t->org, sizeof t->org, "%s", ts[i - j].org);
                     t->lang = ts[i - j].lang;
+                    t->lang_dst = ts[i - j].lang_dst;
                     t->start = ts[i - j].start;
                 }
             }
@@ -475,6 +477,11 @@ static uint64_t size_for(tenant *t, int codec, double dur)
     return (uint64_t)(dur * codecs[codec].bytes_per_s) + 44 + rng_below(&t->r, 512);
 }
 
+/* Follow-up calls (transcription, translation, downloads) stay inside
+ * their delivery window: a record far ahead of its file's window would
+ * make the rest of the stream look late to a streaming correlator. */
+static int64_t clampw(int64_t t, int64_t w0) { return t < w0 + 300 ? t : w0 + 299; }
+
 static int64_t jitter(tenant *t, int64_t w0) { return w0 + (int64_t)rng_below(&t->r, 300); }
 
 static int pick_codec(tenant *t) { return t->codec[t->ncodec > 1 ? rng_below(&t->r, (uint64_t)t->ncodec) : 0]; }
@@ -598,14 +605,14 @@ void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud)
             for (uint64_t k = 0; k < dl; k++) {
                 ev g = e;
                 g.op = OP_GET;
-                g.t = e.t + (int64_t)rng_below(r, 300);
+                g.t = clampw(e.t + (int64_t)rng_below(r, 300), w0);
                 g.prin = 0;
                 fn(ud, t, &g);
             }
         }
         if (rng_unif(r) < t->p_stt) {
             ev s = e;
-            s.t = e.t + 5 + (int64_t)(dur / 4) + (int64_t)rng_below(r, 60);
+            s.t = clampw(e.t + 5 + (int64_t)(dur / 4) + (int64_t)rng_below(r, 60), w0);
             s.op = t->kind == K_CONTACT && rng_unif(r) < 0.7 ? OP_CALLANALYTICS : OP_STT;
             s.lang = langs[t->kind == K_MEDIA_STT ? (int)rng_below(r, (uint64_t)nlangs) : t->lang].stt;
             fn(ud, t, &s);
@@ -614,7 +621,7 @@ void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud)
                 for (int k = 0; k < reqs; k++) {
                     ev m = s;
                     m.op = OP_MT;
-                    m.t = s.t + 30 + (int64_t)(dur / 3) + k;
+                    m.t = clampw(s.t + 30 + (int64_t)(dur / 3) + k, w0);
                     mt_pair(t, &m);
                     fn(ud, t, &m);
                 }

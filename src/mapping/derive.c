@@ -24,7 +24,10 @@
  *                    of the codec named by the `key:` paths' extension or
  *                    MIME type; absent when the format is unknown
  *   phone_tokens     number of digit runs of 9-15 digits in the key
- *                    (0-3, capped): phone numbers in E.164 length
+ *                    (0-3, capped): phone numbers in E.164 length;
+ *                    `skip: N` first drops N leading '/'-separated
+ *                    segments (the account/container or bucket part of
+ *                    a full object path: its digits are in every key)
  *   own_side         "true" when one of the key's phone tokens falls in a
  *                    number block (the number without its last 3 digits)
  *                    that appears in at least 20% of this tenant's tokens
@@ -88,8 +91,8 @@ const char *mp_derive_compile(aw_arena *a, aw_source *s, const aw_ynode *v, unsi
             return "derive: each derived field is a mapping {fn, from[, key]}";
         for (size_t j = 0; j < e->n; j++) {
             const char *kk = aw_ymap_key(e, j)->text;
-            if (strcmp(kk, "fn") && strcmp(kk, "from") && strcmp(kk, "key"))
-                return "derive: unknown key (fn, from, key)";
+            if (strcmp(kk, "fn") && strcmp(kk, "from") && strcmp(kk, "key") && strcmp(kk, "skip"))
+                return "derive: unknown key (fn, from, key, skip)";
         }
         d[i].name = aw_arena_strdup(a, k->text);
         if (!(x = aw_ymap_get(e, "fn")) || x->type != AW_Y_SCALAR)
@@ -106,6 +109,13 @@ const char *mp_derive_compile(aw_arena *a, aw_source *s, const aw_ynode *v, unsi
             return "derive: 'from' is required";
         if ((x = aw_ymap_get(e, "key")) && (err = paths_of(a, x, &d[i].key, &d[i].nkey)))
             return err;
+        if ((x = aw_ymap_get(e, "skip"))) {
+            char *end;
+            long sk = x->type == AW_Y_SCALAR ? strtol(x->text, &end, 10) : -1;
+            if (sk < 0 || sk > 16 || *end)
+                return "derive: 'skip' is a number of leading '/'-separated segments (0-16)";
+            d[i].skip = (int)sk;
+        }
         if (f == F_DUR && !d[i].nkey)
             return "derive: duration_class needs 'key' (the object name or MIME type paths)";
     }
@@ -379,6 +389,15 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
         uint64_t blocks[3];
         if (!(v = first_of(d, x->from, x->nfrom, &len)))
             return;
+        /* skip: the account/container or bucket part of a full object
+         * path, whose digits would be in every key */
+        for (int sk = 0; sk < x->skip; sk++) {
+            const char *sl = memchr(v, '/', len);
+            if (!sl)
+                return;
+            len -= (size_t)(sl + 1 - v);
+            v = sl + 1;
+        }
         int k = phone_tokens(v, len, blocks);
         if (x->fn == F_PHONES) {
             append(d, x->name, AW_JNUM, small_ints[k], (double)k);

@@ -77,6 +77,7 @@ typedef struct mp_derive {
     size_t nfrom;
     const char *const *key;     /* duration_class: format paths */
     size_t nkey;
+    int skip;                   /* leading '/' segments to ignore */
 } mp_derive;
 
 struct aw_source {
