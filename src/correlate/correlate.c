@@ -20,20 +20,37 @@
 
 #include "correlate/corr_int.h"
 
-#define PEND_INL 160
+#define PEND_USES 4
+#define PEND_INL 192
 
+/* One correlation a pending hit feeds: its group key is keys[koff..). */
+typedef struct puse {
+    crun *cr;
+    entry e;
+    int tenant_idx;
+    uint32_t koff, klen;
+} puse;
+
+/* A pending hit: event time, evidence, and every correlation it feeds. */
 typedef struct pend {
     int64_t t;
     uint64_t seq;
-    crun *cr;
-    entry e;
     cref ref;
-    int tenant_idx;
-    uint32_t keylen;
-    char *key;
+    uint32_t nuse, capuse;
+    puse *uses;
+    uint32_t klen, kcap;
+    char *keys;
     struct pend *free_next;
+    puse inl_uses[PEND_USES];
     char inl[PEND_INL];
 } pend;
+
+/* Heap slot: the ordering key inline, so sifting touches one array. */
+typedef struct hslot {
+    int64_t t;
+    uint64_t seq;
+    pend *p;
+} hslot;
 
 enum { W_LATE = 1, W_EVICT = 2, W_APPROX = 4, W_FORCED = 8 };
 
@@ -49,7 +66,7 @@ struct aw_correlator {
     use **uses;                 /* per rule index */
     size_t *nuses;
     size_t nrules;
-    pend **heap;
+    hslot *heap;
     size_t nheap, capheap;
     pend *freelist;
     uint64_t seq;
@@ -344,7 +361,7 @@ static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t ke
         }
     while (cr->ngroups >= c->o.max_groups)
         evict(c, cr);
-    if (cr->ngroups >= cr->nbuckets)
+    if (2 * cr->ngroups >= cr->nbuckets)
         rehash(cr);
     group *g = aw_xcalloc(1, sizeof *g + keylen);
     c_account(c, (long)(sizeof *g + keylen));
@@ -575,7 +592,7 @@ static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint
 
 /* ---- reorder buffer ------------------------------------------------- */
 
-static bool before(const pend *a, const pend *b)
+static bool before(const hslot *a, const hslot *b)
 {
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
@@ -583,27 +600,29 @@ static bool before(const pend *a, const pend *b)
 static void heap_push(aw_correlator *c, pend *p)
 {
     aw_grow((void **)&c->heap, &c->capheap, c->nheap, sizeof *c->heap);
+    hslot x = {p->t, p->seq, p};
     size_t i = c->nheap++;
     while (i) {
         size_t up = (i - 1) / 2;
-        if (!before(p, c->heap[up]))
+        if (!before(&x, &c->heap[up]))
             break;
         c->heap[i] = c->heap[up];
         i = up;
     }
-    c->heap[i] = p;
+    c->heap[i] = x;
 }
 
 static pend *heap_pop(aw_correlator *c)
 {
-    pend *top = c->heap[0], *last = c->heap[--c->nheap];
+    pend *top = c->heap[0].p;
+    hslot last = c->heap[--c->nheap];
     size_t i = 0, n = c->nheap;
     for (;;) {
-        size_t l = 2 * i + 1, m = i;
+        size_t l = 2 * i + 1, m;
         if (l >= n)
             break;
-        m = l + 1 < n && before(c->heap[l + 1], c->heap[l]) ? l + 1 : l;
-        if (!before(c->heap[m], last))
+        m = l + 1 < n && before(&c->heap[l + 1], &c->heap[l]) ? l + 1 : l;
+        if (!before(&c->heap[m], &last))
             break;
         c->heap[i] = c->heap[m];
         i = m;
@@ -613,22 +632,57 @@ static pend *heap_pop(aw_correlator *c)
     return top;
 }
 
-static pend *pend_new(aw_correlator *c, uint32_t keylen)
+static pend *pend_new(aw_correlator *c)
 {
     pend *p = c->freelist;
     if (p)
         c->freelist = p->free_next;
     else
         p = aw_xmalloc(sizeof *p);
-    p->key = keylen <= PEND_INL ? p->inl : aw_xmalloc(keylen);
-    p->keylen = keylen;
+    p->uses = p->inl_uses;
+    p->capuse = PEND_USES;
+    p->nuse = 0;
+    p->keys = p->inl;
+    p->kcap = PEND_INL;
+    p->klen = 0;
     return p;
+}
+
+static void pend_add(pend *p, crun *cr, const entry *e, int tidx, const char *key, uint32_t klen)
+{
+    if (p->nuse == p->capuse) {
+        puse *n = aw_xmalloc(2 * p->capuse * sizeof *n);
+        memcpy(n, p->uses, p->nuse * sizeof *n);
+        if (p->uses != p->inl_uses)
+            free(p->uses);
+        p->uses = n;
+        p->capuse *= 2;
+    }
+    if (p->klen + klen > p->kcap) {
+        uint32_t cap = 2 * (p->klen + klen);
+        char *n = aw_xmalloc(cap);
+        memcpy(n, p->keys, p->klen);
+        if (p->keys != p->inl)
+            free(p->keys);
+        p->keys = n;
+        p->kcap = cap;
+    }
+    puse *u = &p->uses[p->nuse++];
+    u->cr = cr;
+    u->e = *e;
+    u->tenant_idx = tidx;
+    u->koff = p->klen;
+    u->klen = klen;
+    memcpy(p->keys + p->klen, key, klen);
+    p->klen += klen;
 }
 
 static void pend_free(aw_correlator *c, pend *p)
 {
-    if (p->key != p->inl)
-        free(p->key);
+    if (p->keys != p->inl)
+        free(p->keys);
+    if (p->uses != p->inl_uses)
+        free(p->uses);
     p->free_next = c->freelist;
     c->freelist = p;
 }
@@ -638,8 +692,11 @@ static void run_item(aw_correlator *c, pend *p)
     c->done_t = p->t;
     c->any_done = true;
     close_due(c, p->t);
-    c->st.events++;
-    process(c, p->cr, p->t, p->key, p->keylen, &p->e, p->tenant_idx, &p->ref, 1, &p->ref, 0);
+    for (uint32_t i = 0; i < p->nuse; i++) {
+        puse *u = &p->uses[i];
+        c->st.events++;
+        process(c, u->cr, p->t, p->keys + u->koff, u->klen, &u->e, u->tenant_idx, &p->ref, 1, &p->ref, 0);
+    }
     pend_free(c, p);
 }
 
@@ -648,13 +705,14 @@ static void release(aw_correlator *c, bool all)
     int64_t wm = c->max_t - c->o.lateness_s * 1000000000LL;
     while (c->nheap) {
         bool full = c->nheap > c->o.max_pending;
-        if (!all && !full && c->heap[0]->t > wm)
+        if (!all && !full && c->heap[0].t > wm)
             break;
-        if (full && !all && c->heap[0]->t > wm) {
+        if (full && !all && c->heap[0].t > wm) {
             c->st.forced++;
-            warn(c, c->heap[0]->cr, W_FORCED, "correlation-forced",
+            crun *cr = c->heap[0].p->uses[0].cr;
+            warn(c, cr, W_FORCED, "correlation-forced",
                  "correlation '%s': reorder buffer full (%zu events); processing events before the lateness bound has passed",
-                 aw_rule_title(c->heap[0]->cr->rule), c->o.max_pending);
+                 aw_rule_title(cr->rule), c->o.max_pending);
         }
         run_item(c, heap_pop(c));
     }
@@ -737,8 +795,7 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
     }
     char tenant[256], val[VAL_MAX], key[4096];
     size_t tlen = aw_source_tenant(hit->source, d, tenant, sizeof tenant);
-    cref ref;
-    bool have_ref = false;
+    pend *p = NULL;
     size_t fed = 0;
     for (size_t u = 0; u < c->nuses[idx]; u++) {
         crun *cr = c->uses[idx][u].cr;
@@ -806,21 +863,17 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
                 e.vh = h ? h : 1;
             }
         }
-        if (!have_ref) {
-            make_ref(c, ev, &ref);
-            have_ref = true;
+        if (!p) {
+            p = pend_new(c);
+            p->t = t;
+            p->seq = c->seq++;
+            make_ref(c, ev, &p->ref);
         }
-        pend *p = pend_new(c, (uint32_t)klen);
-        p->t = t;
-        p->seq = c->seq++;
-        p->cr = cr;
-        p->e = e;
-        p->ref = ref;
-        p->tenant_idx = tidx;
-        memcpy(p->key, key, klen);
-        heap_push(c, p);
+        pend_add(p, cr, &e, tidx, key, (uint32_t)klen);
         fed++;
     }
+    if (p)
+        heap_push(c, p);
     if (fed && (!c->any_t || t > c->max_t)) {
         c->max_t = t;
         c->any_t = true;
@@ -893,7 +946,9 @@ size_t aw_correlator_bound_bytes(const aw_correlator *c)
     size_t mv = c->o.max_values, dcap = 8;
     while (dcap < 2 * mv)
         dcap *= 2;
-    size_t total = c->o.max_pending * (sizeof(pend) + 4096 + sizeof(pend *));
+    size_t total = c->o.max_pending * (sizeof(pend) + sizeof(hslot));
+    for (size_t i = 0; i < c->nruns; i++)   /* a hit feeding every correlation */
+        total += c->o.max_pending * (sizeof(puse) + 4096);
     for (size_t i = 0; i < c->nruns; i++) {
         size_t per = sizeof(group) + 4096 + mv * sizeof(entry) + dcap * 12 + 2 * HLL_M +
                      c->o.max_samples * sizeof(cref) + c->runs[i].c->nrules * sizeof(uint32_t) +

@@ -462,7 +462,17 @@ void g_free_state(struct aw_correlator *c, group *g)
 
 void g_reset(struct aw_correlator *c, crun *cr, group *g)
 {
-    g_free_state(c, g);
+    /* keep the entry and sample rings (bounded; avoids malloc churn on
+     * groups that fire repeatedly); drop the distinct table and sketches */
+    c_account(c, -(long)g->dcap * 12 - (g->hll ? 2 * HLL_M : 0));
+    free(g->dv);
+    free(g->dc);
+    free(g->hll);
+    g->dv = NULL;
+    g->dc = NULL;
+    g->hll = NULL;
+    g->dcap = g->dn = 0;
+    g->ehead = g->elen = g->shead = g->slen = 0;
     if (g->rulecnt)
         memset(g->rulecnt, 0, cr->c->nrules * sizeof *g->rulecnt);
     g->count = g->base = g->nnum = 0;
