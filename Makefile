@@ -6,7 +6,7 @@
 # A module may add rules in src/<module>/module.mk.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 libsodium zlib libzstd
+PKGS    := yaml-0.1 libpcre2-8 libsodium zlib libzstd libhs
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
@@ -62,6 +62,17 @@ tests: $(TEST_BINS) $(BIN)
 test: tests
 	B=$(B) bash tests/run.sh
 
+# Benchmarks: bench/*.c, one program each (bench/README.md says how to
+# run them; bench/run.sh drives the scan benchmark).
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+$(B)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: $(BENCH_BINS) $(BIN)
+
 # libFuzzer targets: fuzz/fuzz_*.c, built with clang against a
 # sanitizer+coverage build of the library.
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -80,7 +91,7 @@ fuzz:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all tests test fuzz clean
+.PHONY: all tests test fuzz bench clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

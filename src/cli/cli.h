@@ -47,6 +47,7 @@ typedef struct aw_engine_opts {
     bool no_builtin_mappings;
     const char *placeholders;
     const char *key_file;       /* pseudonymisation key; else env */
+    bool no_prefilter;          /* nothing will be scanned */
 } aw_engine_opts;
 
 /* Loads everything; diagnostics go to `rd` (rules) and `md` (mappings).

@@ -77,9 +77,10 @@ static int parse_args(int argc, char **argv, rules_args *ra)
     return 0;
 }
 
-static int load(const rules_args *ra, aw_engine *e, aw_diags *rd, aw_diags *md)
+static int load(const rules_args *ra, aw_engine *e, aw_diags *rd, aw_diags *md, bool scanning)
 {
     aw_engine_opts eo = {0};
+    eo.no_prefilter = !scanning;
     eo.rules = ra->paths, eo.nrules = ra->npaths;
     eo.mappings = ra->maps, eo.nmappings = ra->nmaps;
     eo.placeholders = ra->placeholders;
@@ -94,7 +95,7 @@ static int cmd_check(const rules_args *ra)
 {
     aw_diags rd = {.quiet = ra->quiet}, md = {0};
     aw_engine e;
-    int rc = load(ra, &e, &rd, &md);
+    int rc = load(ra, &e, &rd, &md, false);
     if (rc)
         return rc;
     size_t loaded = aw_ruleset_count(e.rs), rejected = aw_ruleset_rejected(e.rs);
@@ -256,7 +257,7 @@ static int cmd_test(const rules_args *ra)
 {
     aw_diags rd = {.quiet = true}, md = {0};
     aw_engine e;
-    int rc = load(ra, &e, &rd, &md);
+    int rc = load(ra, &e, &rd, &md, true);
     if (rc)
         return rc;
     unsigned long passed = 0, failed = 0, skipped = 0;

@@ -95,7 +95,9 @@ aw_status aw_engine_load(aw_engine *e, const aw_engine_opts *o, aw_diags *rd, aw
     for (size_t i = 0; i < o->nrules; i++)
         if (aw_ruleset_load(e->rs, o->rules[i], aw_diags_fn, rd) == AW_EIO)
             rc = AW_EIO;
-    e->plan = aw_plan_new(e->rs, e->map, NULL, aw_diags_fn, rd);
+    aw_plan_opts po = {0};
+    po.no_prefilter = o->no_prefilter;
+    e->plan = aw_plan_new(e->rs, e->map, &po, aw_diags_fn, rd);
     return rc;
 }
 

@@ -204,7 +204,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         aw_mapping_drop_content(s->e->map, s->doc);
         s->rec = &rec;
         s->sha_rec = NULL;
-        aw_matcher_eval(s->m, s->doc, on_hit, s);
+        aw_matcher_eval_raw(s->m, s->doc, rec.data, rec.len, on_hit, s);
         if ((++n & 1023) == 0)
             draw(s, r, false);
     }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <hs/hs.h>
+
 #include "sigma/plan_int.h"
 
 #define MAX_SOURCES_PER_EVENT 64
@@ -34,6 +36,18 @@ struct aw_matcher {
     const aw_prule **cand;      /* dispatch candidates of one event+source */
     uint32_t *cstamp;           /* per rule: stamp when made a candidate */
     uint32_t cgen;
+    hs_scratch_t *hs;           /* prefilter scratch */
+    uint64_t *litbits;          /* literals found in the current record */
+    size_t nwords;
+    bool pf_on;                 /* prefilter active for the current record */
+    uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
+    /* lower-cased copies of node texts, made once per event */
+    uint32_t *fstamp, *foff;
+    size_t fnodes;
+    char *fbuf;
+    size_t fcap, fused;
+    char *ftmp;                 /* folded compact text of an object */
+    size_t ftcap;
     int8_t *sres;               /* per search: -1 unknown, 0/1 */
     pcre2_match_data *md;
     char *scratch;
@@ -56,6 +70,10 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     m->md = pcre2_match_data_create(1, NULL);
     m->scap = 4096;
     m->scratch = aw_xmalloc(m->scap);
+    if (p->pf && aw_prefilter_scratch(p->pf, &m->hs) == AW_OK) {
+        m->nwords = (aw_prefilter_count(p->pf) + 63) / 64;
+        m->litbits = aw_xcalloc(m->nwords, sizeof *m->litbits);
+    }
     return m;
 }
 
@@ -63,10 +81,21 @@ void aw_matcher_free(aw_matcher *m)
 {
     if (!m)
         return;
+    if (getenv("AUPWATCH_DEBUG_PREFILTER") && m->n_events)
+        fprintf(stderr, "matcher: %llu events, %.1f rules considered and %.1f evaluated per event\n",
+                (unsigned long long)m->n_events, (double)m->n_considered / (double)m->n_events,
+                (double)m->n_evaluated / (double)m->n_events);
     free(m->fc);
     free(m->fired);
     free(m->cand);
     free(m->cstamp);
+    free(m->litbits);
+    free(m->fstamp);
+    free(m->foff);
+    free(m->fbuf);
+    free(m->ftmp);
+    if (m->hs)
+        hs_free_scratch(m->hs);
     free(m->sres);
     free(m->vals);
     free(m->scratch);
@@ -141,6 +170,47 @@ static bool node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *
     default:
         return false;
     }
+}
+
+static void fold_into(char *dst, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+}
+
+/* Lower-cased text of node n (whose text is s[0..len)), cached for the
+ * event. Offsets, not pointers, are cached: fbuf may move as it grows. */
+static const char *node_folded(aw_matcher *m, const aw_jnode *n, const char *s, size_t len)
+{
+    if (n->type == AW_JOBJ || n->type == AW_JARR) {   /* compact text lives in scratch */
+        if (len + 1 > m->ftcap) {
+            m->ftcap = len + 1;
+            m->ftmp = aw_xrealloc(m->ftmp, m->ftcap);
+        }
+        fold_into(m->ftmp, s, len);
+        return m->ftmp;
+    }
+    uint32_t idx = aw_doc_index(m->doc, n);
+    if (idx >= m->fnodes) {
+        size_t nn = idx + 1 > 2 * m->fnodes ? idx + 1 : 2 * m->fnodes;
+        m->fstamp = aw_xrealloc(m->fstamp, nn * sizeof *m->fstamp);
+        m->foff = aw_xrealloc(m->foff, nn * sizeof *m->foff);
+        memset(m->fstamp + m->fnodes, 0, (nn - m->fnodes) * sizeof *m->fstamp);
+        m->fnodes = nn;
+    }
+    if (m->fstamp[idx] != m->evstamp) {
+        if (m->fused + len + 1 > m->fcap) {
+            m->fcap = (m->fused + len + 1) * 2;
+            m->fbuf = aw_xrealloc(m->fbuf, m->fcap);
+        }
+        fold_into(m->fbuf + m->fused, s, len);
+        m->foff[idx] = (uint32_t)m->fused;
+        m->fused += len + 1;
+        m->fstamp[idx] = m->evstamp;
+    }
+    return m->fbuf + m->foff[idx];
 }
 
 static bool node_number(const aw_jnode *n, double *v)
@@ -238,7 +308,12 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
     case LM_GLOB:
         if (l->is_num && n->type == AW_JNUM)
             return n->num == l->num;
-        return node_text(m, n, &s, &len) && aw_glob_match(l, s, len);
+        /* the value's literal is not in the record: it cannot match */
+        if (m->pf_on && l->lit_id && !(m->litbits[(l->lit_id - 1) >> 6] & (1ull << ((l->lit_id - 1) & 63))))
+            return false;
+        if (!node_text(m, n, &s, &len))
+            return false;
+        return l->cased ? aw_glob_match(l, s, len) : aw_glob_match_fold(l, s, node_folded(m, n, s, len), len);
     case LM_RE:
         return node_text(m, n, &s, &len) &&
                pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
@@ -426,7 +501,55 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
     return n;
 }
 
+/* Literals present in the record: a raw scan, or, when the record uses
+ * \u escapes (which could hide a literal's bytes), a scan of every key
+ * and value after unescaping. */
+static void prefilter(aw_matcher *m, const aw_doc *d, const char *raw, size_t len)
+{
+    m->pf_on = raw && m->litbits;
+    if (!m->pf_on)
+        return;
+    memset(m->litbits, 0, m->nwords * sizeof *m->litbits);
+    if (!memmem(raw, len, "\\u", 2)) {
+        aw_prefilter_scan(m->p->pf, m->hs, raw, len, m->litbits);
+        return;
+    }
+    size_t n = aw_doc_count(d);
+    for (uint32_t i = 0; i < n; i++) {
+        const aw_jnode *x = aw_doc_node(d, i);
+        if (x->key && x->klen)
+            aw_prefilter_scan(m->p->pf, m->hs, x->key, x->klen, m->litbits);
+        if (x->type != AW_JARR && x->type != AW_JOBJ && x->vlen)
+            aw_prefilter_scan(m->p->pf, m->hs, x->val, x->vlen, m->litbits);
+    }
+}
+
+static bool pf_pass(const aw_matcher *m, const aw_prule *pr)
+{
+    if (!m->pf_on || !pr->lits)
+        return true;
+    size_t i = 0;
+    for (size_t c = 0; c < pr->nclauses; c++) {
+        bool found = false;
+        for (; i < pr->clause_end[c]; i++)
+            if (m->litbits[pr->lits[i] >> 6] & (1ull << (pr->lits[i] & 63))) {
+                found = true;
+                i = pr->clause_end[c];
+                break;
+            }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
+{
+    return aw_matcher_eval_raw(m, d, NULL, 0, fn, ud);
+}
+
+size_t aw_matcher_eval_raw(aw_matcher *m, const aw_doc *d, const char *raw, size_t len, aw_hit_fn fn,
+                           void *ud)
 {
     const aw_source *cls[MAX_SOURCES_PER_EVENT];
     size_t nc = aw_mapping_classify(m->p->map, d, cls, MAX_SOURCES_PER_EVENT);
@@ -435,8 +558,13 @@ size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
         nc = MAX_SOURCES_PER_EVENT;
     if (++m->evstamp == 0) {
         memset(m->fired, 0, m->p->rs->nrules * sizeof *m->fired);
+        memset(m->fstamp, 0, m->fnodes * sizeof *m->fstamp);
         m->evstamp = 1;
     }
+    m->fused = 0;
+    m->n_events++;
+    if (nc)
+        prefilter(m, d, raw, len);
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
         if (!ps->nrules)
@@ -450,7 +578,13 @@ size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
                 pr = ps->always[ia++];
             else
                 pr = m->cand[id++];
-            if (m->fired[pr->rule->index] == m->evstamp || !prule_eval(m, pr))
+            if (m->fired[pr->rule->index] == m->evstamp)
+                continue;
+            m->n_considered++;
+            if (!pf_pass(m, pr))
+                continue;
+            m->n_evaluated++;
+            if (!prule_eval(m, pr))
                 continue;
             m->fired[pr->rule->index] = m->evstamp;
             hits++;

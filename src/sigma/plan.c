@@ -186,6 +186,8 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
             aw_dispatch_build(&p->srcs[s], p->nfields);
         }
     }
+    if (!p->no_dispatch && !(opts && opts->no_prefilter))
+        p->pf = aw_prefilter_build(p);
     return p;
 }
 
@@ -199,8 +201,12 @@ void aw_plan_free(aw_plan *p)
         free(p->srcs[s].rules);
         aw_dispatch_free(&p->srcs[s]);
     }
-    for (size_t i = 0; i < p->rs->nrules; i++)
+    for (size_t i = 0; i < p->rs->nrules; i++) {
         free(p->prules[i].filters);
+        free(p->prules[i].lits);
+        free(p->prules[i].clause_end);
+    }
+    aw_prefilter_free(p->pf);
     free(p->srcs);
     free(p->prules);
     free(p);

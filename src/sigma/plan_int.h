@@ -17,6 +17,10 @@ typedef struct aw_prule {
     bool generate;              /* some referencing correlation generates */
     bool correlation_only;
     bool corr_ok;               /* correlation whose references resolve */
+    uint32_t *lits;             /* prefilter literal ids; NULL: always run */
+    size_t nlits;
+    uint32_t *clause_end;       /* clause c = lits[end[c-1] .. end[c]) */
+    size_t nclauses;
 } aw_prule;
 
 typedef struct aw_dentry {
@@ -45,6 +49,16 @@ typedef struct aw_psrc {
     size_t nalways;
 } aw_psrc;
 
+/* prefilter.c */
+typedef struct aw_prefilter aw_prefilter;
+struct hs_scratch;
+aw_prefilter *aw_prefilter_build(aw_plan *p);
+void aw_prefilter_free(aw_prefilter *pf);
+size_t aw_prefilter_count(const aw_prefilter *pf);
+aw_status aw_prefilter_scratch(const aw_prefilter *pf, struct hs_scratch **scratch);
+void aw_prefilter_scan(const aw_prefilter *pf, struct hs_scratch *scratch, const char *s, size_t n,
+                       uint64_t *bits);
+
 void aw_dispatch_build(aw_psrc *ps, size_t nfields);
 void aw_dispatch_free(aw_psrc *ps);
 uint64_t aw_dispatch_hash(const char *s, size_t n);
@@ -59,6 +73,7 @@ struct aw_plan {
     size_t nactive, ncorr;
     size_t max_search;
     bool no_dispatch;           /* reference path: evaluate every rule */
+    aw_prefilter *pf;           /* NULL: no literal prefilter */
 };
 
 #endif

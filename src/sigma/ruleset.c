@@ -28,6 +28,12 @@ void aw_ruleset_free(aw_ruleset *rs)
     free(rs->rules);
     free(rs->fields);
     free(rs->ph);
+    free(rs->refs);
+    for (size_t i = 0; i < rs->nlits; i++)
+        free(rs->lits[i]);
+    free(rs->lits);
+    free(rs->litn);
+    free(rs->lithash);
     aw_arena_reset(&rs->arena);
     free(rs);
 }
@@ -155,10 +161,7 @@ typedef struct loadctx {
     unsigned v1_collection;     /* line of an `action:` document, if any */
 } loadctx;
 
-static bool same_ref(const aw_rule *r, const char *s)
-{
-    return (r->id && strcmp(r->id, s) == 0) || (r->name && strcmp(r->name, s) == 0);
-}
+static void ref_index_add(aw_ruleset *rs, aw_rule *r);
 
 static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
 {
@@ -181,15 +184,18 @@ static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
         rs->rejected++;
         return 0;
     }
-    for (size_t i = 0; i < rs->nrules; i++) {
-        const aw_rule *o = rs->rules[i];
-        const char *dup = r->id && same_ref(o, r->id) ? r->id : r->name && same_ref(o, r->name) ? r->name : NULL;
-        if (dup) {
-            aw_rule_reject(&lc->cx, r->line, "duplicate-id", "'%s' is already used by %s:%u", dup, o->path, o->line);
-            rs->rejected++;
-            return 0;
-        }
+    const aw_rule *o;
+    const char *dup = NULL;
+    if (r->id && (o = aw_ruleset_find(rs, r->id)))
+        dup = r->id;
+    else if (r->name && (o = aw_ruleset_find(rs, r->name)))
+        dup = r->name;
+    if (dup) {
+        aw_rule_reject(&lc->cx, r->line, "duplicate-id", "'%s' is already used by %s:%u", dup, o->path, o->line);
+        rs->rejected++;
+        return 0;
     }
+    ref_index_add(rs, r);
     r->index = rs->nrules;
     aw_grow((void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules);
     rs->rules[rs->nrules++] = r;
@@ -271,11 +277,103 @@ const aw_rule *aw_ruleset_rule(const aw_ruleset *rs, size_t i)
     return i < rs->nrules ? rs->rules[i] : NULL;
 }
 
+/* Ids and names are indexed in an open-addressing hash table so that
+ * loading thousands of rules and resolving references stay linear. */
+static uint64_t ref_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void ref_put(aw_ruleset *rs, const char *key, aw_rule *r)
+{
+    size_t mask = rs->refcap - 1, i = ref_hash(key) & mask;
+    while (rs->refs[i].key)
+        i = (i + 1) & mask;
+    rs->refs[i].key = key;
+    rs->refs[i].rule = r;
+    rs->nrefs++;
+}
+
+static void ref_index_add(aw_ruleset *rs, aw_rule *r)
+{
+    if (2 * (rs->nrefs + 2) > rs->refcap) {
+        struct aw_refslot *old = rs->refs;
+        size_t oldcap = rs->refcap;
+        rs->refcap = rs->refcap ? rs->refcap * 2 : 256;
+        rs->refs = aw_xcalloc(rs->refcap, sizeof *rs->refs);
+        rs->nrefs = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                ref_put(rs, old[i].key, old[i].rule);
+        free(old);
+    }
+    if (r->id)
+        ref_put(rs, r->id, r);
+    if (r->name)
+        ref_put(rs, r->name, r);
+}
+
+static uint64_t lit_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void lit_slot(aw_ruleset *rs, uint32_t id1)
+{
+    size_t mask = rs->lithcap - 1, i = lit_hash(rs->lits[id1 - 1], rs->litn[id1 - 1]) & mask;
+    while (rs->lithash[i])
+        i = (i + 1) & mask;
+    rs->lithash[i] = id1;
+}
+
+uint32_t aw_ruleset_lit(aw_ruleset *rs, const char *s, size_t n)
+{
+    if (rs->lithcap) {
+        size_t mask = rs->lithcap - 1;
+        for (size_t i = lit_hash(s, n) & mask; rs->lithash[i]; i = (i + 1) & mask) {
+            uint32_t id1 = rs->lithash[i];
+            if (rs->litn[id1 - 1] == n && strncasecmp(rs->lits[id1 - 1], s, n) == 0)
+                return id1;
+        }
+    }
+    if (2 * (rs->nlits + 1) > rs->lithcap) {
+        free(rs->lithash);
+        rs->lithcap = rs->lithcap ? rs->lithcap * 2 : 1024;
+        rs->lithash = aw_xcalloc(rs->lithcap, sizeof *rs->lithash);
+        for (size_t i = 0; i < rs->nlits; i++)
+            lit_slot(rs, (uint32_t)i + 1);
+    }
+    if (rs->nlits == rs->caplits) {
+        rs->caplits = rs->caplits ? rs->caplits * 2 : 1024;
+        rs->lits = aw_xrealloc(rs->lits, rs->caplits * sizeof *rs->lits);
+        rs->litn = aw_xrealloc(rs->litn, rs->caplits * sizeof *rs->litn);
+    }
+    char *f = aw_xstrndup(s, n);
+    for (size_t i = 0; i < n; i++)
+        if (f[i] >= 'A' && f[i] <= 'Z')
+            f[i] += 32;
+    rs->lits[rs->nlits] = f;
+    rs->litn[rs->nlits++] = n;
+    lit_slot(rs, (uint32_t)rs->nlits);
+    return (uint32_t)rs->nlits;
+}
+
 const aw_rule *aw_ruleset_find(const aw_ruleset *rs, const char *ref)
 {
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (same_ref(rs->rules[i], ref))
-            return rs->rules[i];
+    if (!rs->refcap)
+        return NULL;
+    size_t mask = rs->refcap - 1;
+    for (size_t i = ref_hash(ref) & mask; rs->refs[i].key; i = (i + 1) & mask)
+        if (strcmp(rs->refs[i].key, ref) == 0)
+            return rs->refs[i].rule;
     return NULL;
 }
 

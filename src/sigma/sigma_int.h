@@ -87,6 +87,8 @@ typedef struct aw_leaf {
     /* LM_EXISTS */
     bool want;
     aw_sstr orig;           /* the value as the rule wrote it (unfolded) */
+    uint32_t lit_id;        /* 1 + id of a literal the value must contain
+                               in the raw record (prefilter.c); 0: none */
 } aw_leaf;
 
 typedef struct aw_group {   /* one rule value: OR of its expansions */
@@ -201,6 +203,17 @@ struct aw_ruleset {
     size_t nph, capph;
     pcre2_code **regexes;
     size_t nregex, capregex;
+    struct aw_refslot {         /* id/name -> rule (ruleset.c) */
+        const char *key;
+        aw_rule *rule;
+    } *refs;
+    size_t nrefs, refcap;
+    /* prefilter literals: folded, unique (ruleset.c, prefilter.c) */
+    char **lits;
+    size_t *litn;
+    size_t nlits, caplits;
+    uint32_t *lithash;          /* open addressing: 1 + literal id */
+    size_t lithcap;
     /* loaded file buffers are kept: rule strings point into the arena */
 };
 
@@ -240,12 +253,19 @@ typedef struct aw_expansion {
     size_t n;
 } aw_expansion;
 
+/* Prefilter literal of a glob leaf: its longest run of bytes a JSON
+ * writer must emit verbatim (prefilter.c). */
+bool aw_leaf_literal(const aw_leaf *l, const char **s, size_t *n);
+/* 1 + id of the folded literal s[0..n) in the rule set's table. */
+uint32_t aw_ruleset_lit(aw_ruleset *rs, const char *s, size_t n);
+
 /* ---- CIDR --------------------------------------------------------------- */
 bool aw_cidr_parse(const char *s, aw_cidr *out, aw_errbuf *err);
 bool aw_cidr_match(const aw_cidr *c, const char *ip, size_t n);
 
 /* ---- glob matching ------------------------------------------------------ */
 bool aw_glob_match(const aw_leaf *l, const char *s, size_t n);
+bool aw_glob_match_fold(const aw_leaf *l, const char *s, const char *folded, size_t n);
 void aw_glob_prepare(aw_arena *a, aw_leaf *l, const aw_sstr *s);
 
 #endif

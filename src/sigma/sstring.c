@@ -274,3 +274,27 @@ void aw_glob_prepare(aw_arena *a, aw_leaf *l, const aw_sstr *s)
     }
 #undef IS
 }
+
+/* Same as aw_glob_match, given also the value folded to lower case
+ * (ASCII): the folded copy is made once per value and shared by every
+ * rule, and lets the common shapes use memcmp/memmem. */
+bool aw_glob_match_fold(const aw_leaf *l, const char *s, const char *folded, size_t n)
+{
+    if (l->cased)
+        return aw_glob_match(l, s, n);
+    switch (l->shape) {
+    case GS_ANY:
+        return true;
+    case GS_EXACT:
+        return n == l->litn && memcmp(folded, l->lit, n) == 0;
+    case GS_PREFIX:
+        return n >= l->litn && memcmp(folded, l->lit, l->litn) == 0;
+    case GS_SUFFIX:
+        return n >= l->litn && memcmp(folded + n - l->litn, l->lit, l->litn) == 0;
+    case GS_CONTAINS:
+        return l->litn == 0 || memmem(folded, n, l->lit, l->litn) != NULL;
+    case GS_GENERAL:
+        return glob_general(l->pat.toks, l->pat.n, folded, n, true);
+    }
+    return false;
+}

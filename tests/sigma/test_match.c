@@ -78,8 +78,12 @@ static int run(fx *f, const char *rules, const char *event, const char *placehol
     aw_doc *d = aw_doc_new();
     aw_errbuf err;
     assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
-    int hits = 0;
+    int hits = 0, raw_hits = 0;
     aw_matcher_eval(m, d, count_hit, &hits);
+    /* with the raw record the literal prefilter is active: same result */
+    aw_matcher_eval_raw(m, d, event, strlen(event), count_hit, &raw_hits);
+    if (hits != raw_hits)
+        fail_msg("prefilter changed the result: %d hits without, %d with, on %s", hits, raw_hits, event);
     aw_doc_free(d);
     aw_matcher_free(m);
     aw_plan_free(p);
@@ -326,6 +330,24 @@ static void test_correlation_only(void **state)
                          "{\"kind\":1}", NULL), -1);
 }
 
+/* The prefilter looks for literals in the raw record: escapes must not
+ * hide them, case must not matter, encodings must not be lost. */
+static void test_prefilter_exact(void **state)
+{
+    fx *f = *state;
+    FIRES(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"x pow\\u0065rshell y\"}");
+    FIRES(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"POWERSHELL\"}");
+    FIRES(f, "  s: {p: 'C:/Windows/x.exe'}\n  condition: s\n", "{\"kind\":1,\"p\":\"C:\\/Windows\\/x.exe\"}");
+    FIRES(f, "  s: {p|contains: 'a\"b'}\n  condition: s\n", "{\"kind\":1,\"p\":\"xa\\\"by\"}");
+    FIRES(f, "  s: {p|contains: 'tab\there'}\n  condition: s\n", "{\"kind\":1,\"p\":\"tab\\there\"}");
+    FIRES(f, "  k: [evil.exe]\n  condition: k\n", "{\"kind\":1,\"a\":{\"b\":[\"EVIL.EXE\"]}}");
+    FIRES(f, "  s: {o|contains: 'Suspended'}\n  condition: s\n", "{\"kind\":1,\"o\":{ \"Status\" : \"Suspended\" }}");
+    FIRES(f, "  s: {p|base64offset|contains: 'IEX (New'}\n  condition: s\n", "{\"kind\":1,\"p\":\"SUVYIChOZX\"}");
+    FIRES(f, "  s: {n: 4688}\n  condition: s\n", "{\"kind\":1,\"n\":4.688e3}");
+    FIRES(f, "  s: {p|contains: caf\u00e9}\n  condition: s\n", "{\"kind\":1,\"p\":\"le caf\\u00e9 noir\"}");
+    QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"dropped\":\"powershell\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_yaml_typing),
         cmocka_unit_test(test_routing_filters_placeholders),
         cmocka_unit_test(test_correlation_only),
+        cmocka_unit_test(test_prefilter_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/run.sh - scan throughput, side by side with hardware baselines,
+# on generated input (nothing generated is committed).
+#
+#   bash bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck]
+#
+# Generates CloudTrail JSON lines with the event mix and sizes of
+# ../shared/telemetry/datasets (default 1024 MB) and Windows event JSON
+# shaped like SigmaHQ's regression data (default 300 MB), then times, on
+# the same file: `wc -l`, `grep -c -F` of one literal, `jq` (on a 64 MB
+# prefix, extrapolated), and `aupwatch scan` with every SigmaHQ cloud
+# rule plus rules/ (CloudTrail) or the full SigmaHQ rule set (Windows).
+# AW_BASELINE_BIN=/path/to/older/aupwatch adds that binary as a row.
+# --memcheck also scans 4x the input to show peak memory is flat.
+# Prints a table; bench/README.md keeps the figures.
+set -eu
+cd "$(dirname "$0")/.."
+MB=1024 WMB=300 THREADS=${THREADS:-$(nproc)} QUICK=0 MEMCHECK=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) QUICK=1 MB=48 WMB=16 ;;
+    --mb) MB=$2; shift ;;
+    --win-mb) WMB=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --memcheck) MEMCHECK=1 ;;
+    *) echo "usage: bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck]" >&2; exit 2 ;;
+    esac
+    shift
+done
+S=${AW_SHARED:-../shared}
+if [ ! -d "$S/telemetry/datasets" ] || [ ! -d "$S/sigma/corpus" ]; then
+    echo "bench: $S/telemetry and $S/sigma are needed for sample records and rules" >&2; exit 0
+fi
+B=${B:-build}
+make -s -j2 bench >/dev/null
+BIN=$B/aupwatch
+OUT=${AW_BENCH_DIR:-/tmp/aw-bench}
+mkdir -p "$OUT"
+D=$S/telemetry/datasets
+C=$S/sigma/corpus
+ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/aws_cloudtrail.events.jsonl "$D"/otrf-security-datasets)
+"$B"/bench/gen cloudtrail "$MB" 1 "${ct_samples[@]}" > "$OUT/cloudtrail.jsonl"
+"$B"/bench/gen windows "$WMB" 2 "$C/regression_data" > "$OUT/windows.jsonl"
+
+now() { date +%s.%N; }
+mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
+row() { printf '| %-34s | %9s | %12s | %10s | %s\n' "$@"; }
+
+bench_file() {   # name file literal rules...
+    local name=$1 f=$2 lit=$3; shift 3
+    local bytes recs t0 t1 st
+    bytes=$(stat -c %s "$f")
+    echo
+    echo "### $name: $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB"
+    echo
+    row "what" "MB/s" "events/s" "peak RSS" ""
+    row "---" "---:" "---:" "---:" ""
+    cat "$f" > /dev/null                                   # warm the page cache
+    t0=$(now); recs=$(wc -l < "$f"); t1=$(now)
+    local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
+    row "wc -l (baseline)" "$(mbps "$bytes" "$dt")" "$(awk -v r="$recs" -v t="$dt" 'BEGIN{printf "%.0f", r/t}')" "-" ""
+    t0=$(now); grep -c -F "$lit" "$f" > /dev/null || true; t1=$(now)
+    dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
+    row "grep -c -F '$lit' (baseline)" "$(mbps "$bytes" "$dt")" "-" "-" ""
+    if command -v jq >/dev/null; then
+        head -c 64000000 "$f" | head -n -1 > "$OUT/prefix.jsonl"
+        local pb; pb=$(stat -c %s "$OUT/prefix.jsonl")
+        t0=$(now); jq -c "select(.eventName? == \"ConsoleLogin\")" "$OUT/prefix.jsonl" > /dev/null; t1=$(now)
+        dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
+        row "jq select (64 MB prefix)" "$(mbps "$pb" "$dt")" "-" "-" ""
+    fi
+    for bin in "$BIN" ${AW_BASELINE_BIN:-}; do
+        local label="aupwatch scan, 1 thread"
+        [ "$bin" != "$BIN" ] && label="baseline $(basename "$bin"), 1 thread"
+        "$bin" scan -q --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
+        row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
+            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules"
+        if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
+            "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
+            row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
+                "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts"
+            cmp -s "$OUT/alerts.jsonl" "$OUT/alerts-n.jsonl" || echo "WARNING: $THREADS-thread alerts differ from 1-thread alerts"
+        fi
+    done
+}
+
+ct_rules=(--rules "$C/rules/cloud")
+[ -n "$(find rules -name '*.yml' 2>/dev/null | head -1)" ] && ct_rules+=(--rules rules)
+echo "aupwatch $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(date -u +%Y-%m-%d)"
+bench_file "CloudTrail JSON lines, SigmaHQ cloud rules + rules/" "$OUT/cloudtrail.jsonl" '"eventName":"ConsoleLogin"' "${ct_rules[@]}"
+bench_file "Windows event JSON, full SigmaHQ rule set" "$OUT/windows.jsonl" 'powershell.exe' \
+    --rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" --rules "$C/rules-compliance"
+
+if [ "$MEMCHECK" = 1 ]; then
+    echo; echo "### peak memory against input size (CloudTrail)"; echo
+    for m in "$MB" $((MB * 4)); do
+        "$B"/bench/gen cloudtrail "$m" 3 "${ct_samples[@]}" > "$OUT/mem.jsonl"
+        "$BIN" scan -q --stats-json "$OUT/st.json" "${ct_rules[@]}" "$OUT/mem.jsonl" > /dev/null
+        echo "- $m MB: peak RSS $(jq .max_rss_kb "$OUT/st.json") KB"
+    done
+    rm -f "$OUT/mem.jsonl"
+fi
+[ "$QUICK" = 1 ] && rm -rf "$OUT"
+exit 0

@@ -1,0 +1,323 @@
+/* prefilter.c - skip rules whose required literals are not in the record.
+ *
+ * For every rule we derive a set of literals such that the rule can only
+ * match an event whose raw record contains (case-insensitively) at least
+ * one of them. All literals of a plan go into one Hyperscan database;
+ * one scan of the raw record sets a bit per literal found, and a rule
+ * whose literals are all absent is not evaluated.
+ *
+ * Exactness. A literal is a run, inside one literal token of a rule
+ * value, of bytes that a JSON producer must write verbatim: no quote,
+ * backslash, slash (may be written \/), control byte, nor the
+ * structural : , { } [ ] (so a run never spans tokens of the compact
+ * form used for object values). A rule keeps its requirement as clauses
+ * (literal sets, all of which must have one literal present): each
+ * positive item AND-ed in the condition adds a clause. The one way such a byte can still be
+ * hidden is a \uXXXX escape; a record containing "\u" is therefore
+ * scanned key by key and value by value after unescaping instead of
+ * raw. Derivation is conservative: only positive items, through AND/OR,
+ * never NOT; numbers compared by value, regexes, CIDR, comparisons and
+ * field references yield no literal, and a rule without a literal set
+ * is always evaluated. */
+#include <hs/hs.h>
+#include <string.h>
+
+#include "sigma/plan_int.h"
+
+#define PF_MIN_LIT 3
+#define PF_MAX_PER_RULE 64
+
+struct aw_prefilter {
+    hs_database_t *db;
+    size_t nlits;
+};
+
+static bool safe(unsigned char c)
+{
+    return c >= 0x20 && !strchr("\"\\/:,{}[]", c);
+}
+
+/* Longest safe run (>= PF_MIN_LIT) of the leaf's literal tokens. */
+bool aw_leaf_literal(const aw_leaf *l, const char **s, size_t *n)
+{
+    if (l->kind != LM_GLOB || l->is_num)
+        return false;
+    size_t best = 0;
+    const char *bs = NULL;
+    for (size_t t = 0; t < l->pat.n; t++) {
+        const aw_tok *k = &l->pat.toks[t];
+        if (k->t != TK_LIT)
+            continue;
+        size_t run = 0;
+        for (size_t i = 0; i <= k->n; i++) {
+            if (i < k->n && safe((unsigned char)k->s[i])) {
+                run++;
+                continue;
+            }
+            if (run > best) {
+                best = run;
+                bs = k->s + i - run;
+            }
+            run = 0;
+        }
+    }
+    if (best < PF_MIN_LIT)
+        return false;
+    *s = bs;
+    *n = best;
+    return true;
+}
+
+/* A clause: the rule needs at least one of these literals. A CNF: the
+ * rule needs every clause. AND adds clauses (more selective); OR and
+ * the alternatives of a search fold into one clause made of the most
+ * selective clause of each branch. */
+typedef struct clause {
+    uint32_t id[PF_MAX_PER_RULE];   /* literal ids of the rule set */
+    size_t len[PF_MAX_PER_RULE];    /* their lengths (selectivity) */
+    size_t cnt;
+} clause;
+
+#define PF_MAX_CLAUSES 8
+typedef struct cnf {
+    clause c[PF_MAX_CLAUSES];
+    size_t n;
+} cnf;
+
+static bool add(clause *c, uint32_t id, size_t len)
+{
+    if (c->cnt == PF_MAX_PER_RULE)
+        return false;
+    c->id[c->cnt] = id;
+    c->len[c->cnt++] = len;
+    return true;
+}
+
+static bool merge(clause *into, const clause *from)
+{
+    for (size_t k = 0; k < from->cnt; k++)
+        if (!add(into, from->id[k], from->len[k]))
+            return false;
+    return true;
+}
+
+/* Selectivity of a clause: its shortest literal (longer is rarer). */
+static size_t strength(const clause *c)
+{
+    size_t m = (size_t)-1;
+    for (size_t i = 0; i < c->cnt; i++)
+        if (c->len[i] < m)
+            m = c->len[i];
+    return c->cnt ? m : 0;
+}
+
+static const clause *best_clause(const cnf *f)
+{
+    const clause *b = NULL;
+    for (size_t i = 0; i < f->n; i++)
+        if (!b || strength(&f->c[i]) > strength(b))
+            b = &f->c[i];
+    return b;
+}
+
+/* Add a clause to a CNF; when full, keep the strongest. */
+static void cnf_add(cnf *f, const clause *c)
+{
+    if (f->n < PF_MAX_CLAUSES) {
+        f->c[f->n++] = *c;
+        return;
+    }
+    size_t weakest = 0;
+    for (size_t i = 1; i < f->n; i++)
+        if (strength(&f->c[i]) < strength(&f->c[weakest]))
+            weakest = i;
+    if (strength(c) > strength(&f->c[weakest]))
+        f->c[weakest] = *c;
+}
+
+static bool item_clause(const aw_ruleset *rs, const aw_item *it, clause *out)
+{
+    if (it->negate || it->n == 0)
+        return false;
+    clause best = {.cnt = 0};
+    bool have = false;
+    /* OR of groups: every alternative of every group needs a literal.
+     * Under `all`, any single group's alternatives suffice. */
+    for (size_t g = 0; g < it->n; g++) {
+        clause gs = {.cnt = 0};
+        bool ok = true;
+        for (size_t a = 0; a < it->groups[g].n && ok; a++) {
+            uint32_t id = it->groups[g].alts[a].lit_id;
+            ok = id && add(&gs, id - 1, rs->litn[id - 1]);
+        }
+        if (it->all) {
+            if (ok && (!have || strength(&gs) > strength(&best))) {
+                best = gs;
+                have = true;
+            }
+        } else {
+            if (!ok || !merge(&best, &gs))
+                return false;
+            have = true;
+        }
+    }
+    if (have)
+        *out = best;
+    return have;
+}
+
+static void conj_cnf(const aw_ruleset *rs, const aw_conj *cj, cnf *out)
+{
+    out->n = 0;
+    for (size_t i = 0; i < cj->n; i++) {
+        clause c;
+        if (item_clause(rs, &cj->items[i], &c))
+            cnf_add(out, &c);
+    }
+}
+
+/* OR of branches: one clause, the union of each branch's best. */
+static bool or_clause(const cnf *branches, size_t n, cnf *out)
+{
+    clause acc = {.cnt = 0};
+    for (size_t i = 0; i < n; i++) {
+        const clause *b = best_clause(&branches[i]);
+        if (!b || !merge(&acc, b))
+            return false;
+    }
+    out->n = 0;
+    cnf_add(out, &acc);
+    return true;
+}
+
+static bool search_cnf(const aw_ruleset *rs, const aw_search *s, cnf *out)
+{
+    if (s->n == 1) {
+        conj_cnf(rs, &s->alts[0], out);
+        return out->n > 0;
+    }
+    cnf *br = aw_xcalloc(s->n, sizeof *br);
+    for (size_t a = 0; a < s->n; a++)
+        conj_cnf(rs, &s->alts[a], &br[a]);
+    bool ok = or_clause(br, s->n, out);
+    free(br);
+    return ok;
+}
+
+static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, cnf *out)
+{
+    out->n = 0;
+    switch (c->t) {
+    case CN_REF:
+        return search_cnf(rs, &r->searches[c->ref], out);
+    case CN_AND: {
+        cnf *k = aw_xmalloc(sizeof *k);
+        for (size_t i = 0; i < c->n; i++)
+            if (cond_cnf(rs, r, c->kids[i], k))
+                for (size_t j = 0; j < k->n; j++)
+                    cnf_add(out, &k->c[j]);
+        free(k);
+        return out->n > 0;
+    }
+    case CN_OR: {
+        cnf *br = aw_xcalloc(c->n, sizeof *br);
+        bool ok = true;
+        for (size_t i = 0; i < c->n && ok; i++)
+            ok = cond_cnf(rs, r, c->kids[i], &br[i]);
+        ok = ok && or_clause(br, c->n, out);
+        free(br);
+        return ok;
+    }
+    case CN_NOT:
+        return false;
+    }
+    return false;
+}
+
+aw_prefilter *aw_prefilter_build(aw_plan *p)
+{
+    const aw_ruleset *rs = p->rs;
+    size_t with = 0;
+    if (rs->nlits == 0)
+        return NULL;
+    aw_prefilter *pf = aw_xcalloc(1, sizeof *pf);
+    pf->nlits = rs->nlits;
+    cnf *f = aw_xmalloc(sizeof *f);
+    for (size_t i = 0; i < rs->nrules; i++) {
+        aw_prule *pr = &p->prules[i];
+        if (!pr->active || !cond_cnf(rs, pr->rule, pr->rule->cond, f))
+            continue;
+        size_t total = 0;
+        for (size_t c = 0; c < f->n; c++)
+            total += f->c[c].cnt;
+        pr->lits = aw_xcalloc(total, sizeof *pr->lits);
+        pr->clause_end = aw_xcalloc(f->n, sizeof *pr->clause_end);
+        for (size_t c = 0; c < f->n; c++) {
+            for (size_t k = 0; k < f->c[c].cnt; k++)
+                pr->lits[pr->nlits++] = f->c[c].id[k];
+            pr->clause_end[pr->nclauses++] = (uint32_t)pr->nlits;
+        }
+        with++;
+    }
+    free(f);
+    unsigned *flags = aw_xcalloc(pf->nlits, sizeof *flags);
+    unsigned *ids = aw_xcalloc(pf->nlits, sizeof *ids);
+    for (size_t i = 0; i < pf->nlits; i++) {
+        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        ids[i] = (unsigned)i;
+    }
+    hs_compile_error_t *err = NULL;
+    hs_error_t rc = hs_compile_lit_multi((const char *const *)rs->lits, flags, ids, rs->litn,
+                                         (unsigned)pf->nlits, HS_MODE_BLOCK, NULL, &pf->db, &err);
+    free(flags);
+    free(ids);
+    if (rc != HS_SUCCESS) {
+        /* never fatal: without a prefilter every rule is evaluated */
+        hs_free_compile_error(err);
+        for (size_t i = 0; i < rs->nrules; i++) {
+            free(p->prules[i].lits);
+            free(p->prules[i].clause_end);
+            p->prules[i].lits = NULL;
+            p->prules[i].clause_end = NULL;
+            p->prules[i].nlits = p->prules[i].nclauses = 0;
+        }
+        aw_prefilter_free(pf);
+        return NULL;
+    }
+    if (getenv("AUPWATCH_DEBUG_PREFILTER"))
+        fprintf(stderr, "prefilter: %zu literals, %zu of %zu rules prefiltered\n", pf->nlits, with, p->nactive);
+    return pf;
+}
+
+void aw_prefilter_free(aw_prefilter *pf)
+{
+    if (!pf)
+        return;
+    if (pf->db)
+        hs_free_database(pf->db);
+    free(pf);
+}
+
+size_t aw_prefilter_count(const aw_prefilter *pf)
+{
+    return pf ? pf->nlits : 0;
+}
+
+aw_status aw_prefilter_scratch(const aw_prefilter *pf, hs_scratch_t **scratch)
+{
+    return hs_alloc_scratch(pf->db, scratch) == HS_SUCCESS ? AW_OK : AW_ENOMEM;
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+    uint64_t *bits = ctx;
+    bits[id >> 6] |= 1ull << (id & 63);
+    (void)from, (void)to, (void)flags;
+    return 0;
+}
+
+void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, const char *s, size_t n,
+                       uint64_t *bits)
+{
+    hs_scan(pf->db, s, (unsigned)n, 0, scratch, on_match, bits);
+}
