@@ -613,5 +613,12 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
     for (size_t i = 0; i < nv; i++)
         if (!compile_value(cx, it, &c, key, line, vals[i], &it->groups[it->n++]))
             return false;
+    /* Derived fields (aw.*, mapping `derive:`, docs/extensions.md) are
+     * appended to the event at ingestion: their values are not in the
+     * raw record, so they must not be prefiltered on raw literals. */
+    if (strncmp(it->field_name, "aw.", 3) == 0)
+        for (size_t g = 0; g < it->n; g++)
+            for (size_t k = 0; k < it->groups[g].n; k++)
+                it->groups[g].alts[k].lit_id = 0;
     return true;
 }
