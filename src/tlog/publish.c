@@ -58,6 +58,11 @@ aw_status aw_tlog_checkpoint(aw_tlog *t, aw_errbuf *err)
     }
     if (t->size == t->pub_size && t->size == t->signed_size)
         return AW_OK; /* nothing new */
+    /* the tiles of the size to be signed must be durable first */
+    if ((st = aw_tlog_flush(t, err)) != AW_OK) {
+        t->broken = 1;
+        return st;
+    }
     /* Consistency with the last checkpoint signed, built from the tiles
      * on disk and verified, before any signature is made. */
     if (t->signed_size > t->size) {

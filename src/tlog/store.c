@@ -1,11 +1,11 @@
-/* store.c - the log writer: a tlog-tiles directory grown in durable
- * batches, recovered after a crash from its state file and tiles.
+/* store.c - the log writer's life cycle: init, open (lock, state, tiles
+ * of the durable size, WAL replay), close. Batching and the WAL are in
+ * append.c, checkpoints and proofs in publish.c.
  *
- * Durability order for a batch: every new tile and bundle is written to a
- * temp file, fsync'd and renamed, their directories fsync'd; only then is
- * .aw-tlog/state (size, root) replaced atomically. An entry is
- * acknowledged when the state naming it is durable. Files beyond the
- * state size are unacknowledged and are simply rewritten later. */
+ * .aw-tlog/state names the size up to which every tile (and the partial
+ * tiles of that size) is durable; it is replaced atomically only after
+ * they are. Files beyond it may be missing or stale after a crash; they
+ * are never published and are rewritten from the WAL. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -233,6 +233,7 @@ static aw_tlog *alloc_log(const char *dir)
     if (!t)
         return NULL;
     t->lockfd = -1;
+    t->walfd = -1;
     t->fsync = 1;
     t->dir = strdup(dir);
     t->bundle = malloc(AW_TLOG_BUNDLE_MAX);
@@ -249,8 +250,14 @@ void aw_tlog_close(aw_tlog *t)
 {
     if (!t)
         return;
+    if (t->walfd >= 0)
+        close(t->walfd);
     if (t->lockfd >= 0)
         close(t->lockfd); /* releases the flock */
+    free(t->walbuf);
+    for (size_t i = 0; i < t->ndirty; i++)
+        free(t->dirty[i]);
+    free(t->dirty);
     sodium_memzero(&t->signer, sizeof t->signer);
     for (int L = 0; L < 8; L++)
         free(t->lvl[L]);
@@ -279,6 +286,19 @@ static aw_status take_lock(aw_tlog *t, aw_errbuf *err)
     return AW_OK;
 }
 
+static aw_status open_wal(aw_tlog *t, aw_errbuf *err)
+{
+    char path[4096];
+    path_of(t, path, sizeof path, AW_TLOG_PRIV "/wal");
+    t->durable = t->size;
+    t->walfd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (t->walfd < 0) {
+        aw_errbuf_set(err, "%s: %s", path, strerror(errno));
+        return AW_EIO;
+    }
+    return AW_OK;
+}
+
 aw_status aw_tlog_open(const char *dir, aw_tlog **out, aw_errbuf *err)
 {
     aw_hash root;
@@ -298,6 +318,8 @@ aw_status aw_tlog_open(const char *dir, aw_tlog **out, aw_errbuf *err)
         (st = take_lock(t, err)) != AW_OK ||
         (st = read_state(t, &t->size, root, err)) != AW_OK ||
         (st = recover(t, root, err)) != AW_OK ||
+        (st = open_wal(t, err)) != AW_OK ||
+        (st = aw_tlog_wal_replay(t, err)) != AW_OK ||
         (st = load_published(t, err)) != AW_OK) {
         aw_tlog_close(t);
         return st;
@@ -348,6 +370,10 @@ aw_status aw_tlog_init(const char *dir, const aw_tlog_opts *o, aw_errbuf *err)
     aw_merkle_empty_root(t->root);
     aw_merkle_empty_root(t->signed_root);
     st = write_state(t, err);
+    if (st == AW_OK) {
+        snprintf(path, sizeof path, "%s/" AW_TLOG_PRIV "/wal", dir);
+        st = aw_tlog_write_atomic(path, "", 0, t->fsync, 1, err);
+    }
     if (st == AW_OK)
         st = aw_tlog_publish(t, err);
     aw_tlog_close(t);

@@ -16,7 +16,15 @@ struct aw_tlog {
     aw_note_signer signer;
     uint64_t every;
     unsigned interval;
-    /* integrated (durable) tree */
+    /* write-ahead log: acknowledged entries not yet in durable tiles */
+    int walfd;
+    uint64_t wal_bytes;
+    uint8_t *walbuf;
+    size_t walbuf_cap;
+    uint64_t durable;     /* tiles (incl. partials) durable up to here */
+    char **dirty;         /* full tiles written since, not yet fsync'd */
+    size_t ndirty, dirty_cap;
+    /* integrated tree (acknowledged) */
     uint64_t size;
     aw_hash root;
     aw_merkle_range range;
@@ -43,6 +51,14 @@ struct aw_tlog {
      * change, so it stays valid as the log grows */
     aw_tile_reader *reader;
 };
+
+#define AW_TLOG_WAL_MAX (64u << 20) /* flush tiles beyond this WAL size */
+
+/* Make the tiles (and partial tiles) of the current size durable, record
+ * it in the state file, empty the WAL. */
+aw_status aw_tlog_flush(aw_tlog *t, aw_errbuf *err);
+/* Replay the WAL after the durable size (open). */
+aw_status aw_tlog_wal_replay(aw_tlog *t, aw_errbuf *err);
 
 aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
                               aw_errbuf *err);
