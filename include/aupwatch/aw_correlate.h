@@ -40,12 +40,16 @@ typedef enum aw_refire {
                                contributing event while the condition holds */
 } aw_refire;
 
+#define AW_CORR_IN_ORDER (-1)
+
+/* Zero-initialised options are the defaults. */
 typedef struct aw_correlator_opts {
     size_t max_groups;      /* per correlation; 0 = 100000 */
     size_t max_values;      /* per group: events kept / distinct values
                                tracked exactly; 0 = 1024 */
-    int64_t lateness_s;     /* accepted out-of-order lateness; <0 = 300 (0 is
-                               honoured: events must arrive in order) */
+    int64_t lateness_s;     /* accepted out-of-order lateness, seconds;
+                               0 = 300; AW_CORR_IN_ORDER = none (events
+                               must arrive in time order) */
     size_t max_pending;     /* reorder-buffer bound (events); 0 = 262144;
                                when full the oldest is processed early */
     size_t max_samples;     /* evidence references per alert; 0 = 8 */

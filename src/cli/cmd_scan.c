@@ -155,7 +155,7 @@ int aw_cmd_scan(int argc, char **argv)
     aw_scanner_opts so = {0};
     const char *fmt = "json", *outpath = NULL, *stats_json = NULL, *v;
     bool strict = false, quiet = false, no_progress = false;
-    long long lateness = -1;
+    long long lateness = 0;         /* default */
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -204,7 +204,9 @@ int aw_cmd_scan(int argc, char **argv)
                 so.corr.max_values = (size_t)n;
         } else if (aw_opt(argc, argv, &i, "--corr-lateness", &v)) {
             lateness = parse_secs(v);
-            if (lateness < 0) {
+            if (lateness == 0)
+                lateness = AW_CORR_IN_ORDER;
+            else if (lateness < 0) {
                 fprintf(stderr, "aupwatch scan: --corr-lateness needs seconds (300) or 90s, 5m, 1h\n");
                 return 2;
             }

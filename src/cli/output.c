@@ -194,6 +194,20 @@ void aw_out_alert(aw_out *o, const aw_alert *a)
 
 /* ---- correlation alerts ---------------------------------------------- */
 
+/* Group members: the names come from rules, so they are quoted too. */
+static void json_group(FILE *f, const aw_correlation_alert *a)
+{
+    fputs("{", f);
+    for (size_t i = 0; i < a->ngroup; i++) {
+        if (i)
+            fputc(',', f);
+        aw_json_fputs(f, a->group_fields[i]);
+        fputc(':', f);
+        aw_json_fputs(f, a->group_values[i]);
+    }
+    fputs("}", f);
+}
+
 static void json_ref(FILE *f, const aw_correlation_ref *r)
 {
     fputs("{", f);
@@ -209,10 +223,8 @@ static void json_correlation(aw_out *o, const aw_correlation_alert *a)
     char t[64];
     fputs("{\"type\":\"correlation\",\"rule\":", f);
     json_rule(f, a->rule);
-    fputs(",\"group\":{", f);
-    for (size_t i = 0; i < a->ngroup; i++)
-        kv(f, a->group_fields[i], a->group_values[i], i > 0);
-    fputs("}", f);
+    fputs(",\"group\":", f);
+    json_group(f, a);
     if (a->tenant)
         kv(f, "tenant", a->tenant, true);
     fprintf(f, ",\"value\":%.15g,\"window\":{", a->value);
@@ -281,11 +293,10 @@ static void sarif_correlation(aw_out *o, const aw_correlation_alert *a)
     kv(f, "author", aw_rule_author(a->rule), true);
     if (a->tenant)
         kv(f, "tenant", a->tenant, true);
-    fputs(",\"group\":{", f);
-    for (size_t i = 0; i < a->ngroup; i++)
-        kv(f, a->group_fields[i], a->group_values[i], i > 0);
+    fputs(",\"group\":", f);
+    json_group(f, a);
     aw_time_format(a->start_ns, t, sizeof t);
-    fprintf(f, "},\"value\":%.15g,\"events\":%llu", a->value, (unsigned long long)a->events);
+    fprintf(f, ",\"value\":%.15g,\"events\":%llu", a->value, (unsigned long long)a->events);
     kv(f, "windowStart", t, true);
     aw_time_format(a->end_ns, t, sizeof t);
     kv(f, "windowEnd", t, true);

@@ -223,8 +223,6 @@ aw_correlator *aw_correlator_new(const aw_plan *p, const aw_correlator_opts *o, 
     c->p = p;
     if (o)
         c->o = *o;
-    else
-        c->o.lateness_s = -1;
     if (!c->o.max_groups)
         c->o.max_groups = 100000;
     if (!c->o.max_values)
@@ -233,8 +231,10 @@ aw_correlator *aw_correlator_new(const aw_plan *p, const aw_correlator_opts *o, 
         c->o.max_values = 16;
     if (c->o.max_values > (1u << 24))
         c->o.max_values = 1u << 24;
-    if (c->o.lateness_s < 0)
+    if (c->o.lateness_s == 0)
         c->o.lateness_s = 300;
+    else if (c->o.lateness_s < 0)
+        c->o.lateness_s = 0;
     if (!c->o.max_pending)
         c->o.max_pending = 262144;
     if (!c->o.max_samples)

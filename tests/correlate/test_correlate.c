@@ -64,7 +64,7 @@ static void test_event_count_reset(void **state)
 
 static void test_event_count_keep(void **state)
 {
-    aw_correlator_opts o = {.lateness_s = -1, .refire = AW_REFIRE_KEEP};
+    aw_correlator_opts o = {.refire = AW_REFIRE_KEEP};
     cfx f;
     setup_rules(&f, EC("gte: 3", ""), &o);
     for (int i = 0; i < 5; i++)
@@ -216,7 +216,7 @@ static void test_temporal_ordered(void **state)
 
 static void test_upper_bound_at_close(void **state)
 {
-    aw_correlator_opts o = {.lateness_s = 0};
+    aw_correlator_opts o = {.lateness_s = AW_CORR_IN_ORDER};
     cfx f;
     setup_rules(&f, EC("lt: 3", ""), &o);
     ev_user(&f, 0, 0, "a", "few");
@@ -361,7 +361,7 @@ static void test_missing_time_and_group(void **state)
 
 static void test_eviction(void **state)
 {
-    aw_correlator_opts o = {.max_groups = 2, .lateness_s = 0};
+    aw_correlator_opts o = {.max_groups = 2, .lateness_s = AW_CORR_IN_ORDER};
     cfx f;
     setup_rules(&f, EC("gte: 3", ""), &o);
     ev_user(&f, 0, 0, "a", "u1");
