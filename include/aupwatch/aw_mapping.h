@@ -57,6 +57,9 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
 /* Apply the content drops of every source the event belongs to (call
  * before anything else looks at the event). */
 void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d);
+/* The same for an event already classified into src[0..n) (saves the
+ * second classification on the hot path). */
+void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n);
 
 /* --- one source ------------------------------------------------------ */
 size_t aw_source_index(const aw_source *s);     /* position in mapping */

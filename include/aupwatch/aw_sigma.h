@@ -120,6 +120,12 @@ size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud);
 size_t aw_matcher_eval_raw(aw_matcher *m, const aw_doc *d, const char *raw, size_t len,
                            aw_hit_fn fn, void *ud);
 
+/* The same for an event the caller already classified (with
+ * aw_mapping_classify, before aw_mapping_prepare): the hot path of a
+ * scanner, which classifies each event once. raw may be NULL. */
+size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, size_t len,
+                               const aw_source *const *src, size_t nsrc, aw_hit_fn fn, void *ud);
+
 /* Why a rule matched: calls fn for every search identifier of the rule
  * that is true on the event, with the field that matched (NULL for
  * keywords) and the matched value rendered through the mapping

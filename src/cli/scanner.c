@@ -201,10 +201,16 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             report(s, path, rec.line, "bad-json", msg);
             continue;
         }
-        aw_mapping_drop_content(s->e->map, s->doc);
+        /* classify once: content drops and derived fields of the event's
+         * sources first, then the rules of those sources */
+        const aw_source *cls[64];
+        size_t nc = aw_mapping_classify(s->e->map, s->doc, cls, 64);
+        if (nc > 64)
+            nc = 64;
+        aw_mapping_prepare(s->e->map, s->doc, cls, nc);
         s->rec = &rec;
         s->sha_rec = NULL;
-        aw_matcher_eval_raw(s->m, s->doc, rec.data, rec.len, on_hit, s);
+        aw_matcher_eval_sources(s->m, s->doc, rec.data, rec.len, cls, nc, on_hit, s);
         if ((++n & 1023) == 0)
             draw(s, r, false);
     }

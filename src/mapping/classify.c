@@ -231,11 +231,18 @@ void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d)
     n = aw_mapping_classify(m, d, hit, DROP_MAX_SOURCES);
     if (n > DROP_MAX_SOURCES)
         n = DROP_MAX_SOURCES;
+    aw_mapping_prepare(m, d, hit, n);
+}
+
+void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
+{
+    if (!m || !d)
+        return;
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < hit[i]->ndrop; j++) {
-            const char *p = hit[i]->drop[j];
+        for (size_t j = 0; j < src[i]->ndrop; j++) {
+            const char *p = src[i]->drop[j];
             aw_json_drop(d, p, strlen(p));  /* every occurrence */
         }
     }
-    mp_derive_apply(d, hit, n);     /* derived fields, after the drops */
+    mp_derive_apply(d, src, n);     /* derived fields, after the drops */
 }

@@ -553,9 +553,15 @@ size_t aw_matcher_eval_raw(aw_matcher *m, const aw_doc *d, const char *raw, size
 {
     const aw_source *cls[MAX_SOURCES_PER_EVENT];
     size_t nc = aw_mapping_classify(m->p->map, d, cls, MAX_SOURCES_PER_EVENT);
-    size_t hits = 0;
     if (nc > MAX_SOURCES_PER_EVENT)
         nc = MAX_SOURCES_PER_EVENT;
+    return aw_matcher_eval_sources(m, d, raw, len, cls, nc, fn, ud);
+}
+
+size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, size_t len,
+                               const aw_source *const *cls, size_t nc, aw_hit_fn fn, void *ud)
+{
+    size_t hits = 0;
     if (++m->evstamp == 0) {
         memset(m->fired, 0, m->p->rs->nrules * sizeof *m->fired);
         memset(m->fstamp, 0, m->fnodes * sizeof *m->fstamp);
