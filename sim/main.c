@@ -178,6 +178,7 @@ static void *run_job(void *arg)
     for (int64_t w0 = j->c->t0; w0 < end; w0 += 300)
         for (int i = j->first; i < j->n; i += j->stride)
             window(j, &j->ts[i], w0, &b);
+    tenant_thread_done();
     free(b.p);
     return NULL;
 }

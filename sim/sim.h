@@ -182,6 +182,7 @@ void labels_write(const tenant *ts, int n, const simcfg *c);
 /* Generate one tenant's events in [t, t+300) and hand each to emit. */
 typedef void (*emit_fn)(void *ud, tenant *t, const ev *e);
 void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud);
+void tenant_thread_done(void);  /* free the thread's scratch */
 
 void emit_aws(buf *b, tenant *t, const ev *e);
 void emit_azure(buf *b, tenant *t, const ev *e);

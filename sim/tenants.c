@@ -520,11 +520,16 @@ static void mgmt(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud, i
     (void)c;
 }
 
+static __thread buf key;    /* the current object key, per thread */
+
+void tenant_thread_done(void)
+{
+    free(key.p);
+    memset(&key, 0, sizeof key);
+}
+
 void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud)
 {
-    static __thread buf key;
-    static const int nm[P_N] = {0, 0, 0};
-    (void)nm;
     int nmgmt = t->provider == P_AWS ? aws_mgmt_n : t->provider == P_AZURE ? azure_mgmt_n : gcp_mgmt_n;
     mgmt(t, c, w0, fn, ud, nmgmt);
     if (w0 + 300 <= t->start)

@@ -35,7 +35,10 @@
  *                    without tokens. The only stateful derivation: a
  *                    Misra-Gries sketch of 8 counters per tenant, kept
  *                    per scanning thread (a contact centre's own lines
- *                    are in every key; a population's numbers are not)
+ *                    are in every key; a population's numbers are not;
+ *                    with several threads each sees a share of a
+ *                    tenant's keys, in which the own block is just as
+ *                    frequent)
  *   tenant           the source's tenant (for group-by across providers)
  */
 #include <stdlib.h>
@@ -229,6 +232,10 @@ typedef struct own {
     uint64_t cnt[MG_K];
 } own;
 static __thread own *own_tab;
+static pthread_key_t own_key;
+static pthread_once_t own_once = PTHREAD_ONCE_INIT;
+
+static void own_key_init(void) { pthread_key_create(&own_key, free); }
 
 static uint64_t hash(const char *s, size_t n)
 {
@@ -240,8 +247,13 @@ static uint64_t hash(const char *s, size_t n)
 
 static own *own_get(uint64_t th)
 {
-    if (!own_tab && !(own_tab = calloc(OWN_SLOTS, sizeof *own_tab)))
-        return NULL;
+    if (!own_tab) {
+        /* freed by the key's destructor when the thread exits */
+        if (!(own_tab = calloc(OWN_SLOTS, sizeof *own_tab)))
+            return NULL;
+        pthread_once(&own_once, own_key_init);
+        pthread_setspecific(own_key, own_tab);
+    }
     size_t i = th & (OWN_SLOTS - 1);
     for (size_t p = 0; p < 64; p++, i = (i + 1) & (OWN_SLOTS - 1)) {
         if (own_tab[i].tenant == th)
