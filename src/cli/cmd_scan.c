@@ -23,6 +23,8 @@ static const char scan_usage[] =
     "                           (default: $AUPWATCH_PSEUDONYM_KEY)\n"
     "  -f, --format FMT         json (default), text or sarif\n"
     "  -o, --output FILE        write alerts to FILE instead of stdout\n"
+    "  -j, --threads N          evaluation threads (default: online CPUs, at most 16);\n"
+    "                           output is identical for every N\n"
     "      --explain            add the matched identifiers, fields and values\n"
     "      --stats-json FILE    write the end-of-scan summary as JSON\n"
     "      --max-record BYTES   largest record accepted (default 16 MiB)\n"
@@ -178,6 +180,14 @@ int aw_cmd_scan(int argc, char **argv)
             fmt = v;
         } else if (aw_opt(argc, argv, &i, "--output", &v) || aw_opt(argc, argv, &i, "-o", &v)) {
             outpath = v;
+        } else if (aw_opt(argc, argv, &i, "--threads", &v) || aw_opt(argc, argv, &i, "-j", &v)) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 64) {
+                fprintf(stderr, "aupwatch scan: --threads needs a number from 1 to 64\n");
+                return 2;
+            }
+            so.threads = (int)t;
         } else if (!strcmp(a, "--explain")) {
             so.explain = true;
         } else if (aw_opt(argc, argv, &i, "--stats-json", &v)) {
@@ -253,6 +263,10 @@ int aw_cmd_scan(int argc, char **argv)
         return 2;
     }
     so.input_diags = &id;
+    if (so.threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        so.threads = n < 1 ? 1 : n > 16 ? 16 : (int)n;
+    }
     aw_diags cd = {.quiet = quiet};
     so.corr.lateness_s = lateness;
     so.corr_fn = emit_corr;

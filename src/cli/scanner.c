@@ -1,8 +1,19 @@
 /* scanner.c - the record loop: read, parse, drop content, match, alert.
  *
- * The record's SHA-256 is computed only for records that alert; parse
- * errors and framing errors are reported once as file:line: reason and
- * counted; the loop always goes on with the next record. */
+ * Records are read in order by the calling thread and cut into batches
+ * (a few MB each, never spanning files). A batch is evaluated by a
+ * worker (its own document and matcher; the plan is shared and
+ * immutable), which keeps, per record, the hits with everything an
+ * alert needs. Batches are then committed strictly in input order by
+ * the calling thread: malformed records are reported, correlations are
+ * fed, alerts handed to the callback. So the output is byte-identical
+ * whatever the number of threads; with one thread the batch is
+ * evaluated inline.
+ *
+ * Correlations need the event when a hit is fed; the committing thread
+ * re-parses the (rare) records whose hits a correlation uses. The
+ * record's SHA-256 is computed only for records with hits. */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,27 +22,78 @@
 
 #include "aupwatch/aw_input.h"
 #include "cli/scanner.h"
+#include "util/arena.h"
 
 #define MAX_EXPLAIN 64
+#define BATCH_BYTES (4u << 20)
+#define BATCH_RECORDS 16384
+#define MAX_THREADS 64
+
+typedef struct shit {               /* a hit, as stored by a worker */
+    aw_hit h;
+    bool has_time;
+    int64_t time_ns;
+    size_t tenant;                  /* offset in str, or SIZE_MAX */
+    size_t xe, nxe;                 /* explain entries */
+} shit;
+
+typedef struct srec {               /* one record of a batch */
+    uint64_t recno, line;
+    size_t off, len;                /* in data */
+    const char *kind;               /* malformed: reason code, else NULL */
+    size_t msg;                     /* malformed: message offset in str */
+    size_t hit, nhit;
+    char sha[65];
+} srec;
+
+typedef struct batch {
+    uint64_t seq;
+    const char *file;
+    char *data;
+    size_t dlen, dcap;
+    srec *recs;
+    size_t nrecs, crecs;
+    shit *hits;
+    size_t nhits, chits;
+    aw_xentry *xe;
+    size_t nxe, cxe;
+    char *str;
+    size_t slen, scap;
+    bool done;
+    struct batch *next;             /* job queue */
+} batch;
+
+typedef struct worker {
+    aw_scanner *s;
+    pthread_t tid;
+    aw_doc *doc;
+    aw_matcher *m;
+    batch *b;                       /* batch being evaluated */
+    srec *r;                        /* record being evaluated */
+} worker;
 
 struct aw_scanner {
     const aw_engine *e;
     aw_scanner_opts o;
     aw_alert_fn fn;
     void *ud;
-    aw_doc *doc;
-    aw_matcher *m;
     aw_correlator *corr;
+    aw_doc *cdoc;                   /* re-parse for correlations */
     aw_scan_stats st;
     struct timespec t0, last_draw;
-    /* per record */
-    const char *file;
-    const aw_record *rec;
-    aw_xentry xe[MAX_EXPLAIN];
-    size_t nxe;
-    char tenant[256];
-    char sha[65];               /* of rec, when sha_rec == rec */
-    const aw_record *sha_rec;
+    /* threads */
+    int nthreads;
+    worker *w;                      /* nthreads entries; w[0] inline when 1 */
+    pthread_mutex_t mu;
+    pthread_cond_t job, fin;
+    batch *queue, *queue_tail;
+    bool stop;
+    /* batches in flight, in input order */
+    batch **ring;
+    size_t ring_cap, ring_head, ring_n;
+    batch *free_list;
+    uint64_t next_seq;
+    aw_arena paths;                 /* file names, alive while batches are */
 };
 
 static double since(const struct timespec *a)
@@ -50,6 +112,283 @@ int aw_level_index(const char *lv)
     return 5;
 }
 
+/* ---- batch storage ------------------------------------------------------- */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    p = realloc(p, n * sz);
+    if (!p)
+        abort();
+    *cap = n;
+    return p;
+}
+
+static size_t put_str(batch *b, const char *s, size_t n)
+{
+    b->str = grow(b->str, &b->scap, b->slen + n + 1, 1);
+    memcpy(b->str + b->slen, s, n);
+    b->str[b->slen + n] = 0;
+    size_t off = b->slen;
+    b->slen += n + 1;
+    return off;
+}
+
+static batch *batch_get(aw_scanner *s, const char *file)
+{
+    batch *b = s->free_list;
+    if (b)
+        s->free_list = b->next;
+    else if (!(b = calloc(1, sizeof *b)))
+        abort();
+    b->file = file;
+    b->dlen = b->nrecs = b->nhits = b->nxe = b->slen = 0;
+    b->done = false;
+    b->next = NULL;
+    b->seq = s->next_seq++;
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->data);
+    free(b->recs);
+    free(b->hits);
+    free(b->xe);
+    free(b->str);
+    free(b);
+}
+
+static srec *add_rec(batch *b, const aw_record *rec)
+{
+    b->recs = grow(b->recs, &b->crecs, b->nrecs + 1, sizeof *b->recs);
+    srec *r = &b->recs[b->nrecs++];
+    memset(r, 0, sizeof *r);
+    r->recno = rec->recno;
+    r->line = rec->line;
+    return r;
+}
+
+/* ---- evaluation (workers) ------------------------------------------------ */
+
+static void on_explain(void *ud, const char *ident, const char *field, const char *value)
+{
+    worker *w = ud;
+    batch *b = w->b;
+    shit *h = &b->hits[b->nhits - 1];
+    if (h->nxe == MAX_EXPLAIN)
+        return;
+    b->xe = grow(b->xe, &b->cxe, b->nxe + 1, sizeof *b->xe);
+    aw_xentry *x = &b->xe[b->nxe++];
+    snprintf(x->ident, sizeof x->ident, "%s", ident);
+    snprintf(x->field, sizeof x->field, "%s", field ? field : "");
+    snprintf(x->value, sizeof x->value, "%s", value ? value : "");
+    h->nxe++;
+}
+
+static int on_hit(void *ud, const aw_hit *h)
+{
+    worker *w = ud;
+    batch *b = w->b;
+    srec *r = w->r;
+    char tenant[256];
+    b->hits = grow(b->hits, &b->chits, b->nhits + 1, sizeof *b->hits);
+    shit *x = &b->hits[b->nhits++];
+    memset(x, 0, sizeof *x);
+    x->h = *h;
+    x->tenant = SIZE_MAX;
+    if (r->nhit++ == 0) {
+        unsigned char dig[crypto_hash_sha256_BYTES];
+        r->hit = b->nhits - 1;
+        crypto_hash_sha256(dig, (const unsigned char *)b->data + r->off, r->len);
+        sodium_bin2hex(r->sha, sizeof r->sha, dig, sizeof dig);
+    }
+    if (h->correlation_only)
+        return 0;
+    size_t tn = aw_source_tenant(h->source, w->doc, tenant, sizeof tenant);
+    if (tn > 0)
+        x->tenant = put_str(b, tenant, tn < sizeof tenant ? tn : sizeof tenant - 1);
+    x->has_time = aw_source_time(h->source, w->doc, &x->time_ns) == AW_OK;
+    x->xe = b->nxe;
+    if (w->s->o.explain)
+        aw_matcher_explain(w->m, w->doc, h, on_explain, w);
+    return 0;
+}
+
+/* Parse, classify, prepare: shared by workers and the correlation
+ * re-parse. Returns the number of sources, or -1 with err set. */
+static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, const aw_source **cls,
+                   size_t *err_off, aw_errbuf *err)
+{
+    if (aw_doc_parse(d, data, len, err_off, err) != AW_OK)
+        return -1;
+    size_t nc = aw_mapping_classify(e->map, d, cls, 64);
+    if (nc > 64)
+        nc = 64;
+    aw_mapping_prepare(e->map, d, cls, nc);
+    return (int)nc;
+}
+
+static void evaluate(worker *w, batch *b)
+{
+    const aw_source *cls[64];
+    aw_errbuf err;
+    w->b = b;
+    for (size_t i = 0; i < b->nrecs; i++) {
+        srec *r = &b->recs[i];
+        if (r->kind)
+            continue;
+        size_t off = 0;
+        int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err);
+        if (nc < 0) {
+            char msg[700];
+            int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
+                             (unsigned long long)r->recno, err.msg, off);
+            r->kind = "bad-json";
+            r->msg = put_str(b, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+            continue;
+        }
+        w->r = r;
+        aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    aw_scanner *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->queue && !s->stop)
+            pthread_cond_wait(&s->job, &s->mu);
+        if (!s->queue)
+            break;
+        batch *b = s->queue;
+        s->queue = b->next;
+        if (!s->queue)
+            s->queue_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        evaluate(w, b);
+        pthread_mutex_lock(&s->mu);
+        b->done = true;
+        pthread_cond_broadcast(&s->fin);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- commit (calling thread, input order) --------------------------------- */
+
+static void report(aw_scanner *s, const char *file, uint64_t line, const char *kind, const char *msg)
+{
+    s->st.malformed++;
+    if (s->o.input_diags)
+        aw_diags_fn(s->o.input_diags, file, line, kind, msg);
+}
+
+static void commit(aw_scanner *s, batch *b)
+{
+    const aw_source *cls[64];
+    aw_errbuf err;
+    for (size_t i = 0; i < b->nrecs; i++) {
+        srec *r = &b->recs[i];
+        s->st.records++;
+        if (r->kind) {
+            report(s, b->file, r->line, r->kind, b->str + r->msg);
+            continue;
+        }
+        bool parsed = false;
+        for (size_t k = 0; k < r->nhit; k++) {
+            shit *x = &b->hits[r->hit + k];
+            if (s->corr && aw_correlator_wants(s->corr, x->h.rule)) {
+                if (!parsed) {
+                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err) >= 0;
+                    if (!parsed)
+                        continue;
+                }
+                aw_evidence ev = {b->file, r->recno, r->line, r->sha};
+                aw_correlator_feed(s->corr, &x->h, s->cdoc, &ev);
+            }
+            if (x->h.correlation_only) {
+                s->st.correlation_only_hits++;
+                continue;
+            }
+            aw_alert a;
+            memset(&a, 0, sizeof a);
+            a.rule = x->h.rule;
+            a.source = x->h.source;
+            a.tenant = x->tenant == SIZE_MAX ? NULL : b->str + x->tenant;
+            a.has_time = x->has_time;
+            a.time_ns = x->time_ns;
+            a.file = b->file;
+            a.record = r->recno;
+            a.line = r->line;
+            memcpy(a.sha256, r->sha, sizeof a.sha256);
+            if (s->o.explain) {
+                a.explain = b->xe + x->xe;
+                a.nexplain = x->nxe;
+            }
+            s->st.alerts++;
+            s->st.by_level[aw_level_index(aw_rule_level(x->h.rule))]++;
+            s->fn(s->ud, &a, &x->h);
+        }
+    }
+}
+
+/* Commit finished batches at the head of the ring; with `wait`, block
+ * until the head is finished first. */
+static void drain(aw_scanner *s, bool wait, size_t keep)
+{
+    while (s->ring_n > keep) {
+        batch *b = s->ring[s->ring_head];
+        pthread_mutex_lock(&s->mu);
+        while (wait && !b->done)
+            pthread_cond_wait(&s->fin, &s->mu);
+        bool done = b->done;
+        pthread_mutex_unlock(&s->mu);
+        if (!done)
+            return;
+        commit(s, b);
+        s->ring_head = (s->ring_head + 1) % s->ring_cap;
+        s->ring_n--;
+        b->next = s->free_list;
+        s->free_list = b;
+    }
+}
+
+static void submit(aw_scanner *s, batch *b)
+{
+    if (b->nrecs == 0) {
+        b->next = s->free_list;
+        s->free_list = b;
+        return;
+    }
+    if (s->nthreads == 1) {             /* inline */
+        evaluate(&s->w[0], b);
+        commit(s, b);
+        b->next = s->free_list;
+        s->free_list = b;
+        return;
+    }
+    drain(s, true, s->ring_cap - 1);   /* room in the ring */
+    s->ring[(s->ring_head + s->ring_n++) % s->ring_cap] = b;
+    pthread_mutex_lock(&s->mu);
+    if (s->queue_tail)
+        s->queue_tail->next = b;
+    else
+        s->queue = b;
+    s->queue_tail = b;
+    pthread_cond_signal(&s->job);
+    pthread_mutex_unlock(&s->mu);
+    drain(s, false, 0);
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
 aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_alert_fn fn, void *ud)
 {
     aw_scanner *s = calloc(1, sizeof *s);
@@ -59,12 +398,36 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     s->o = *o;
     s->fn = fn;
     s->ud = ud;
-    s->doc = aw_doc_new();
-    s->m = aw_matcher_new(e->plan);
+    s->cdoc = aw_doc_new();
+    aw_arena_init(&s->paths);
     if (o->corr_fn && aw_plan_correlation_count(e->plan))
         s->corr = aw_correlator_new(e->plan, &o->corr, o->corr_fn, ud,
                                     o->corr_diags ? aw_diags_fn : NULL, o->corr_diags);
     s->st.correlating = s->corr != NULL;
+    s->nthreads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
+    s->w = calloc((size_t)s->nthreads, sizeof *s->w);
+    if (!s->w)
+        abort();
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->job, NULL);
+    pthread_cond_init(&s->fin, NULL);
+    s->ring_cap = (size_t)s->nthreads * 2 + 1;
+    s->ring = calloc(s->ring_cap, sizeof *s->ring);
+    if (!s->ring)
+        abort();
+    for (int i = 0; i < s->nthreads; i++) {
+        worker *w = &s->w[i];
+        w->s = s;
+        w->doc = aw_doc_new();
+        w->m = aw_matcher_new(e->plan);
+        if (s->nthreads > 1 && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %d\n", i, i ? i : 1);
+            aw_doc_free(w->doc);
+            aw_matcher_free(w->m);
+            s->nthreads = i ? i : 1;
+            break;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     return s;
@@ -74,16 +437,40 @@ void aw_scanner_free(aw_scanner *s)
 {
     if (!s)
         return;
+    drain(s, true, 0);
+    if (s->nthreads > 1) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_broadcast(&s->job);
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < s->nthreads; i++)
+            pthread_join(s->w[i].tid, NULL);
+    }
+    for (int i = 0; i < s->nthreads; i++) {
+        aw_doc_free(s->w[i].doc);
+        aw_matcher_free(s->w[i].m);
+    }
+    while (s->free_list) {
+        batch *b = s->free_list;
+        s->free_list = b->next;
+        batch_free(b);
+    }
     if (s->o.progress)
         fputs("\r\033[K", stderr);
-    aw_doc_free(s->doc);
-    aw_matcher_free(s->m);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->job);
+    pthread_cond_destroy(&s->fin);
+    free(s->ring);
+    free(s->w);
+    aw_doc_free(s->cdoc);
     aw_correlator_free(s->corr);
+    aw_arena_reset(&s->paths);
     free(s);
 }
 
 void aw_scanner_finish(aw_scanner *s)
 {
+    drain(s, true, 0);
     if (!s->corr)
         return;
     aw_correlator_flush(s->corr);
@@ -93,62 +480,7 @@ void aw_scanner_finish(aw_scanner *s)
 const aw_scan_stats *aw_scanner_stats(const aw_scanner *s) { return &s->st; }
 double aw_scanner_seconds(const aw_scanner *s) { return since(&s->t0); }
 
-static void on_explain(void *ud, const char *ident, const char *field, const char *value)
-{
-    aw_scanner *s = ud;
-    if (s->nxe == MAX_EXPLAIN)
-        return;
-    aw_xentry *x = &s->xe[s->nxe++];
-    snprintf(x->ident, sizeof x->ident, "%s", ident);
-    snprintf(x->field, sizeof x->field, "%s", field ? field : "");
-    snprintf(x->value, sizeof x->value, "%s", value ? value : "");
-}
-
-static const char *record_sha(aw_scanner *s)
-{
-    unsigned char dig[crypto_hash_sha256_BYTES];
-    if (s->sha_rec != s->rec) {
-        crypto_hash_sha256(dig, (const unsigned char *)s->rec->data, s->rec->len);
-        sodium_bin2hex(s->sha, sizeof s->sha, dig, sizeof dig);
-        s->sha_rec = s->rec;
-    }
-    return s->sha;
-}
-
-static int on_hit(void *ud, const aw_hit *h)
-{
-    aw_scanner *s = ud;
-    aw_alert a;
-    memset(&a, 0, sizeof a);
-    if (s->corr && aw_correlator_wants(s->corr, h->rule)) {
-        aw_evidence ev = {s->file, s->rec->recno, s->rec->line, NULL};
-        ev.sha256 = record_sha(s);
-        aw_correlator_feed(s->corr, h, s->doc, &ev);
-    }
-    if (h->correlation_only) {
-        s->st.correlation_only_hits++;
-        return 0;
-    }
-    a.rule = h->rule;
-    a.source = h->source;
-    if (aw_source_tenant(h->source, s->doc, s->tenant, sizeof s->tenant) > 0)
-        a.tenant = s->tenant;
-    a.has_time = aw_source_time(h->source, s->doc, &a.time_ns) == AW_OK;
-    a.file = s->file;
-    a.record = s->rec->recno;
-    a.line = s->rec->line;
-    memcpy(a.sha256, record_sha(s), sizeof a.sha256);
-    if (s->o.explain) {
-        s->nxe = 0;
-        aw_matcher_explain(s->m, s->doc, h, on_explain, s);
-        a.explain = s->xe;
-        a.nexplain = s->nxe;
-    }
-    s->st.alerts++;
-    s->st.by_level[aw_level_index(aw_rule_level(h->rule))]++;
-    s->fn(s->ud, &a, h);
-    return 0;
-}
+/* ---- reading ---------------------------------------------------------------- */
 
 static void draw(aw_scanner *s, const aw_reader *r, bool force)
 {
@@ -159,13 +491,6 @@ static void draw(aw_scanner *s, const aw_reader *r, bool force)
     double mb = (double)(s->st.bytes_out + (r ? aw_reader_bytes_out(r) : 0)) / 1e6;
     fprintf(stderr, "\r\033[K%llu files  %llu records  %.1f MB  %.1f MB/s  %llu alerts  %llu malformed",
             s->st.files, s->st.records, mb, secs > 0 ? mb / secs : 0, s->st.alerts, s->st.malformed);
-}
-
-static void report(aw_scanner *s, const char *file, uint64_t line, const char *kind, const char *msg)
-{
-    s->st.malformed++;
-    if (s->o.input_diags)
-        aw_diags_fn(s->o.input_diags, file, line, kind, msg);
 }
 
 static aw_status scan_file(aw_scanner *s, const char *path)
@@ -180,40 +505,36 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         return AW_EIO;
     }
     s->st.files++;
-    s->file = path;
+    /* the path must outlive batches still in flight */
+    const char *file = aw_arena_strdup(&s->paths, path);
+    batch *b = batch_get(s, file);
     aw_status rc;
-    unsigned long n = 0;
     while ((rc = aw_reader_next(r, &rec, &err)) != AW_EOF) {
-        if (rc == AW_EIO) {
-            report(s, path, rec.line, "read-error", err.msg);
+        if (rc == AW_EIO) {                  /* reported after the records before it */
+            submit(s, b);
+            b = batch_get(s, file);
+            drain(s, true, 0);
+            report(s, file, rec.line, "read-error", err.msg);
             break;
         }
-        s->st.records++;
+        srec *x = add_rec(b, &rec);
         if (rc == AW_EPARSE || rc == AW_ELIMIT) {
-            report(s, path, rec.line, rc == AW_ELIMIT ? "record-too-large" : "bad-record", err.msg);
-            continue;
+            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
+            x->msg = put_str(b, err.msg, strlen(err.msg));
+        } else {
+            b->data = grow(b->data, &b->dcap, b->dlen + rec.len, 1);
+            memcpy(b->data + b->dlen, rec.data, rec.len);
+            x->off = b->dlen;
+            x->len = rec.len;
+            b->dlen += rec.len;
         }
-        size_t off = 0;
-        if (aw_doc_parse(s->doc, rec.data, rec.len, &off, &err) != AW_OK) {
-            char msg[700];
-            snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
-                     (unsigned long long)rec.recno, err.msg, off);
-            report(s, path, rec.line, "bad-json", msg);
-            continue;
-        }
-        /* classify once: content drops and derived fields of the event's
-         * sources first, then the rules of those sources */
-        const aw_source *cls[64];
-        size_t nc = aw_mapping_classify(s->e->map, s->doc, cls, 64);
-        if (nc > 64)
-            nc = 64;
-        aw_mapping_prepare(s->e->map, s->doc, cls, nc);
-        s->rec = &rec;
-        s->sha_rec = NULL;
-        aw_matcher_eval_sources(s->m, s->doc, rec.data, rec.len, cls, nc, on_hit, s);
-        if ((++n & 1023) == 0)
+        if (b->dlen >= BATCH_BYTES || b->nrecs >= BATCH_RECORDS) {
+            submit(s, b);
+            b = batch_get(s, file);
             draw(s, r, false);
+        }
     }
+    submit(s, b);
     s->st.bytes_in += aw_reader_bytes_in(r);
     s->st.bytes_out += aw_reader_bytes_out(r);
     aw_reader_close(r);

@@ -22,6 +22,7 @@ typedef void (*aw_alert_fn)(void *ud, const aw_alert *a, const aw_hit *h);
 typedef struct aw_scanner aw_scanner;
 
 typedef struct aw_scanner_opts {
+    int threads;                /* evaluation threads; <= 1: inline */
     size_t max_record;
     bool explain;
     bool progress;              /* draw progress on stderr */

@@ -19,3 +19,10 @@ run() {  # name, then scan args
 run cloud --rules "$C/rules/cloud" --rules "$C/rules/identity" --rules "$C/rules/application" "$D"
 run windows --rules "$C/rules/windows" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" "$C/regression_data"
 if [ -d "$AW_ROOT/examples/telemetry" ]; then run examples --rules "$C/rules" "$AW_ROOT/examples/telemetry"; fi
+
+# threads: batches are evaluated in parallel and committed in input
+# order, so any thread count gives the same bytes as one thread
+"$AW_BIN" scan -q -j 1 --rules "$C/rules/cloud" "$D" "$C/regression_data" > "$t/j1" 2>/dev/null
+"$AW_BIN" scan -q -j 3 --rules "$C/rules/cloud" "$D" "$C/regression_data" > "$t/j3" 2>/dev/null
+if cmp -s "$t/j1" "$t/j3" && [ -s "$t/j1" ]; then echo "ok - threads: -j 3 output identical to -j 1 ($(wc -l < "$t/j1") alerts)"
+else echo "not ok - threads: -j 3 output differs from -j 1"; fi
