@@ -262,7 +262,7 @@ aw_status aw_tlog_sync(aw_tlog *t, aw_errbuf *err)
 
 aw_status aw_tlog_flush(aw_tlog *t, aw_errbuf *err)
 {
-    char rel[256], path[4096], b64[64], buf[256];
+    char rel[256];
     aw_status st;
     if (t->size == t->durable && t->wal_bytes == 0)
         return AW_OK;
@@ -284,12 +284,7 @@ aw_status aw_tlog_flush(aw_tlog *t, aw_errbuf *err)
         }
         if ((st = sync_dirty(t, err)) != AW_OK)
             return st;
-        aw_tlog_b64enc(t->root, AW_TLOG_HASH, b64, sizeof b64);
-        int n = snprintf(buf, sizeof buf, "aw-tlog-state v1\nsize %" PRIu64
-                         "\nroot %s\n", t->size, b64);
-        snprintf(path, sizeof path, "%s/" AW_TLOG_PRIV "/state", t->dir);
-        if ((st = aw_tlog_write_atomic(path, buf, (size_t)n, t->fsync, 1,
-                                       err)) != AW_OK)
+        if ((st = aw_tlog_write_state(t, err)) != AW_OK)
             return st;
         t->durable = t->size;
     }

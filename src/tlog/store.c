@@ -91,7 +91,7 @@ aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
     return st;
 }
 
-static aw_status write_state(aw_tlog *t, aw_errbuf *err)
+aw_status aw_tlog_write_state(aw_tlog *t, aw_errbuf *err)
 {
     char path[4096], b64[64], buf[256];
     aw_tlog_b64enc(t->root, AW_TLOG_HASH, b64, sizeof b64);
@@ -369,7 +369,7 @@ aw_status aw_tlog_init(const char *dir, const aw_tlog_opts *o, aw_errbuf *err)
     aw_merkle_range_init(&t->range);
     aw_merkle_empty_root(t->root);
     aw_merkle_empty_root(t->signed_root);
-    st = write_state(t, err);
+    st = aw_tlog_write_state(t, err);
     if (st == AW_OK) {
         snprintf(path, sizeof path, "%s/" AW_TLOG_PRIV "/wal", dir);
         st = aw_tlog_write_atomic(path, "", 0, t->fsync, 1, err);

@@ -60,6 +60,9 @@ aw_status aw_tlog_flush(aw_tlog *t, aw_errbuf *err);
 /* Replay the WAL after the durable size (open). */
 aw_status aw_tlog_wal_replay(aw_tlog *t, aw_errbuf *err);
 
+/* Replace .aw-tlog/state with (size, root) durably. */
+aw_status aw_tlog_write_state(aw_tlog *t, aw_errbuf *err);
+
 aw_status aw_tlog_load_signer(const char *key_file, aw_note_signer *s,
                               aw_errbuf *err);
 /* Sign and publish the current size (consistency already checked). */
