@@ -119,6 +119,10 @@ bool aw_opt(int argc, char **argv, int *i, const char *name, const char **val)
         *val = a + n + 1;
         return true;
     }
+    if (a[n] != 0 && n == 2 && name[0] == '-' && name[1] != '-') {  /* -j4 */
+        *val = a + n;
+        return true;
+    }
     if (a[n] != 0)
         return false;
     if (*i + 1 >= argc) {
