@@ -114,23 +114,9 @@ int aw_level_index(const char *lv)
 
 /* ---- batch storage ------------------------------------------------------- */
 
-static void *grow(void *p, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    p = realloc(p, n * sz);
-    if (!p)
-        abort();
-    *cap = n;
-    return p;
-}
-
 static size_t put_str(batch *b, const char *s, size_t n)
 {
-    b->str = grow(b->str, &b->scap, b->slen + n + 1, 1);
+    aw_grow((void **)&b->str, &b->scap, b->slen + n, 1);
     memcpy(b->str + b->slen, s, n);
     b->str[b->slen + n] = 0;
     size_t off = b->slen;
@@ -165,7 +151,7 @@ static void batch_free(batch *b)
 
 static srec *add_rec(batch *b, const aw_record *rec)
 {
-    b->recs = grow(b->recs, &b->crecs, b->nrecs + 1, sizeof *b->recs);
+    aw_grow((void **)&b->recs, &b->crecs, b->nrecs, sizeof *b->recs);
     srec *r = &b->recs[b->nrecs++];
     memset(r, 0, sizeof *r);
     r->recno = rec->recno;
@@ -182,7 +168,7 @@ static void on_explain(void *ud, const char *ident, const char *field, const cha
     shit *h = &b->hits[b->nhits - 1];
     if (h->nxe == MAX_EXPLAIN)
         return;
-    b->xe = grow(b->xe, &b->cxe, b->nxe + 1, sizeof *b->xe);
+    aw_grow((void **)&b->xe, &b->cxe, b->nxe, sizeof *b->xe);
     aw_xentry *x = &b->xe[b->nxe++];
     snprintf(x->ident, sizeof x->ident, "%s", ident);
     snprintf(x->field, sizeof x->field, "%s", field ? field : "");
@@ -196,7 +182,7 @@ static int on_hit(void *ud, const aw_hit *h)
     batch *b = w->b;
     srec *r = w->r;
     char tenant[256];
-    b->hits = grow(b->hits, &b->chits, b->nhits + 1, sizeof *b->hits);
+    aw_grow((void **)&b->hits, &b->chits, b->nhits, sizeof *b->hits);
     shit *x = &b->hits[b->nhits++];
     memset(x, 0, sizeof *x);
     x->h = *h;
@@ -522,7 +508,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
             x->msg = put_str(b, err.msg, strlen(err.msg));
         } else {
-            b->data = grow(b->data, &b->dcap, b->dlen + rec.len, 1);
+            aw_grow((void **)&b->data, &b->dcap, b->dlen + rec.len, 1);
             memcpy(b->data + b->dlen, rec.data, rec.len);
             x->off = b->dlen;
             x->len = rec.len;
