@@ -543,8 +543,11 @@ void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud)
     uint64_t n = rng_poisson(&t->r, lambda);
     rng *r = &t->r;
     if (fleeing) {
-        /* after notice: no intake; bulk egress and batched deletion */
-        uint64_t g = n * 4, d = n / 200 + 1;
+        /* after notice: no intake; bulk egress (4x the intake rate) and
+         * deletion (5x): DeleteObjects batches of 1,000 keys on AWS, one
+         * record per object on Azure and GCP */
+        int batched = t->provider == P_AWS;
+        uint64_t g = n * 4, d = batched ? n * 5 / 1000 + 1 : n * 5;
         for (uint64_t i = 0; i < g + d; i++) {
             ev e = {0};
             e.t = jitter(t, w0);
@@ -555,9 +558,11 @@ void tenant_window(tenant *t, const simcfg *c, int64_t w0, emit_fn fn, void *ud)
             if (i < g) {
                 e.op = OP_GET;
                 e.bytes = size_for(t, e.codec, exp(t->dur_mu + t->dur_sigma * rng_normal(r)));
-            } else {
+            } else if (batched) {
                 e.op = OP_DELETE_MULTI;
                 e.nkeys = 1000;
+            } else {
+                e.op = OP_DELETE;
             }
             fn(ud, t, &e);
         }
