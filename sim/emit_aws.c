@@ -210,7 +210,7 @@ static void stt(buf *b, tenant *t, const ev *e)
         B_LIT(b, ",\"responseElements\":{\"callAnalyticsJob\":{\"callAnalyticsJobStatus\":\"IN_PROGRESS\"}},");
     } else {
         B_LIT(b, "\"mediaFormat\":\"");
-        b_str(b, t->keystyle == 3 || t->keystyle == 4 ? c->aws_fmt : c->aws_fmt);
+        b_str(b, c->aws_fmt);   /* the job states the real format even when the name hides it */
         B_LIT(b, "\",\"mediaSampleRateHertz\":");
         b_u64(b, (uint64_t)c->rate_hz);
         B_LIT(b, ",\"languageCode\":\"");

@@ -199,13 +199,7 @@ int sim_generate(const simcfg *c)
     labels_write(ts, c->ntenants, c);
     for (int i = 0; i < c->ntenants; i++)
         st[i].t = &ts[i];
-    int nj = c->quiet >= 0 ? 0 : 0;
-    const char *env = getenv("AW_SIM_JOBS");
-    nj = env ? atoi(env) : 2;
-    if (nj < 1)
-        nj = 1;
-    if (nj > 16)
-        nj = 16;
+    int nj = c->jobs < 1 ? 1 : c->jobs > 16 ? 16 : c->jobs;
     job jobs[16];
     pthread_t th[16];
     struct timespec t0, t1;
@@ -249,7 +243,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "score"))
         return sim_score(argc - 1, argv + 1);
     simcfg c = {.seed = 1, .ntenants = 24, .hours = 2, .scale = 0.01, .t0 = 1772409600, .gzip_level = 1,
-                .providers = 7};
+                .providers = 7, .jobs = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define NEEDV() do { if (!v) { fprintf(stderr, "aupwatch-sim: %s needs a value\n", a); return 2; } i++; } while (0)
@@ -282,7 +276,7 @@ int main(int argc, char **argv)
             c.gzip_level = atoi(v);
         } else if (!strcmp(a, "--jobs")) {
             NEEDV();
-            setenv("AW_SIM_JOBS", v, 1);
+            c.jobs = atoi(v);
         } else if (!strcmp(a, "--providers")) {
             NEEDV();
             c.providers = (strstr(v, "aws") ? 1 : 0) | (strstr(v, "azure") ? 2 : 0) | (strstr(v, "gcp") ? 4 : 0);

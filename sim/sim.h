@@ -155,6 +155,7 @@ typedef struct simcfg {
     const char *out;
     int gzip_level;
     int providers;              /* bitmask of enum provider */
+    int jobs;                   /* generator threads */
     int quiet;
 } simcfg;
 
