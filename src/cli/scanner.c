@@ -14,7 +14,6 @@
  * re-parses the (rare) records whose hits a correlation uses. The
  * record's SHA-256 is computed only for records with hits. */
 #include <pthread.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +22,7 @@
 #include "aupwatch/aw_input.h"
 #include "cli/scanner.h"
 #include "util/arena.h"
+#include "util/sha256.h"
 
 #define MAX_EXPLAIN 64
 #define BATCH_BYTES (4u << 20)
@@ -188,10 +188,8 @@ static int on_hit(void *ud, const aw_hit *h)
     x->h = *h;
     x->tenant = SIZE_MAX;
     if (r->nhit++ == 0) {
-        unsigned char dig[crypto_hash_sha256_BYTES];
         r->hit = b->nhits - 1;
-        crypto_hash_sha256(dig, (const unsigned char *)b->data + r->off, r->len);
-        sodium_bin2hex(r->sha, sizeof r->sha, dig, sizeof dig);
+        aw_sha256_hex(b->data + r->off, r->len, r->sha);
     }
     if (h->correlation_only)
         return 0;

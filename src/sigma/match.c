@@ -14,6 +14,7 @@
 #include "sigma/plan_int.h"
 
 #define MAX_SOURCES_PER_EVENT 64
+#define PREFILTER_MIN_RULES 24    /* rules outside dispatch buckets */
 
 typedef struct fcache {
     uint32_t gen;
@@ -569,8 +570,15 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
     }
     m->fused = 0;
     m->n_events++;
-    if (nc)
+    /* The literal scan pays off only when many rules would otherwise be
+     * evaluated: with dispatch, a source's bucketed rules are few. */
+    size_t many = 0;
+    for (size_t s = 0; s < nc; s++)
+        many += m->p->srcs[aw_source_index(cls[s])].nalways;
+    if (many >= PREFILTER_MIN_RULES)
         prefilter(m, d, raw, len);
+    else
+        m->pf_on = false;
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
         if (!ps->nrules)

@@ -1,19 +1,20 @@
 /* merkle.c - RFC 6962 / RFC 9162 Merkle tree hashing: leaf and node
  * hashes, compact ranges, inclusion and consistency proofs (generation
  * from a perfect-subtree source, and verification). */
-#include <string.h>
 #include <sodium.h>
+#include <string.h>
 
 #include "aupwatch/aw_tlog.h"
+#include "util/sha256.h"
 
 void aw_merkle_leaf_hash(const void *data, size_t len, aw_hash out)
 {
-    crypto_hash_sha256_state st;
+    aw_sha256_ctx st;
     static const uint8_t zero = 0;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &zero, 1);
-    crypto_hash_sha256_update(&st, data, len);
-    crypto_hash_sha256_final(&st, out);
+    aw_sha256_init(&st);
+    aw_sha256_update(&st, &zero, 1);
+    aw_sha256_update(&st, data, len);
+    aw_sha256_final(&st, out);
 }
 
 void aw_merkle_node_hash(const aw_hash left, const aw_hash right, aw_hash out)
@@ -22,12 +23,12 @@ void aw_merkle_node_hash(const aw_hash left, const aw_hash right, aw_hash out)
     buf[0] = 1;
     memcpy(buf + 1, left, AW_TLOG_HASH);
     memcpy(buf + 1 + AW_TLOG_HASH, right, AW_TLOG_HASH);
-    crypto_hash_sha256(out, buf, sizeof buf);
+    aw_sha256(buf, sizeof buf, out);
 }
 
 void aw_merkle_empty_root(aw_hash out)
 {
-    crypto_hash_sha256(out, (const uint8_t *)"", 0);
+    aw_sha256("", 0, out);
 }
 
 void aw_merkle_range_init(aw_merkle_range *r)
