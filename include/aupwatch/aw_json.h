@@ -75,6 +75,12 @@ const aw_jnode *aw_json_path_first(const aw_doc *d, const aw_jnode *from,
  * number of nodes dropped. */
 size_t aw_json_drop(aw_doc *d, const char *path, size_t plen);
 
+/* Append a member to the root object (derived fields computed at
+ * ingestion). key and val are not copied: they must stay valid until the
+ * next parse. AW_ERR if the root is no object or already has `key`. */
+aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type,
+                                const char *val, double num);
+
 /* Visit every leaf (string, number, bool) in document order. */
 int aw_json_leaves_each(const aw_doc *d, aw_json_visit_fn fn, void *ud);
 

@@ -9,12 +9,18 @@
 
 #include "aupwatch/aw_json.h"
 
+#define AWJ_RIDX 128    /* slots of the root-member index (power of 2) */
+
 struct aw_doc {
     aw_jnode *nodes;    /* preorder: a subtree is a contiguous index range */
     uint32_t n;
     size_t cap;
     char *arena;        /* unescaped strings and number copies */
     size_t acap;
+    /* Root-member index, built on the first lookup in the root object
+     * (most lookups start there): 1 + node index, 0 = empty. */
+    int ridx_state;     /* 0 not built, 1 built, -1 too many members */
+    uint32_t ridx[AWJ_RIDX];
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

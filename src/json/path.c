@@ -9,7 +9,45 @@
  * end of the path is expanded into its elements, recursively. Dropped
  * nodes are invisible. Recursion depth is bounded by the document depth
  * (AW_JSON_MAX_DEPTH) plus nothing: each level consumes a node. */
+#include <stdlib.h>
+
 #include "json/json_int.h"
+
+static inline uint32_t ridx_hash(const char *k, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n)
+        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u ^ (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du ^
+             (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
+    return (h ^ (h >> 15)) & (AWJ_RIDX - 1);
+}
+
+/* Index the root's members (first occurrence of a key wins, as in the
+ * linear scan); objects with more members than half the table stay
+ * linear. The document is logically const: the index is a cache. */
+static void ridx_build(aw_doc *d)
+{
+    uint32_t count = 0, i;
+    d->ridx_state = -1;
+    for (i = d->nodes[0].child; i; i = d->nodes[i].next)
+        if (++count > AWJ_RIDX / 2)
+            return;
+    memset(d->ridx, 0, sizeof d->ridx);
+    for (i = d->nodes[0].child; i; i = d->nodes[i].next) {
+        const aw_jnode *m = &d->nodes[i];
+        uint32_t h = ridx_hash(m->key, m->klen);
+        for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
+            uint32_t j = d->ridx[h];
+            if (!j) {
+                d->ridx[h] = i + 1;
+                break;
+            }
+            if (d->nodes[j - 1].klen == m->klen && memcmp(d->nodes[j - 1].key, m->key, m->klen) == 0)
+                break;                      /* duplicate key: keep the first */
+        }
+    }
+    d->ridx_state = 1;
+}
 
 const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
                                const char *key, size_t klen)
@@ -17,6 +55,23 @@ const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
     uint32_t i;
     if (!d || !obj || obj->type != AW_JOBJ)
         return NULL;
+    if (obj == d->nodes) {
+        if (d->ridx_state == 0)
+            ridx_build((aw_doc *)d);
+        if (d->ridx_state == 1) {
+            for (uint32_t h = ridx_hash(key, klen);; h = (h + 1) & (AWJ_RIDX - 1)) {
+                uint32_t j = d->ridx[h];
+                if (!j)
+                    return NULL;
+                const aw_jnode *m = &d->nodes[j - 1];
+                if (m->klen == klen && memcmp(m->key, key, klen) == 0) {
+                    if (!m->dropped)
+                        return m;
+                    break;                  /* dropped: a later duplicate may stand */
+                }
+            }
+        }
+    }
     for (i = obj->child; i; i = d->nodes[i].next) {
         const aw_jnode *m = &d->nodes[i];
         if (m->klen == klen && !m->dropped && memcmp(m->key, key, klen) == 0)
@@ -170,4 +225,39 @@ int aw_json_leaves_each(const aw_doc *d, aw_json_visit_fn fn, void *ud)
             return r;
     }
     return 0;
+}
+
+aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const char *val, double num)
+{
+    if (!d || !d->n || d->nodes[0].type != AW_JOBJ)
+        return AW_ERR;
+    size_t klen = strlen(key);
+    if (aw_json_member(d, &d->nodes[0], key, klen))
+        return AW_ERR;                              /* already there */
+    if (d->n >= d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 256;
+        aw_jnode *nn = realloc(d->nodes, ncap * sizeof *nn);
+        if (!nn)
+            return AW_ENOMEM;
+        d->nodes = nn;
+        d->cap = ncap;
+    }
+    uint32_t idx = d->n++, last = d->nodes[0].child;
+    aw_jnode *n = &d->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->type = (uint8_t)type;
+    n->key = key;
+    n->klen = (uint32_t)klen;
+    n->val = val;
+    n->vlen = (uint32_t)strlen(val);
+    n->num = num;
+    if (!last) {
+        d->nodes[0].child = idx;
+    } else {
+        while (d->nodes[last].next)
+            last = d->nodes[last].next;
+        d->nodes[last].next = idx;
+    }
+    d->ridx_state = 0;                              /* re-index on next lookup */
+    return AW_OK;
 }

@@ -46,7 +46,6 @@
 
 #include <strings.h>
 
-#include "json/json_int.h"
 #include "mapping/mapping_int.h"
 #include "util/ytree.h"
 
@@ -302,34 +301,7 @@ static const char *const small_ints[] = {"0", "1", "2", "3"};
 
 static void append(aw_doc *d, const char *key, uint8_t type, const char *val, double num)
 {
-    if (!d->n || d->nodes[0].type != AW_JOBJ)
-        return;
-    if (aw_json_member(d, &d->nodes[0], key, strlen(key)))
-        return;                                 /* derived once */
-    if (d->n >= d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 256;
-        aw_jnode *nn = realloc(d->nodes, ncap * sizeof *nn);
-        if (!nn)
-            return;
-        d->nodes = nn;
-        d->cap = ncap;
-    }
-    uint32_t idx = d->n++, last = d->nodes[0].child;
-    aw_jnode *n = &d->nodes[idx];
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    n->key = key;
-    n->klen = (uint32_t)strlen(key);
-    n->val = val;
-    n->vlen = (uint32_t)strlen(val);
-    n->num = num;
-    if (!last) {
-        d->nodes[0].child = idx;
-        return;
-    }
-    while (d->nodes[last].next)
-        last = d->nodes[last].next;
-    d->nodes[last].next = idx;
+    aw_json_append_member(d, key, (aw_jtype)type, val, num);   /* derived once */
 }
 
 static const char *first_of(const aw_doc *d, const char *const *p, size_t np, size_t *len)
