@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - scan the sample telemetry shipped in examples/ with
+# scripts/demo-sigmahq.sh - scan the sample telemetry shipped in examples/ with
 # the shipped rules (and SigmaHQ's cloud rules when ../shared is there),
 # and show the alerts as a table.
 set -eu
