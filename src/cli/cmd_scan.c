@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli/picture.h"
 #include "cli/scanner.h"
 
 static const char scan_usage[] =
@@ -27,6 +28,8 @@ static const char scan_usage[] =
     "                           output is identical for every N\n"
     "      --explain            add the matched identifiers, fields and values\n"
     "      --stats-json FILE    write the end-of-scan summary as JSON\n"
+    "      --picture FILE.svg   draw the alerts: over event time by level, top tenants,\n"
+    "                           top rules (an SVG any browser opens)\n"
     "      --max-record BYTES   largest record accepted (default 16 MiB)\n"
     "      --strict             exit 1 if a rule was rejected or a record malformed\n"
     "      --corr-max-groups N  correlation groups kept per correlation rule; beyond,\n"
@@ -46,6 +49,7 @@ static const char scan_usage[] =
 typedef struct scanctx {
     aw_out *out;
     unsigned long long corr_alerts;
+    aw_picture *pic;            /* --picture */
 } scanctx;
 
 /* Correlation alerts: intermediate ones (a correlation referenced by
@@ -57,6 +61,8 @@ static void emit_corr(void *ud, const aw_correlation_alert *a)
         return;
     sc->corr_alerts++;
     aw_out_correlation(sc->out, a);
+    if (sc->pic)
+        aw_picture_add(sc->pic, true, a->end_ns, aw_rule_level(a->rule), a->tenant, aw_rule_title(a->rule), true);
 }
 
 /* "300", "90s", "5m", "1h" -> seconds; -1 if malformed. */
@@ -91,8 +97,12 @@ static void write_corr_stats(FILE *f, const aw_scan_stats *st)
 
 static void emit(void *ud, const aw_alert *a, const aw_hit *h)
 {
+    scanctx *sc = ud;
     (void)h;
-    aw_out_alert(((scanctx *)ud)->out, a);
+    aw_out_alert(sc->out, a);
+    if (sc->pic)
+        aw_picture_add(sc->pic, a->has_time, a->time_ns, aw_rule_level(a->rule), a->tenant,
+                       aw_rule_title(a->rule), false);
 }
 
 static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, const aw_diags *rd,
@@ -155,7 +165,7 @@ int aw_cmd_scan(int argc, char **argv)
     size_t nrules = 0, nmaps = 0, ninputs = 0;
     aw_engine_opts eo = {0};
     aw_scanner_opts so = {0};
-    const char *fmt = "json", *outpath = NULL, *stats_json = NULL, *v;
+    const char *fmt = "json", *outpath = NULL, *stats_json = NULL, *picture = NULL, *v;
     bool strict = false, quiet = false, no_progress = false;
     long long lateness = 0;         /* default */
 
@@ -192,6 +202,8 @@ int aw_cmd_scan(int argc, char **argv)
             so.explain = true;
         } else if (aw_opt(argc, argv, &i, "--stats-json", &v)) {
             stats_json = v;
+        } else if (aw_opt(argc, argv, &i, "--picture", &v)) {
+            picture = v;
         } else if (aw_opt(argc, argv, &i, "--max-record", &v)) {
             char *end;
             so.max_record = strtoull(v, &end, 10);
@@ -272,7 +284,8 @@ int aw_cmd_scan(int argc, char **argv)
     so.corr_fn = emit_corr;
     so.corr_diags = &cd;
     so.progress = !quiet && !no_progress && isatty(2);
-    scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1)), 0};
+    scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1)), 0,
+                  picture ? aw_picture_new() : NULL};
     aw_scanner *s = aw_scanner_new(&e, &so, emit, &sc);
     bool unreadable = false;
     for (size_t i = 0; i < ninputs; i++)
@@ -280,6 +293,14 @@ int aw_cmd_scan(int argc, char **argv)
             unreadable = true;
     aw_scanner_finish(s);
     aw_out_finish(sc.out);
+    if (sc.pic) {
+        aw_errbuf perr;
+        if (aw_picture_write(sc.pic, picture, &perr) != AW_OK) {
+            fprintf(stderr, "aupwatch scan: --picture: %s\n", perr.msg);
+            unreadable = true;
+        }
+        aw_picture_free(sc.pic);
+    }
     double secs = aw_scanner_seconds(s);
     const aw_scan_stats *st = aw_scanner_stats(s);
     aw_scan_stats copy = *st;

@@ -100,3 +100,10 @@ check "alert carries only pseudonyms (tenant, explained value)" "! echo \"\$out\
 check "the key never appears in output" "! echo \"\$out\" | grep -q k3y-for-tests-only"
 out2=$(AUPWATCH_PSEUDONYM_KEY=another-key-of-enough-length "$B" scan -q --no-builtin-mappings --mapping "$t/map.yml" --rules "$t/iprule.yml" "$t/a.jsonl")
 check "pseudonyms depend on the key" "[ -n \"\$out2\" ] && [ \"\$(echo \"\$out\" | jq -r .tenant)\" != \"\$(echo \"\$out2\" | jq -r .tenant)\" ]"
+
+# a picture for people who would rather look than read
+"$B" scan -q --picture "$t/p.svg" --rules "$t/rule.yml" "$t/a.jsonl" "$t/ct.json" > /dev/null
+check "--picture writes a well-formed SVG naming the alert count" \
+  "python3 -c 'import sys,xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.tagName==\"svg\"' \"$t/p.svg\" && grep -q '4 alerts' \"$t/p.svg\""
+"$B" scan -q --picture /nonexistent/dir/p.svg --rules "$t/rule.yml" "$t/a.jsonl" > /dev/null 2>&1; rc=$?
+check "--picture to an unwritable path: exit 2" "[ $rc -eq 2 ]"
