@@ -18,6 +18,8 @@ seed=${AUP_SEED:-42} tenants=${AUP_TENANTS:-40} hours=${AUP_HOURS:-2} scale=${AU
 rm -rf "$out"
 "$B/aupwatch-sim" --out "$out" --seed "$seed" --tenants "$tenants" --hours "$hours" --scale "$scale"
 sh rules/aup/render.sh --scale "$scale" rules/aup/thresholds.policy "$out/rules"
-"$B/aupwatch" scan --no-progress --rules "$out/rules" -o "$out/alerts.jsonl" "$out/logs"
+"$B/aupwatch" scan --no-progress --rules "$out/rules" -o "$out/alerts.jsonl" --picture "$out/alerts.svg" "$out/logs"
 echo
 "$B/aupwatch-sim" score --labels "$out/labels.jsonl" --alerts "$out/alerts.jsonl"
+echo
+echo "alerts: $out/alerts.jsonl   picture: $out/alerts.svg (open it in a browser)"
