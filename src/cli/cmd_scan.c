@@ -99,7 +99,10 @@ static void emit(void *ud, const aw_alert *a, const aw_hit *h)
 {
     scanctx *sc = ud;
     (void)h;
-    aw_out_alert(sc->out, a);
+    if (a->rendered)
+        aw_out_rendered(sc->out, a->rendered, a->rendered_len);
+    else
+        aw_out_alert(sc->out, a);
     if (sc->pic)
         aw_picture_add(sc->pic, a->has_time, a->time_ns, aw_rule_level(a->rule), a->tenant,
                        aw_rule_title(a->rule), false);
@@ -286,6 +289,7 @@ int aw_cmd_scan(int argc, char **argv)
     so.progress = !quiet && !no_progress && isatty(2);
     scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1)), 0,
                   picture ? aw_picture_new() : NULL};
+    so.render = sc.out;             /* workers format json/text alerts */
     aw_scanner *s = aw_scanner_new(&e, &so, emit, &sc);
     bool unreadable = false;
     for (size_t i = 0; i < ninputs; i++)

@@ -182,6 +182,24 @@ static void sarif_alert(aw_out *o, const aw_alert *a)
     fprintf(f, ",\"record\":%llu}}", (unsigned long long)a->record);
 }
 
+bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a)
+{
+    aw_out tmp = *o;
+    tmp.f = f;
+    switch (o->fmt) {
+    case AW_FMT_JSON: json_alert(&tmp, a); return true;
+    case AW_FMT_TEXT: text_alert(&tmp, a); return true;
+    case AW_FMT_SARIF: return false;        /* separators depend on order */
+    }
+    return false;
+}
+
+void aw_out_rendered(aw_out *o, const char *p, size_t n)
+{
+    fwrite(p, 1, n, o->f);
+    o->n++;
+}
+
 void aw_out_alert(aw_out *o, const aw_alert *a)
 {
     switch (o->fmt) {

@@ -27,12 +27,19 @@ typedef struct aw_alert {
     char sha256[65];
     const aw_xentry *explain;   /* NULL unless --explain */
     size_t nexplain;
+    const char *rendered;       /* already formatted (aw_out_render), or NULL */
+    size_t rendered_len;
 } aw_alert;
 
 typedef struct aw_out aw_out;
 
 aw_out *aw_out_new(FILE *f, aw_format fmt, bool color);
 void aw_out_alert(aw_out *o, const aw_alert *a);
+/* Render one alert in o's format into f (a worker thread's memory
+ * stream), for writing later with aw_out_rendered, in input order.
+ * false for SARIF, whose separators depend on the order. */
+bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a);
+void aw_out_rendered(aw_out *o, const char *p, size_t n);
 /* A correlation alert (type "correlation"). */
 void aw_out_correlation(aw_out *o, const aw_correlation_alert *a);
 void aw_out_finish(aw_out *o);      /* closes SARIF; frees */

@@ -35,6 +35,7 @@ typedef struct shit {               /* a hit, as stored by a worker */
     int64_t time_ns;
     size_t tenant;                  /* offset in str, or SIZE_MAX */
     size_t xe, nxe;                 /* explain entries */
+    size_t rendered, rendered_len;  /* formatted alert in str, if rendered */
 } shit;
 
 typedef struct srec {               /* one record of a batch */
@@ -68,6 +69,9 @@ typedef struct worker {
     pthread_t tid;
     aw_doc *doc;
     aw_matcher *m;
+    FILE *ms;                       /* memory stream for rendering alerts */
+    char *msbuf;
+    size_t mslen;
     batch *b;                       /* batch being evaluated */
     srec *r;                        /* record being evaluated */
 } worker;
@@ -161,6 +165,28 @@ static srec *add_rec(batch *b, const aw_record *rec)
 
 /* ---- evaluation (workers) ------------------------------------------------ */
 
+static void fill_alert(aw_alert *a, const batch *b, const srec *r, const shit *x, bool explain)
+{
+    memset(a, 0, sizeof *a);
+    a->rule = x->h.rule;
+    a->source = x->h.source;
+    a->tenant = x->tenant == SIZE_MAX ? NULL : b->str + x->tenant;
+    a->has_time = x->has_time;
+    a->time_ns = x->time_ns;
+    a->file = b->file;
+    a->record = r->recno;
+    a->line = r->line;
+    memcpy(a->sha256, r->sha, sizeof a->sha256);
+    if (explain) {
+        a->explain = b->xe + x->xe;
+        a->nexplain = x->nxe;
+    }
+    if (x->rendered_len) {
+        a->rendered = b->str + x->rendered;
+        a->rendered_len = x->rendered_len;
+    }
+}
+
 static void on_explain(void *ud, const char *ident, const char *field, const char *value)
 {
     worker *w = ud;
@@ -200,6 +226,16 @@ static int on_hit(void *ud, const aw_hit *h)
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
+    if (w->ms) {
+        aw_alert a;
+        fill_alert(&a, b, r, x, w->s->o.explain);
+        fseek(w->ms, 0, SEEK_SET);
+        if (aw_out_render(w->s->o.render, w->ms, &a) && fflush(w->ms) == 0) {
+            size_t n = (size_t)ftell(w->ms);
+            x->rendered = put_str(b, w->msbuf, n);
+            x->rendered_len = n;
+        }
+    }
     return 0;
 }
 
@@ -302,20 +338,7 @@ static void commit(aw_scanner *s, batch *b)
                 continue;
             }
             aw_alert a;
-            memset(&a, 0, sizeof a);
-            a.rule = x->h.rule;
-            a.source = x->h.source;
-            a.tenant = x->tenant == SIZE_MAX ? NULL : b->str + x->tenant;
-            a.has_time = x->has_time;
-            a.time_ns = x->time_ns;
-            a.file = b->file;
-            a.record = r->recno;
-            a.line = r->line;
-            memcpy(a.sha256, r->sha, sizeof a.sha256);
-            if (s->o.explain) {
-                a.explain = b->xe + x->xe;
-                a.nexplain = x->nxe;
-            }
+            fill_alert(&a, b, r, x, s->o.explain);
             s->st.alerts++;
             s->st.by_level[aw_level_index(aw_rule_level(x->h.rule))]++;
             s->fn(s->ud, &a, &x->h);
@@ -404,6 +427,8 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         w->s = s;
         w->doc = aw_doc_new();
         w->m = aw_matcher_new(e->plan);
+        if (o->render && !(w->ms = open_memstream(&w->msbuf, &w->mslen)))
+            abort();
         if (s->nthreads > 1 && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %d\n", i, i ? i : 1);
             aw_doc_free(w->doc);
@@ -433,6 +458,9 @@ void aw_scanner_free(aw_scanner *s)
     for (int i = 0; i < s->nthreads; i++) {
         aw_doc_free(s->w[i].doc);
         aw_matcher_free(s->w[i].m);
+        if (s->w[i].ms)
+            fclose(s->w[i].ms);
+        free(s->w[i].msbuf);
     }
     while (s->free_list) {
         batch *b = s->free_list;

@@ -23,6 +23,8 @@ typedef struct aw_scanner aw_scanner;
 
 typedef struct aw_scanner_opts {
     int threads;                /* evaluation threads; <= 1: inline */
+    const aw_out *render;       /* format alerts on the workers (aw_out_render);
+                                   alerts then carry `rendered` */
     size_t max_record;
     bool explain;
     bool progress;              /* draw progress on stderr */
