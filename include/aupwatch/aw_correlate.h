@@ -8,13 +8,21 @@
  * are evaluated then.
  *
  * Time is event time (the mapping's `time` field of the hit's source),
- * never the wall clock. Events are held in a reorder buffer until the
- * watermark (largest event time seen minus `lateness_s`) passes them,
- * then processed in event-time order; an event older than what was
- * already processed is "late": counted, reported once per rule through
- * the diag callback, and not correlated. Consequently alerts are
- * delivered up to `lateness_s` of event time after their trigger, and
- * the alerts do not depend on how the input was split between calls.
+ * never the wall clock, and each group (per correlation and group key)
+ * keeps its own clock: the newest event time it has seen. An event is
+ * "late" when it is older than its group's clock minus `lateness_s`
+ * (for a sliding window: or older than the group's window, which has
+ * slid past it): counted, reported once per rule through the diag
+ * callback, and not correlated. Other groups' times never make an event
+ * late, so interleaving per-group streams in any way (one tenant's file,
+ * then the next tenant's) costs nothing, and there is no global buffer:
+ * every event is processed when fed, inserted into its group's window
+ * in time order. Windows of upper-bound conditions close when their
+ * group sees an event past the window's end, or at flush. The alerts do
+ * not depend on how the input was split between calls; nor, as a set,
+ * on how the groups' streams were interleaved (their delivery order
+ * does; so can eviction by max_groups, and a chained correlation whose
+ * group gathers several inner groups).
  *
  * State is bounded per correlation by max_groups (least recently seen
  * group evicted) and per group by max_values (beyond it: value_count
@@ -50,8 +58,9 @@ typedef struct aw_correlator_opts {
     int64_t lateness_s;     /* accepted out-of-order lateness, seconds;
                                0 = 300; AW_CORR_IN_ORDER = none (events
                                must arrive in time order) */
-    size_t max_pending;     /* reorder-buffer bound (events); 0 = 262144;
-                               when full the oldest is processed early */
+    size_t max_pending;     /* ignored: there is no reorder buffer since
+                               lateness is per group; kept so that
+                               existing callers compile */
     size_t max_samples;     /* evidence references per alert; 0 = 8 */
     aw_refire refire;
 } aw_correlator_opts;
@@ -96,17 +105,19 @@ typedef void (*aw_correlation_fn)(void *ud, const aw_correlation_alert *a);
 typedef struct aw_correlator_stats {
     uint64_t hits;              /* hits fed that some correlation uses */
     uint64_t events;            /* (hit, correlation) pairs correlated */
-    uint64_t late;              /* beyond the lateness bound: not correlated */
+    uint64_t late;              /* beyond its group's lateness bound (or
+                                   window): not correlated */
     uint64_t no_time;           /* event without a parsable time: skipped */
     uint64_t no_group;          /* missing a group-by field: skipped */
     uint64_t evicted_groups;    /* groups evicted by max_groups */
     uint64_t evicted_live;      /* ... of which held events still in window */
     uint64_t approximated_groups; /* groups that hit max_values */
-    uint64_t forced;            /* processed early: reorder buffer full */
+    uint64_t forced;            /* always 0 (no reorder buffer any more);
+                                   kept for existing readers */
     uint64_t alerts;            /* correlation alerts (incl. intermediate) */
     uint64_t groups;            /* groups alive now */
     uint64_t peak_groups;
-    uint64_t pending;           /* in the reorder buffer now */
+    uint64_t pending;           /* always 0 (as forced) */
 } aw_correlator_stats;
 
 /* NULL if the plan has no executable correlation (nothing to do).
@@ -128,16 +139,15 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit,
  * anything)? Lets a caller skip preparing evidence. */
 int aw_correlator_wants(const aw_correlator *c, const aw_rule *r);
 
-/* End of input: process the reorder buffer, close every open window
- * (upper-bound conditions are evaluated then) and reset all state. */
+/* End of input: close every open window (upper-bound conditions are
+ * evaluated then, earliest window end first) and reset all state. */
 void aw_correlator_flush(aw_correlator *c);
 
 const aw_correlator_stats *aw_correlator_stats_get(const aw_correlator *c);
 
 /* Bytes of correlation state held now (groups, windows, sketches,
- * samples; not the reorder buffer), and the most the configuration
- * allows: every correlation at max_groups groups, each at its per-group
- * maximum, plus a full reorder buffer. */
+ * samples), and the most the configuration allows: every correlation at
+ * max_groups groups, each at its per-group maximum. */
 size_t aw_correlator_state_bytes(const aw_correlator *c);
 size_t aw_correlator_bound_bytes(const aw_correlator *c);
 

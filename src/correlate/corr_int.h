@@ -1,5 +1,5 @@
 /* corr_int.h - the correlator's internal state, shared by correlate.c
- * (feeding, reorder buffer, firing, chaining) and window.c (per-group
+ * (feeding, per-group lateness, firing, chaining) and window.c (per-group
  * window state and aggregates). */
 #ifndef AW_CORR_INT_H
 #define AW_CORR_INT_H
@@ -45,9 +45,9 @@ typedef struct lnode {
 typedef struct group {
     struct group *hnext;
     lnode lru;                  /* correlation's LRU list, most recent first */
-    lnode cq;                   /* close queue (upper-bound conditions) */
+    lnode cq;                   /* open windows (upper-bound conditions) */
     uint64_t hash;
-    int64_t last_t;             /* last event time seen */
+    int64_t max_t;              /* the group's clock: newest event time */
     int64_t first_t;            /* close mode: window start */
     int64_t approx_since;
     entry *ent;
@@ -89,7 +89,7 @@ typedef struct crun {
     group **buckets;
     size_t nbuckets, ngroups;
     lnode lru;                  /* sentinel */
-    lnode cq;                   /* sentinel, deadline order */
+    lnode cq;                   /* sentinel, open windows (any order) */
     unsigned warned;            /* one warning per kind */
 } crun;
 
@@ -103,7 +103,9 @@ void g_reset(struct aw_correlator *c, crun *cr, group *g);
 void g_free_state(struct aw_correlator *c, group *g);
 /* Expire entries older than lo (sliding windows). */
 void g_expire(crun *cr, group *g, int64_t lo);
-/* Add one event; returns true if this made the group approximate. */
+/* Add one event, in time order among the group's entries (it may be
+ * older than some: out of order within the lateness bound); returns true
+ * if this made the group approximate. */
 bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e);
 void g_sample(struct aw_correlator *c, group *g, const cref *r);
 /* Current aggregate; false if there is no value (nothing numeric). */

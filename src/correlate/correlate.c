@@ -1,17 +1,19 @@
-/* correlate.c - the correlator: feeding, reordering by event time,
- * groups, firing and chaining. Semantics: docs/correlation.md.
+/* correlate.c - the correlator: feeding, per-group event time, groups,
+ * firing and chaining. Semantics: docs/correlation.md.
  *
- * A hit of a rule that correlations reference becomes, per correlation,
- * a pending item (time, group key, value) held in a min-heap on
- * (event time, arrival sequence). Items leave the heap when the
- * watermark (largest time seen - lateness) passes them, so groups see
- * their events in time order whatever the arrival order; an item older
- * than the last one processed is late and dropped (counted). Each
- * correlation keeps its groups in a chained hash table with an LRU list
- * (eviction at max_groups) and, for upper-bound conditions, a queue of
- * open windows in deadline order. A firing correlation feeds the
- * correlations that reference it directly, as one event at the window's
- * end. */
+ * A hit of a rule that correlations reference is processed at once, per
+ * correlation, by the group it belongs to. Each group keeps its own
+ * clock: the newest event time it has seen. An event older than that
+ * minus the lateness bound (or, for sliding windows, older than the
+ * group's current window) is late: counted, not correlated. Otherwise it
+ * is inserted into the group's window in time order (window.c), so
+ * out-of-orderness between groups costs nothing and there is no global
+ * buffer. Each correlation keeps its groups in a chained hash table with
+ * an LRU list (eviction at max_groups) and, for upper-bound conditions,
+ * a list of open windows; such a window closes when its group sees an
+ * event past the window's end, or at flush (in deadline order). A
+ * firing correlation feeds the correlations that reference it directly,
+ * as one event at the window's end. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,39 +22,7 @@
 
 #include "correlate/corr_int.h"
 
-#define PEND_USES 4
-#define PEND_INL 192
-
-/* One correlation a pending hit feeds: its group key is keys[koff..). */
-typedef struct puse {
-    crun *cr;
-    entry e;
-    int tenant_idx;
-    uint32_t koff, klen;
-} puse;
-
-/* A pending hit: event time, evidence, and every correlation it feeds. */
-typedef struct pend {
-    int64_t t;
-    uint64_t seq;
-    cref ref;
-    uint32_t nuse, capuse;
-    puse *uses;
-    uint32_t klen, kcap;
-    char *keys;
-    struct pend *free_next;
-    puse inl_uses[PEND_USES];
-    char inl[PEND_INL];
-} pend;
-
-/* Heap slot: the ordering key inline, so sifting touches one array. */
-typedef struct hslot {
-    int64_t t;
-    uint64_t seq;
-    pend *p;
-} hslot;
-
-enum { W_LATE = 1, W_EVICT = 2, W_APPROX = 4, W_FORCED = 8 };
+enum { W_LATE = 1, W_EVICT = 2, W_APPROX = 4 };
 
 struct aw_correlator {
     const aw_plan *p;
@@ -66,12 +36,8 @@ struct aw_correlator {
     use **uses;                 /* per rule index */
     size_t *nuses;
     size_t nrules;
-    hslot *heap;
-    size_t nheap, capheap;
-    pend *freelist;
-    uint64_t seq;
-    int64_t max_t, done_t;
-    bool any_t, any_done;
+    int64_t max_t;              /* newest event time fed (eviction report) */
+    bool any_t, flushing;
     char **files;
     size_t nfiles, capfiles;
     aw_correlator_stats st;
@@ -235,8 +201,6 @@ aw_correlator *aw_correlator_new(const aw_plan *p, const aw_correlator_opts *o, 
         c->o.lateness_s = 300;
     else if (c->o.lateness_s < 0)
         c->o.lateness_s = 0;
-    if (!c->o.max_pending)
-        c->o.max_pending = 262144;
     if (!c->o.max_samples)
         c->o.max_samples = 8;
     c->fn = fn;
@@ -324,7 +288,10 @@ static void g_destroy(aw_correlator *c, crun *cr, group *g)
 static void evict(aw_correlator *c, crun *cr)
 {
     group *g = G_OF(cr->lru.prev, lru);
-    bool live = g->queued || g->hll_mode || (g->elen && g->last_t >= c->done_t - cr->span_ns);
+    /* live: an open window, or events that a stream within the lateness
+     * bound of the newest time fed could still join */
+    int64_t horizon = c->max_t - cr->span_ns - c->o.lateness_s * 1000000000LL;
+    bool live = g->queued || g->hll_mode || (g->elen && g->max_t >= horizon);
     c->st.evicted_groups++;
     if (live) {
         c->st.evicted_live++;
@@ -350,8 +317,10 @@ static void rehash(crun *cr)
     cr->nbuckets = nb;
 }
 
-static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t keylen, int tenant_idx)
+static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t keylen, int tenant_idx,
+                        bool *created)
 {
+    *created = false;
     uint64_t h = aw_hash64(key, keylen);
     for (group *g = cr->buckets[h & (cr->nbuckets - 1)]; g; g = g->hnext)
         if (g->hash == h && g->keylen == keylen && memcmp(g->key, key, keylen) == 0) {
@@ -359,8 +328,11 @@ static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t ke
             l_push_front(&cr->lru, &g->lru);
             return g;
         }
-    while (cr->ngroups >= c->o.max_groups)
+    /* not while flushing: flush holds pointers to open windows, and the
+     * groups chained firings create then are destroyed right after */
+    while (cr->ngroups >= c->o.max_groups && !c->flushing)
         evict(c, cr);
+    *created = true;
     if (2 * cr->ngroups >= cr->nbuckets)
         rehash(cr);
     group *g = aw_xcalloc(1, sizeof *g + keylen);
@@ -381,7 +353,7 @@ static group *group_get(aw_correlator *c, crun *cr, const char *key, uint32_t ke
 
 /* ---- firing and chaining ---------------------------------------------- */
 
-static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
+static bool process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
                     entry *e, int tenant_idx, const cref *refs, size_t nrefs, const cref *trigger,
                     int depth);
 
@@ -512,7 +484,6 @@ static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, 
             e.has_v = all;
             e.vh = h ? h : 1;
         }
-        c->st.events++;
         process(c, oc, end, okey, olen, &e, otenant, cs, ns, trigger, depth + 1);
         free(okey);
     }
@@ -524,54 +495,57 @@ static void fire(aw_correlator *c, crun *cr, group *g, double v, int64_t start, 
     free(rs);
 }
 
-static void close_group(aw_correlator *c, crun *cr, group *g)
+static void close_group(aw_correlator *c, crun *cr, group *g, int depth)
 {
     double v;
     l_unlink(&g->cq);
     g->queued = false;
     if (g_value(c, cr, g, &v) && cond_holds(cr->c, v))
-        fire(c, cr, g, v, g->first_t, g->first_t + cr->span_ns, NULL, true, 0);
+        fire(c, cr, g, v, g->first_t, g->first_t + cr->span_ns, NULL, true, depth);
     g_reset(c, cr, g);
 }
 
-/* Close every window (upper-bound conditions) whose end is before t, in
- * deadline order across correlations. */
-static void close_due(aw_correlator *c, int64_t t)
+/* Is t late for group g: older than the group's newest time minus the
+ * lateness bound, or (sliding window) than the group's window start? */
+static bool late(const aw_correlator *c, const crun *cr, const group *g, int64_t t)
 {
-    for (;;) {
-        crun *best = NULL;
-        int64_t bd = 0;
-        for (size_t i = 0; i < c->nruns; i++) {
-            crun *cr = &c->runs[i];
-            if (!cr->close_mode || cr->cq.next == &cr->cq)
-                continue;
-            int64_t d = G_OF(cr->cq.next, cq)->first_t + cr->span_ns;
-            if (d < t && (!best || d < bd)) {
-                best = cr;
-                bd = d;
-            }
-        }
-        if (!best)
-            return;
-        close_group(c, best, G_OF(best->cq.next, cq));
-    }
+    if (t >= g->max_t)
+        return false;
+    int64_t lo = g->max_t - c->o.lateness_s * 1000000000LL;
+    if (!cr->close_mode && g->max_t - cr->span_ns > lo)
+        lo = g->max_t - cr->span_ns;
+    return t < lo;
 }
 
-static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
+/* One event for one correlation; false if it was late. */
+static bool process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint32_t keylen,
                     entry *e, int tenant_idx, const cref *refs, size_t nrefs, const cref *trigger,
                     int depth)
 {
-    group *g = group_get(c, cr, key, keylen, tenant_idx);
+    bool created;
+    group *g = group_get(c, cr, key, keylen, tenant_idx, &created);
+    if (!created && late(c, cr, g, t)) {
+        c->st.late++;
+        warn(c, cr, W_LATE, "correlation-late",
+             "correlation '%s': event older than its group's newest event minus the lateness bound (%lld s) or than the group's window ignored; raise --corr-lateness if a source delivers one group's events this far out of order",
+             aw_rule_title(cr->rule), (long long)c->o.lateness_s);
+        return false;
+    }
+    if (created || t > g->max_t)
+        g->max_t = t;
+    c->st.events++;
     if (cr->close_mode) {
+        /* the group's own clock passed its window's end: close it first */
+        if (g->queued && t > g->first_t + cr->span_ns)
+            close_group(c, cr, g, depth);
         if (!g->queued) {
             g->first_t = t;
             g->queued = true;
             l_push_back(&cr->cq, &g->cq);
         }
     } else {
-        g_expire(cr, g, t - cr->span_ns);
+        g_expire(cr, g, g->max_t - cr->span_ns);
     }
-    g->last_t = t;
     if (g_add(c, cr, g, e)) {
         c->st.approximated_groups++;
         warn(c, cr, W_APPROX, "correlation-approximate",
@@ -581,142 +555,68 @@ static void process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint
     for (size_t i = 0; i < nrefs; i++)
         g_sample(c, g, &refs[i]);
     if (cr->close_mode)
-        return;
+        return true;
     double v;
     if (g_value(c, cr, g, &v) && cond_holds(cr->c, v)) {
-        fire(c, cr, g, v, g_start(cr, g), t, trigger, false, depth);
+        fire(c, cr, g, v, g_start(cr, g), g->max_t, trigger, false, depth);
         if (c->o.refire == AW_REFIRE_RESET)
             g_reset(c, cr, g);
     }
+    return true;
 }
 
-/* ---- reorder buffer ------------------------------------------------- */
+/* ---- flush: closing every open window in deadline order ------------ */
 
-static bool before(const hslot *a, const hslot *b)
+typedef struct closing {
+    int64_t deadline;
+    size_t run;
+    group *g;
+} closing;
+
+static int cmp_closing(const void *pa, const void *pb)
 {
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+    const closing *a = pa, *b = pb;
+    if (a->deadline != b->deadline)
+        return a->deadline < b->deadline ? -1 : 1;
+    if (a->run != b->run)
+        return a->run < b->run ? -1 : 1;
+    if (a->g->hash != b->g->hash)
+        return a->g->hash < b->g->hash ? -1 : 1;
+    size_t n = a->g->keylen < b->g->keylen ? a->g->keylen : b->g->keylen;
+    int r = memcmp(a->g->key, b->g->key, n);
+    return r ? r : (a->g->keylen > b->g->keylen) - (a->g->keylen < b->g->keylen);
 }
 
-static void heap_push(aw_correlator *c, pend *p)
+/* Close every open window (upper-bound conditions), earliest deadline
+ * first across correlations; the order does not depend on arrival.
+ * Closing may fire into outer correlations and open windows there: those
+ * are closed by the next pass (chains are acyclic and bounded). Groups
+ * are not evicted meanwhile (c->flushing), so the snapshot stays valid. */
+static void close_all(aw_correlator *c)
 {
-    aw_grow((void **)&c->heap, &c->capheap, c->nheap, sizeof *c->heap);
-    hslot x = {p->t, p->seq, p};
-    size_t i = c->nheap++;
-    while (i) {
-        size_t up = (i - 1) / 2;
-        if (!before(&x, &c->heap[up]))
-            break;
-        c->heap[i] = c->heap[up];
-        i = up;
-    }
-    c->heap[i] = x;
-}
-
-static pend *heap_pop(aw_correlator *c)
-{
-    pend *top = c->heap[0].p;
-    hslot last = c->heap[--c->nheap];
-    size_t i = 0, n = c->nheap;
     for (;;) {
-        size_t l = 2 * i + 1, m;
-        if (l >= n)
-            break;
-        m = l + 1 < n && before(&c->heap[l + 1], &c->heap[l]) ? l + 1 : l;
-        if (!before(&c->heap[m], &last))
-            break;
-        c->heap[i] = c->heap[m];
-        i = m;
-    }
-    if (n)
-        c->heap[i] = last;
-    return top;
-}
-
-static pend *pend_new(aw_correlator *c)
-{
-    pend *p = c->freelist;
-    if (p)
-        c->freelist = p->free_next;
-    else
-        p = aw_xmalloc(sizeof *p);
-    p->uses = p->inl_uses;
-    p->capuse = PEND_USES;
-    p->nuse = 0;
-    p->keys = p->inl;
-    p->kcap = PEND_INL;
-    p->klen = 0;
-    return p;
-}
-
-static void pend_add(pend *p, crun *cr, const entry *e, int tidx, const char *key, uint32_t klen)
-{
-    if (p->nuse == p->capuse) {
-        puse *n = aw_xmalloc(2 * p->capuse * sizeof *n);
-        memcpy(n, p->uses, p->nuse * sizeof *n);
-        if (p->uses != p->inl_uses)
-            free(p->uses);
-        p->uses = n;
-        p->capuse *= 2;
-    }
-    if (p->klen + klen > p->kcap) {
-        uint32_t cap = 2 * (p->klen + klen);
-        char *n = aw_xmalloc(cap);
-        memcpy(n, p->keys, p->klen);
-        if (p->keys != p->inl)
-            free(p->keys);
-        p->keys = n;
-        p->kcap = cap;
-    }
-    puse *u = &p->uses[p->nuse++];
-    u->cr = cr;
-    u->e = *e;
-    u->tenant_idx = tidx;
-    u->koff = p->klen;
-    u->klen = klen;
-    memcpy(p->keys + p->klen, key, klen);
-    p->klen += klen;
-}
-
-static void pend_free(aw_correlator *c, pend *p)
-{
-    if (p->keys != p->inl)
-        free(p->keys);
-    if (p->uses != p->inl_uses)
-        free(p->uses);
-    p->free_next = c->freelist;
-    c->freelist = p;
-}
-
-static void run_item(aw_correlator *c, pend *p)
-{
-    c->done_t = p->t;
-    c->any_done = true;
-    close_due(c, p->t);
-    for (uint32_t i = 0; i < p->nuse; i++) {
-        puse *u = &p->uses[i];
-        c->st.events++;
-        process(c, u->cr, p->t, p->keys + u->koff, u->klen, &u->e, u->tenant_idx, &p->ref, 1, &p->ref, 0);
-    }
-    pend_free(c, p);
-}
-
-static void release(aw_correlator *c, bool all)
-{
-    int64_t wm = c->max_t - c->o.lateness_s * 1000000000LL;
-    while (c->nheap) {
-        bool full = c->nheap > c->o.max_pending;
-        if (!all && !full && c->heap[0].t > wm)
-            break;
-        if (full && !all && c->heap[0].t > wm) {
-            c->st.forced++;
-            crun *cr = c->heap[0].p->uses[0].cr;
-            warn(c, cr, W_FORCED, "correlation-forced",
-                 "correlation '%s': reorder buffer full (%zu events); processing events before the lateness bound has passed",
-                 aw_rule_title(cr->rule), c->o.max_pending);
+        size_t n = 0;
+        for (size_t i = 0; i < c->nruns; i++)
+            for (lnode *x = c->runs[i].cq.next; x != &c->runs[i].cq; x = x->next)
+                n++;
+        if (!n)
+            return;
+        closing *v = aw_xmalloc(n * sizeof *v);
+        n = 0;
+        for (size_t i = 0; i < c->nruns; i++)
+            for (lnode *x = c->runs[i].cq.next; x != &c->runs[i].cq; x = x->next) {
+                group *g = G_OF(x, cq);
+                v[n++] = (closing){g->first_t + c->runs[i].span_ns, i, g};
+            }
+        qsort(v, n, sizeof *v, cmp_closing);
+        for (size_t k = 0; k < n; k++) {
+            crun *cr = &c->runs[v[k].run];
+            group *g = v[k].g;
+            if (g->queued && g->first_t + cr->span_ns == v[k].deadline)
+                close_group(c, cr, g, 0);
         }
-        run_item(c, heap_pop(c));
+        free(v);
     }
-    c->st.pending = c->nheap;
 }
 
 /* ---- feeding -------------------------------------------------------- */
@@ -795,8 +695,13 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
     }
     char tenant[256], val[VAL_MAX], key[4096];
     size_t tlen = aw_source_tenant(hit->source, d, tenant, sizeof tenant);
-    pend *p = NULL;
+    cref ref;
+    bool have_ref = false;
     size_t fed = 0;
+    if (!c->any_t || t > c->max_t) {
+        c->max_t = t;
+        c->any_t = true;
+    }
     for (size_t u = 0; u < c->nuses[idx]; u++) {
         crun *cr = c->uses[idx][u].cr;
         uint16_t slot = c->uses[idx][u].slot;
@@ -821,13 +726,6 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
         }
         if (missing) {
             c->st.no_group++;
-            continue;
-        }
-        if ((c->any_t && t < c->max_t - c->o.lateness_s * 1000000000LL) || (c->any_done && t < c->done_t)) {
-            c->st.late++;
-            warn(c, cr, W_LATE, "correlation-late",
-                 "correlation '%s': event older than the lateness bound (%lld s) ignored; raise --corr-lateness if sources deliver this late",
-                 aw_rule_title(cr->rule), (long long)c->o.lateness_s);
             continue;
         }
         entry e = {.t = t, .cnt = 1, .base = 1, .rule = slot};
@@ -863,22 +761,12 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
                 e.vh = h ? h : 1;
             }
         }
-        if (!p) {
-            p = pend_new(c);
-            p->t = t;
-            p->seq = c->seq++;
-            make_ref(c, ev, &p->ref);
+        if (!have_ref) {
+            make_ref(c, ev, &ref);
+            have_ref = true;
         }
-        pend_add(p, cr, &e, tidx, key, (uint32_t)klen);
-        fed++;
+        fed += process(c, cr, t, key, (uint32_t)klen, &e, tidx, &ref, 1, &ref, 0);
     }
-    if (p)
-        heap_push(c, p);
-    if (fed && (!c->any_t || t > c->max_t)) {
-        c->max_t = t;
-        c->any_t = true;
-    }
-    release(c, false);
     return fed;
 }
 
@@ -886,15 +774,15 @@ void aw_correlator_flush(aw_correlator *c)
 {
     if (!c)
         return;
-    release(c, true);
-    close_due(c, INT64_MAX);
+    c->flushing = true;
+    close_all(c);
     for (size_t i = 0; i < c->nruns; i++) {
         crun *cr = &c->runs[i];
         while (cr->lru.next != &cr->lru)
             g_destroy(c, cr, G_OF(cr->lru.next, lru));
     }
-    c->any_t = c->any_done = false;
-    c->st.pending = 0;
+    c->flushing = false;
+    c->any_t = false;
 }
 
 const aw_correlator_stats *aw_correlator_stats_get(const aw_correlator *c)
@@ -920,12 +808,6 @@ void aw_correlator_free(aw_correlator *c)
             free(cr->gfield[s]);
         free(cr->gfield);
     }
-    while (c->nheap)
-        pend_free(c, heap_pop(c));
-    for (pend *p = c->freelist, *nx; p; p = nx) {
-        nx = p->free_next;
-        free(p);
-    }
     for (size_t i = 0; i < c->nrules; i++)
         free(c->uses[i]);
     for (size_t i = 0; i < c->nfiles; i++)
@@ -934,7 +816,6 @@ void aw_correlator_free(aw_correlator *c)
     free(c->uses);
     free(c->nuses);
     free(c->runs);
-    free(c->heap);
     free(c->scratch);
     free(c);
 }
@@ -946,9 +827,7 @@ size_t aw_correlator_bound_bytes(const aw_correlator *c)
     size_t mv = c->o.max_values, dcap = 8;
     while (dcap < 2 * mv)
         dcap *= 2;
-    size_t total = c->o.max_pending * (sizeof(pend) + sizeof(hslot));
-    for (size_t i = 0; i < c->nruns; i++)   /* a hit feeding every correlation */
-        total += c->o.max_pending * (sizeof(puse) + 4096);
+    size_t total = 0;
     for (size_t i = 0; i < c->nruns; i++) {
         size_t per = sizeof(group) + 4096 + mv * sizeof(entry) + dcap * 12 + 2 * HLL_M +
                      c->o.max_samples * sizeof(cref) + c->runs[i].c->nrules * sizeof(uint32_t) +

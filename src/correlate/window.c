@@ -1,9 +1,10 @@
 /* window.c - one group's window: the events it holds and the aggregate
  * the correlation's condition is tested against.
  *
- * Events are processed in event-time order (correlate.c reorders them),
- * so a group's entries form a ring sorted by time; a sliding window
- * drops entries from the head. Aggregates (count, sum, numeric count,
+ * A group's entries form a ring sorted by event time: an event arrives
+ * usually in order (appended), sometimes out of order within the
+ * lateness bound (correlate.c decides; inserted in place, shifting the
+ * younger entries); a sliding window drops entries from the head. Aggregates (count, sum, numeric count,
  * per-rule counts, the distinct-value table) are maintained as entries
  * come and go; temporal_ordered and value_percentile scan the ring.
  *
@@ -314,7 +315,12 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
     }
     if (g->elen == g->ecap)
         ring_grow(c, g, maxv);
-    E(g, g->elen) = *e;
+    uint32_t at = g->elen;
+    while (at > 0 && E(g, at - 1).t > e->t) {   /* out of order: shift */
+        E(g, at) = E(g, at - 1);
+        at--;
+    }
+    E(g, at) = *e;
     g->elen++;
     g->sum += e->num;
     g->nnum += e->nnum;
@@ -432,7 +438,7 @@ int64_t g_start(crun *cr, group *g)
         int64_t s = (g->hll_epoch - 1) * cr->span_ns;
         return s > g->approx_since ? s : g->approx_since;
     }
-    return g->elen ? E(g, 0).t : g->last_t;
+    return g->elen ? E(g, 0).t : g->max_t;
 }
 
 bool cond_holds(const aw_corr *c, double v)

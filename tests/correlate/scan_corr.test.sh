@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # scan_corr.test.sh - correlations through `aupwatch scan`: JSON alert
 # shape (group, tenant, value, window, events, evidence with hashes),
-# text and SARIF, --stats-json counters, options, and the streaming
-# property at the CLI: one file or the same records split across many
-# files (many reader calls) give the same alerts.
+# text and SARIF, --stats-json counters, options, per-group lateness,
+# and the streaming property at the CLI: one file or the same records
+# split across many files (many reader calls) give the same alerts.
 set -u
 B=$AW_BIN
 [ -x "$B" ] || { echo "not ok - aupwatch binary missing at $B"; exit 0; }
@@ -68,10 +68,17 @@ printf '%s\n' "$out" | jq -c "$strip" > "$t/one"
 "$B" scan -q --no-progress --rules "$t/rules.yml" "$t/split" | jq -c "$strip" > "$t/many"
 check "streaming: one file or one record per file, same alerts" "cmp -s '$t/one' '$t/many' && [ -s '$t/one' ]"
 
-# lateness 0: the out-of-order record is late, counted, reported
-"$B" scan --no-progress --corr-lateness 0 --rules "$t/rules.yml" --stats-json "$t/st0.json" "$t/a.jsonl" >"$t/o0" 2>"$t/e0"
-check "--corr-lateness 0: late events counted and named" \
-  "jq -e '.correlation.late_events==2' '$t/st0.json' >/dev/null && grep -q 'correlation-late' '$t/e0' && grep -q '^correlations: 1 alerts' '$t/e0'"
+# lateness is per group: with --corr-lateness 0 the records of (1111, .8)
+# that come after (4444, .7)'s 00:05:00 are still in order for their own
+# group (not late; formerly a global watermark made them late), while a
+# record older than its own group's newest is late, counted, reported
+{ cat "$t/a.jsonl"; ev 00:05Z 111122223333 7; } > "$t/a2.jsonl"
+"$B" scan --no-progress --corr-lateness 0 --rules "$t/rules.yml" --stats-json "$t/st0.json" "$t/a2.jsonl" >"$t/o0" 2>"$t/e0"
+check "--corr-lateness 0: late only within a group, counted and named" \
+  "jq -e '.correlation.late_events==1' '$t/st0.json' >/dev/null && grep -q 'correlation-late' '$t/e0' && grep -q '^correlations: 2 alerts' '$t/e0'"
+"$B" scan -q --no-progress --rules "$t/rules.yml" --stats-json "$t/st2.json" "$t/a2.jsonl" >/dev/null
+check "default lateness: the same record 25 s behind its group is accepted" \
+  "jq -e '.correlation.late_events==0 and .correlation.events==10' '$t/st2.json' >/dev/null"
 
 # bounds: one group at a time evicts
 "$B" scan -q --no-progress --corr-max-groups 1 --rules "$t/rules.yml" --stats-json "$t/st1.json" "$t/a.jsonl" >/dev/null

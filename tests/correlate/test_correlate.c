@@ -1,8 +1,9 @@
 /* test_correlate.c - the correlator per type, windows, re-fire policy,
  * upper-bound conditions at window close, chaining and aliases,
- * lateness, eviction and approximation counters, tenant and pseudonyms,
- * and the streaming property (arrival order and batching within the
- * lateness bound do not change the alerts). */
+ * per-group lateness, eviction and approximation counters, tenant and
+ * pseudonyms, the streaming property (how the groups' streams are
+ * interleaved does not change the alerts) and provider-scale block
+ * interleaving (tenant after tenant: nothing late). */
 #include "correlate/ctest.h"
 
 static aw_mapping *g_map;
@@ -216,6 +217,9 @@ static void test_temporal_ordered(void **state)
 
 static void test_upper_bound_at_close(void **state)
 {
+    /* A window closes on its own group's clock (an event of the group
+     * past the window's end) or at flush; another group's time does not
+     * close it (per-group lateness: a later group may still be behind). */
     aw_correlator_opts o = {.lateness_s = AW_CORR_IN_ORDER};
     cfx f;
     setup_rules(&f, EC("lt: 3", ""), &o);
@@ -225,16 +229,19 @@ static void test_upper_bound_at_close(void **state)
     ev_user(&f, 3, 3, "a", "many");
     ev_user(&f, 4, 60, "a", "few");                 /* window [0,60] inclusive: 2 events */
     assert_int_equal(f.nal, 0);                     /* nothing fires per event */
-    ev_user(&f, 5, 100, "a", "other");              /* passes the deadlines: windows close */
+    ev_user(&f, 5, 100, "a", "other");              /* other group's time: closes nothing */
+    assert_int_equal(f.nal, 0);
+    ev_user(&f, 6, 100, "a", "few");                /* few's clock passes 60: closes */
     assert_int_equal(f.nal, 1);
     assert_string_equal(f.al[0].group, "user=few");
     assert_true(f.al[0].value == 2);
     assert_true(f.al[0].at_close);
     assert_int_equal(f.al[0].trigger, -1);
     assert_true(f.al[0].end - f.al[0].start == 60000000000LL);
-    aw_correlator_flush(f.c);                       /* "other" closes at flush */
-    assert_int_equal(f.nal, 2);
-    assert_string_equal(f.al[1].group, "user=other");
+    aw_correlator_flush(f.c);                       /* the rest close at flush, by deadline */
+    assert_int_equal(f.nal, 3);                     /* many (3) does not fire */
+    assert_true(f.al[1].end <= f.al[2].end);
+    assert_true(f.al[1].value == 1 && f.al[2].value == 1);
     cfx_free(&f);
 }
 
@@ -315,33 +322,78 @@ static void test_generate_flag(void **state)
 
 static void test_lateness(void **state)
 {
+    /* lateness is per group: only the group's own newest time counts */
     aw_correlator_opts o = {.lateness_s = 10};
     cfx f;
     setup_rules(&f, EC("gte: 3", ""), &o);
     ev_user(&f, 0, 100, "a", "u");
-    ev_user(&f, 1, 95, "a", "u");                   /* 5 s late: accepted */
-    ev_user(&f, 2, 200, "a", "x");                  /* watermark 190: releases 95, 100 */
-    ev_user(&f, 3, 50, "a", "u");                   /* late beyond the bound */
-    ev_user(&f, 4, 101, "a", "u");                  /* too: 190 passed */
+    ev_user(&f, 1, 95, "a", "u");                   /* 5 s late for u: accepted */
+    ev_user(&f, 2, 200, "a", "x");                  /* x's time: no effect on u */
+    ev_user(&f, 3, 50, "a", "u");                   /* 50 s behind u's 100: late */
+    ev_user(&f, 4, 101, "a", "u");                  /* in order for u (was late under the
+                                                       former global watermark, 190) */
     ev_user(&f, 5, 195, "a", "u");
     aw_correlator_flush(f.c);
     const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
-    assert_int_equal(st->late, 2);
+    assert_int_equal(st->late, 1);
+    assert_int_equal(st->events, 5);
     assert_non_null(strstr(f.diags, "correlation-late"));
-    assert_int_equal(f.nal, 0);
+    assert_int_equal(f.nal, 1);                     /* 95 100 101 */
+    assert_int_equal(f.al[0].trigger, 4);
+    assert_true(f.al[0].start == 1700000095000000000LL);
     cfx_free(&f);
 
-    /* inside the bound, out-of-order arrival gives the in-order result */
+    /* inside the bound, an out-of-order event joins its group's window
+     * in time order; the window is evaluated at each arrival, ending at
+     * the group's newest time (so arrival order within a group matters:
+     * here the third arrival fires, its window starting at 3) */
     setup_rules(&f, EC("gte: 3", ""), &o);
     ev_user(&f, 0, 10, "a", "u");
     ev_user(&f, 1, 3, "a", "u");
     ev_user(&f, 2, 12, "a", "u");
-    ev_user(&f, 3, 5, "a", "u");
+    ev_user(&f, 3, 5, "a", "u");                    /* after the reset: alone */
     aw_correlator_flush(f.c);
     assert_int_equal(f.nal, 1);
-    assert_int_equal(f.al[0].trigger, 0);           /* in time order: 3 5 10 */
+    assert_int_equal(f.al[0].trigger, 2);
     assert_true(f.al[0].start == 1700000003000000000LL);
+    assert_true(f.al[0].end == 1700000012000000000LL);
     assert_int_equal(aw_correlator_stats_get(f.c)->late, 0);
+    cfx_free(&f);
+}
+
+static void test_group_late_beyond_bound(void **state)
+{
+    /* default lateness (300 s): an event more than 300 s older than its
+     * group's newest is late; for a sliding window an event older than
+     * the group's window start (timespan < lateness) is late too: it
+     * could only belong to windows already evaluated. Other groups far
+     * ahead or behind change nothing. */
+    cfx f;
+    setup_rules(&f, "title: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [user]\n"
+                    "  timespan: 10m\n  condition: {gte: 3}\n", NULL);
+    ev_user(&f, 0, 10000, "a", "u");
+    ev_user(&f, 1, 20000, "a", "far");              /* another group, hours ahead */
+    ev_user(&f, 2, 9600, "a", "u");                 /* 400 s behind u: late */
+    ev_user(&f, 3, 9800, "a", "u");                 /* 200 s behind: accepted */
+    ev_user(&f, 4, 1, "a", "early");                /* a group far behind: not late */
+    ev_user(&f, 5, 9900, "a", "u");                 /* third in u's window: fires */
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(st->late, 1);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 5);
+    assert_int_equal(f.al[0].events, 3);
+    aw_correlator_flush(f.c);
+    cfx_free(&f);
+
+    aw_correlator_opts o = {.lateness_s = 3600};
+    setup_rules(&f, EC("gte: 2", ""), &o);          /* 60 s window, 1 h lateness */
+    ev_user(&f, 0, 1000, "a", "u");
+    ev_user(&f, 1, 900, "a", "u");                  /* within lateness, before the window */
+    ev_user(&f, 2, 950, "a", "u");                  /* inside the window [940, 1000] */
+    aw_correlator_flush(f.c);
+    assert_int_equal(aw_correlator_stats_get(f.c)->late, 1);
+    assert_int_equal(f.nal, 1);
+    assert_int_equal(f.al[0].trigger, 2);
     cfx_free(&f);
 }
 
@@ -434,16 +486,20 @@ static void test_event_count_merge(void **state)
     cfx_free(&f);
 }
 
-static void test_forced_release(void **state)
+static void test_max_pending_ignored(void **state)
 {
+    /* Formerly a global reorder buffer of max_pending events, processed
+     * early ("forced") when full. Lateness is per group now and events
+     * are processed when fed: max_pending is ignored, nothing is held,
+     * alerts arrive at once, forced and pending stay 0. */
     aw_correlator_opts o = {.max_pending = 4, .lateness_s = 3600};
     cfx f;
     setup_rules(&f, EC("gte: 3", ""), &o);
     for (int i = 0; i < 10; i++)
         ev_user(&f, i, i, "a", "u");
-    assert_true(aw_correlator_stats_get(f.c)->forced > 0);
-    assert_true(aw_correlator_stats_get(f.c)->pending <= 4);
-    assert_int_equal(f.nal, 2);                     /* delivered early, not lost */
+    assert_int_equal(aw_correlator_stats_get(f.c)->forced, 0);
+    assert_int_equal(aw_correlator_stats_get(f.c)->pending, 0);
+    assert_int_equal(f.nal, 3);                     /* 0-2, 3-5, 6-8: delivered at once */
     aw_correlator_flush(f.c);
     assert_int_equal(f.nal, 3);
     cfx_free(&f);
@@ -489,19 +545,52 @@ typedef struct sev {
     long idx;
 } sev;
 
-static void feed_all(cfx *f, const sev *e, size_t n, size_t chunk)
+static void feed_all(cfx *f, const sev *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char x[128];
         snprintf(x, sizeof x, "\"user\":\"u%d\",\"v\":\"v%d\",\"n\":%d", e[i].user, e[i].val, e[i].val);
         ev(f, e[i].idx, e[i].t, e[i].kind, x);
-        if (chunk && (i + 1) % chunk == 0) {
-            /* a batch boundary: nothing to do but keep going */
-        }
     }
     aw_correlator_flush(f->c);
 }
 
+static int cmp_calert(const void *pa, const void *pb)
+{
+    const calert *a = pa, *b = pb;
+    int r = strcmp(a->title, b->title);
+    if (!r)
+        r = strcmp(a->group, b->group);
+    if (!r)
+        r = (a->end > b->end) - (a->end < b->end);
+    if (!r)
+        r = (a->trigger > b->trigger) - (a->trigger < b->trigger);
+    return r;
+}
+
+static void assert_same_alerts(cfx *ref, cfx *alt)
+{
+    assert_int_equal(alt->nal, ref->nal);
+    qsort(ref->al, ref->nal, sizeof *ref->al, cmp_calert);
+    qsort(alt->al, alt->nal, sizeof *alt->al, cmp_calert);
+    for (size_t k = 0; k < ref->nal; k++) {
+        assert_string_equal(alt->al[k].title, ref->al[k].title);
+        assert_string_equal(alt->al[k].group, ref->al[k].group);
+        assert_int_equal(alt->al[k].trigger, ref->al[k].trigger);
+        assert_true(alt->al[k].value == ref->al[k].value);
+        assert_true(alt->al[k].start == ref->al[k].start && alt->al[k].end == ref->al[k].end);
+        assert_int_equal(alt->al[k].events, ref->al[k].events);
+        assert_int_equal(alt->al[k].at_close, ref->al[k].at_close);
+    }
+}
+
+/* Each group keeps its own clock, so the alerts (as a set; their delivery
+ * order follows arrival) depend only on each group's own event sequence:
+ * feeding the per-user streams interleaved in any way gives the alerts
+ * of the time-ordered feed. (Formerly a global reorder buffer also made
+ * arrival order within a group irrelevant inside the lateness bound; now
+ * an out-of-order event joins its group's window as it arrives, see
+ * test_lateness, so this test keeps each user's order.) */
 static void test_streaming_property(void **state)
 {
     static const char rules[] =
@@ -513,51 +602,93 @@ static void test_streaming_property(void **state)
         "  timespan: 1m\n---\n"
         "title: lt\ncorrelation:\n  type: value_sum\n  rules: [c]\n  group-by: [user]\n"
         "  timespan: 1m\n  condition: {field: n, lt: 5}\n" BASES;
-    enum { N = 3000 };
+    enum { N = 3000, U = 15 };
     sev *e = calloc(N, sizeof *e);
     for (long i = 0; i < N; i++) {
-        e[i].t = (double)i * 0.25 + 0.001 * (double)(rnd() % 200);   /* distinct times */
+        e[i].t = (double)i * 0.25 + 0.001 * (double)(rnd() % 200);   /* increasing */
         e[i].kind[0] = (char)('a' + rnd() % 3);
-        e[i].user = (int)(rnd() % 15);
+        e[i].user = (int)(rnd() % U);
         e[i].val = (int)(rnd() % 6);
         e[i].idx = i;
     }
-    aw_correlator_opts o = {.lateness_s = 600};
     cfx ref, alt;
-    if (!cfx_init(&ref, g_map, rules, &o))
+    if (!cfx_init(&ref, g_map, rules, NULL))
         fail_msg("%s", ref.diags);
-    feed_all(&ref, e, N, 0);
+    feed_all(&ref, e, N);
     assert_true(ref.nal > 20);
-    /* shuffle arrival within 50 s of event time: local swaps */
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 4; round++) {
+        /* round 0: user by user (blocks of 12 minutes of event time);
+         * others: a random merge of the per-user streams */
         sev *s = malloc(N * sizeof *s);
-        memcpy(s, e, N * sizeof *s);
-        for (size_t i = 0; i + 1 < N; i++) {
-            size_t j = i + 1 + rnd() % 100;
-            if (j < N && s[j].t - s[i].t < 49) {
-                sev tmp = s[i];
-                s[i] = s[j];
-                s[j] = tmp;
+        size_t n = 0, pos[U] = {0};
+        if (round == 0) {
+            for (int u = 0; u < U; u++)
+                for (size_t i = 0; i < N; i++)
+                    if (e[i].user == u)
+                        s[n++] = e[i];
+        } else {
+            while (n < N) {
+                int u = (int)(rnd() % U);
+                while (pos[u] < N && e[pos[u]].user != u)
+                    pos[u]++;
+                if (pos[u] < N)
+                    s[n++] = e[pos[u]++];
             }
         }
-        if (!cfx_init(&alt, g_map, rules, &o))
+        if (!cfx_init(&alt, g_map, rules, NULL))
             fail_msg("%s", alt.diags);
-        feed_all(&alt, s, N, 1 + rnd() % 50);
+        feed_all(&alt, s, N);
         assert_int_equal(aw_correlator_stats_get(alt.c)->late, 0);
-        assert_int_equal(alt.nal, ref.nal);
-        for (size_t k = 0; k < ref.nal; k++) {
-            assert_string_equal(alt.al[k].title, ref.al[k].title);
-            assert_string_equal(alt.al[k].group, ref.al[k].group);
-            assert_int_equal(alt.al[k].trigger, ref.al[k].trigger);
-            assert_true(alt.al[k].value == ref.al[k].value);
-            assert_true(alt.al[k].start == ref.al[k].start && alt.al[k].end == ref.al[k].end);
-            assert_int_equal(alt.al[k].events, ref.al[k].events);
-        }
+        assert_same_alerts(&ref, &alt);
         cfx_free(&alt);
         free(s);
     }
     cfx_free(&ref);
     free(e);
+}
+
+/* Provider scale: many tenants, each stream in order, read tenant by
+ * tenant (group A's two hours, then group B's two hours, ...), more
+ * events in all than the former global reorder buffer held (262 144):
+ * nothing is late and every group fires exactly as in time order. */
+static void test_interleaved_groups(void **state)
+{
+    static const char rules[] =
+        "title: burst\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [user]\n"
+        "  timespan: 1h\n  condition: {gte: 100}\n---\n"
+        "title: quiet\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [user]\n"
+        "  timespan: 10m\n  condition: {lt: 50}\n" BASES;
+    enum { G = 270, PER = 1000 };                   /* 270 000 events */
+    cfx f;
+    if (!cfx_init(&f, g_map, rules, NULL))
+        fail_msg("%s", f.diags);
+    for (int g = 0; g < G; g++)
+        for (int i = 0; i < PER; i++) {
+            char b[160];
+            snprintf(b, sizeof b, "{\"kind\":\"a\",\"ts\":%d,\"user\":\"t%d\"}", 1700000000 + 8 * i + g % 8, g);
+            cfx_event(&f, (long)g * PER + i, b);
+        }
+    /* burst: 100 fresh events in an hour, every 100th event: 10 per
+     * group, delivered at once. quiet: windows of 10 min hold 76 events
+     * (one every 8 s, inclusive), the 77th closes it; the last window
+     * (1000 - 13 * 76 = 12 events) closes at flush and fires. */
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(st->late, 0);
+    assert_int_equal(st->events, 2 * G * PER);
+    assert_int_equal(f.nal, G * 10);
+    aw_correlator_flush(f.c);
+    assert_int_equal(f.nal, G * 11);
+    size_t quiet = 0;
+    for (size_t k = 0; k < f.nal; k++)
+        if (!strcmp(f.al[k].title, "quiet")) {
+            quiet++;
+            assert_true(f.al[k].value == 12 && f.al[k].at_close);
+        } else {
+            assert_true(f.al[k].value == 100 && f.al[k].events == 100);
+        }
+    assert_int_equal(quiet, G);
+    assert_int_equal(st->evicted_groups, 0);
+    cfx_free(&f);
 }
 
 static void test_parser_non_scalar_keys(void **state)
@@ -608,13 +739,15 @@ int main(void)
         cmocka_unit_test(test_chain_and_aliases),
         cmocka_unit_test(test_generate_flag),
         cmocka_unit_test(test_lateness),
+        cmocka_unit_test(test_group_late_beyond_bound),
         cmocka_unit_test(test_missing_time_and_group),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_value_count_hll),
         cmocka_unit_test(test_event_count_merge),
-        cmocka_unit_test(test_forced_release),
+        cmocka_unit_test(test_max_pending_ignored),
         cmocka_unit_test(test_tenant_and_pseudonyms),
         cmocka_unit_test(test_streaming_property),
+        cmocka_unit_test(test_interleaved_groups),
         cmocka_unit_test(test_parser_non_scalar_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
