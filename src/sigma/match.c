@@ -40,6 +40,7 @@ struct aw_matcher {
     hs_scratch_t *hs;           /* prefilter scratch */
     uint64_t *litbits;          /* literals found in the current record */
     size_t nwords;
+    aw_pfhits pfh;              /* litbits + the list of literals found */
     bool pf_on;                 /* prefilter active for the current record */
     uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
     /* lower-cased copies of node texts, made once per event */
@@ -74,6 +75,8 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     if (p->pf && aw_prefilter_scratch(p->pf, &m->hs) == AW_OK) {
         m->nwords = (aw_prefilter_count(p->pf) + 63) / 64;
         m->litbits = aw_xcalloc(m->nwords, sizeof *m->litbits);
+        m->pfh.bits = m->litbits;
+        m->pfh.found = aw_xcalloc(aw_prefilter_count(p->pf), sizeof *m->pfh.found);
     }
     return m;
 }
@@ -91,6 +94,7 @@ void aw_matcher_free(aw_matcher *m)
     free(m->cand);
     free(m->cstamp);
     free(m->litbits);
+    free(m->pfh.found);
     free(m->fstamp);
     free(m->foff);
     free(m->fbuf);
@@ -469,15 +473,43 @@ static void begin_source(aw_matcher *m, const aw_doc *d, const aw_psrc *ps)
 /* Candidates from the dispatch index: rules whose required literal
  * equals (case-insensitively) a value of the dispatch field. Sorted by
  * rule index so alerts come out in rule-set order. */
+static int by_index(const void *a, const void *b)
+{
+    size_t x = (*(const aw_prule *const *)a)->rule->index, y = (*(const aw_prule *const *)b)->rule->index;
+    return x < y ? -1 : x > y;
+}
+
+/* With the prefilter on, the `always` rules that have literals are not
+ * walked one by one: the literals found lead to them (postings). */
+static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
+{
+    size_t s = aw_source_index(ps->src), before = n;
+    uint64_t bit = 1ull << (s & 63);
+    for (size_t f = 0; f < m->pfh.nfound; f++) {
+        uint32_t id = m->pfh.found[f];
+        for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
+            const aw_prule *pr = m->p->post[k];
+            size_t ri = pr->rule->index;
+            if (m->cstamp[ri] == m->cgen || !(pr->alw[s >> 6] & bit))
+                continue;
+            m->cstamp[ri] = m->cgen;
+            m->cand[n++] = pr;
+        }
+    }
+    if (n > before)
+        qsort(m->cand, n, sizeof *m->cand, by_index);
+    return n;
+}
+
 static size_t candidates(aw_matcher *m, const aw_psrc *ps)
 {
     size_t n = 0;
-    if (ps->dfield < 0)
-        return 0;
     if (++m->cgen == 0) {
         memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
         m->cgen = 1;
     }
+    if (ps->dfield < 0)
+        return m->pf_on && m->p->post ? posted(m, ps, 0) : 0;
     const fcache *c = field(m, ps->dfield);
     for (uint32_t i = 0; i < c->count; i++) {
         const char *s;
@@ -499,7 +531,7 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
             m->cand[j] = e->rule;
         }
     }
-    return n;
+    return m->pf_on && m->p->post ? posted(m, ps, n) : n;
 }
 
 /* Literals present in the record: a raw scan, or, when the record uses
@@ -510,18 +542,21 @@ static void prefilter(aw_matcher *m, const aw_doc *d, const char *raw, size_t le
     m->pf_on = raw && m->litbits;
     if (!m->pf_on)
         return;
-    memset(m->litbits, 0, m->nwords * sizeof *m->litbits);
+    /* clear only the bits set last time */
+    for (size_t i = 0; i < m->pfh.nfound; i++)
+        m->litbits[m->pfh.found[i] >> 6] = 0;
+    m->pfh.nfound = 0;
     if (!memmem(raw, len, "\\u", 2)) {
-        aw_prefilter_scan(m->p->pf, m->hs, raw, len, m->litbits);
+        aw_prefilter_scan(m->p->pf, m->hs, raw, len, &m->pfh);
         return;
     }
     size_t n = aw_doc_count(d);
     for (uint32_t i = 0; i < n; i++) {
         const aw_jnode *x = aw_doc_node(d, i);
         if (x->key && x->klen)
-            aw_prefilter_scan(m->p->pf, m->hs, x->key, x->klen, m->litbits);
+            aw_prefilter_scan(m->p->pf, m->hs, x->key, x->klen, &m->pfh);
         if (x->type != AW_JARR && x->type != AW_JOBJ && x->vlen)
-            aw_prefilter_scan(m->p->pf, m->hs, x->val, x->vlen, m->litbits);
+            aw_prefilter_scan(m->p->pf, m->hs, x->val, x->vlen, &m->pfh);
     }
 }
 
@@ -585,11 +620,17 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
             continue;
         begin_source(m, d, ps);
         size_t nd = candidates(m, ps), ia = 0, id = 0;
-        /* merge `always` and the candidates, both in rule-set order */
-        while (ia < ps->nalways || id < nd) {
+        aw_prule *const *all = ps->always;
+        size_t nall = ps->nalways;
+        if (m->pf_on && m->p->post) {       /* the others came as candidates */
+            all = ps->nopf;
+            nall = ps->nnopf;
+        }
+        /* merge the rules always run and the candidates, both in rule-set order */
+        while (ia < nall || id < nd) {
             const aw_prule *pr;
-            if (id == nd || (ia < ps->nalways && ps->always[ia]->rule->index < m->cand[id]->rule->index))
-                pr = ps->always[ia++];
+            if (id == nd || (ia < nall && all[ia]->rule->index < m->cand[id]->rule->index))
+                pr = all[ia++];
             else
                 pr = m->cand[id++];
             if (m->fired[pr->rule->index] == m->evstamp)

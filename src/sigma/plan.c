@@ -188,6 +188,7 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
     }
     if (!p->no_dispatch && !(opts && opts->no_prefilter))
         p->pf = aw_prefilter_build(p);
+    aw_prefilter_postings(p);
     return p;
 }
 
@@ -199,13 +200,17 @@ void aw_plan_free(aw_plan *p)
         free(p->srcs[s].paths);
         free(p->srcs[s].npaths);
         free(p->srcs[s].rules);
+        free(p->srcs[s].nopf);
         aw_dispatch_free(&p->srcs[s]);
     }
     for (size_t i = 0; i < p->rs->nrules; i++) {
         free(p->prules[i].filters);
         free(p->prules[i].lits);
         free(p->prules[i].clause_end);
+        free(p->prules[i].alw);
     }
+    free(p->post_start);
+    free(p->post);
     aw_prefilter_free(p->pf);
     free(p->srcs);
     free(p->prules);

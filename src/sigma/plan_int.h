@@ -21,6 +21,8 @@ typedef struct aw_prule {
     size_t nlits;
     uint32_t *clause_end;       /* clause c = lits[end[c-1] .. end[c]) */
     size_t nclauses;
+    uint64_t *alw;              /* sources where the rule is in `always`
+                                   and reached through literal postings */
 } aw_prule;
 
 typedef struct aw_dentry {
@@ -47,6 +49,10 @@ typedef struct aw_psrc {
     size_t nbuckets;
     aw_prule **always;
     size_t nalways;
+    /* with the prefilter on: the `always` rules without literals; the
+     * others are reached from the literals found (plan postings) */
+    aw_prule **nopf;
+    size_t nnopf;
 } aw_psrc;
 
 /* prefilter.c */
@@ -56,8 +62,18 @@ aw_prefilter *aw_prefilter_build(aw_plan *p);
 void aw_prefilter_free(aw_prefilter *pf);
 size_t aw_prefilter_count(const aw_prefilter *pf);
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, struct hs_scratch **scratch);
+/* Literals found in a record: a bit per literal, and the list of those
+ * found (each once). */
+typedef struct aw_pfhits {
+    uint64_t *bits;
+    uint32_t *found;
+    size_t nfound;
+} aw_pfhits;
 void aw_prefilter_scan(const aw_prefilter *pf, struct hs_scratch *scratch, const char *s, size_t n,
-                       uint64_t *bits);
+                       aw_pfhits *hits);
+/* Posting lists: literal id -> rules (in `always` of some source) that
+ * one of their clauses makes reachable through it. */
+void aw_prefilter_postings(aw_plan *p);
 
 void aw_dispatch_build(aw_psrc *ps, size_t nfields);
 void aw_dispatch_free(aw_psrc *ps);
@@ -74,6 +90,9 @@ struct aw_plan {
     size_t max_search;
     bool no_dispatch;           /* reference path: evaluate every rule */
     aw_prefilter *pf;           /* NULL: no literal prefilter */
+    uint32_t *post_start;       /* CSR over literal ids (nlits + 1) */
+    aw_prule **post;
+    size_t nsrc_words;          /* words of a prule's alw bitset */
 };
 
 #endif

@@ -310,14 +310,73 @@ aw_status aw_prefilter_scratch(const aw_prefilter *pf, hs_scratch_t **scratch)
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
 {
-    uint64_t *bits = ctx;
-    bits[id >> 6] |= 1ull << (id & 63);
+    aw_pfhits *h = ctx;
+    uint64_t bit = 1ull << (id & 63);
+    if (!(h->bits[id >> 6] & bit)) {
+        h->bits[id >> 6] |= bit;
+        h->found[h->nfound++] = id;
+    }
     (void)from, (void)to, (void)flags;
     return 0;
 }
 
 void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, const char *s, size_t n,
-                       uint64_t *bits)
+                       aw_pfhits *hits)
 {
-    hs_scan(pf->db, s, (unsigned)n, 0, scratch, on_match, bits);
+    hs_scan(pf->db, s, (unsigned)n, 0, scratch, on_match, hits);
+}
+
+/* A rule passes the prefilter only if every clause has a literal found,
+ * so it is enough to post it under the literals of its smallest clause. */
+void aw_prefilter_postings(aw_plan *p)
+{
+    size_t nl = p->pf ? p->pf->nlits : 0, nr = p->rs->nrules;
+    p->nsrc_words = (p->nsrc + 63) / 64;
+    for (size_t s = 0; s < p->nsrc; s++) {
+        aw_psrc *ps = &p->srcs[s];
+        ps->nopf = aw_xcalloc(ps->nalways ? ps->nalways : 1, sizeof *ps->nopf);
+        for (size_t i = 0; i < ps->nalways; i++) {
+            aw_prule *pr = ps->always[i];
+            if (!pr->lits) {
+                ps->nopf[ps->nnopf++] = pr;
+                continue;
+            }
+            if (!pr->alw)
+                pr->alw = aw_xcalloc(p->nsrc_words, sizeof *pr->alw);
+            pr->alw[s >> 6] |= 1ull << (s & 63);
+        }
+    }
+    if (!nl)
+        return;
+    p->post_start = aw_xcalloc(nl + 1, sizeof *p->post_start);
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *fill = pass ? aw_xcalloc(nl, sizeof *fill) : NULL;
+        for (size_t i = 0; i < nr; i++) {
+            aw_prule *pr = &p->prules[i];
+            if (!pr->alw)
+                continue;
+            size_t best = 0, bn = (size_t)-1, start = 0;
+            for (size_t c = 0; c < pr->nclauses; c++) {
+                size_t n = pr->clause_end[c] - (c ? pr->clause_end[c - 1] : 0);
+                if (n < bn) {
+                    bn = n;
+                    best = c;
+                }
+            }
+            start = best ? pr->clause_end[best - 1] : 0;
+            for (size_t k = start; k < pr->clause_end[best]; k++) {
+                uint32_t id = pr->lits[k];
+                if (pass == 0)
+                    p->post_start[id + 1]++;
+                else
+                    p->post[p->post_start[id] + fill[id]++] = pr;
+            }
+        }
+        if (pass == 0) {
+            for (size_t l = 0; l < nl; l++)
+                p->post_start[l + 1] += p->post_start[l];
+            p->post = aw_xcalloc(p->post_start[nl] ? p->post_start[nl] : 1, sizeof *p->post);
+        }
+        free(fill);
+    }
 }
