@@ -201,6 +201,8 @@ aw_correlator *aw_correlator_new(const aw_plan *p, const aw_correlator_opts *o, 
         c->o.lateness_s = 300;
     else if (c->o.lateness_s < 0)
         c->o.lateness_s = 0;
+    if (c->o.lateness_s > 100LL * 366 * 86400)     /* nanoseconds fit int64 */
+        c->o.lateness_s = 100LL * 366 * 86400;
     if (!c->o.max_samples)
         c->o.max_samples = 8;
     c->fn = fn;
