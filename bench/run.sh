@@ -73,7 +73,9 @@ bench_file() {   # name file literal rules...
     for bin in "$BIN" ${AW_BASELINE_BIN:-}; do
         local label="aupwatch scan, 1 thread"
         [ "$bin" != "$BIN" ] && label="baseline $(basename "$bin"), 1 thread"
-        "$bin" scan -q --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
+        local one=()
+        "$bin" scan --help | grep -q -- '--threads' && one=(--threads 1)   # default is every CPU
+        "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
         row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
             "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules"
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
