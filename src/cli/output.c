@@ -184,8 +184,9 @@ static void sarif_alert(aw_out *o, const aw_alert *a)
 
 bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a)
 {
-    aw_out tmp = *o;
-    tmp.f = f;
+    /* only the fields fixed at creation: the writer's count is the
+     * committing thread's */
+    aw_out tmp = {.f = f, .fmt = o->fmt, .color = o->color};
     switch (o->fmt) {
     case AW_FMT_JSON: json_alert(&tmp, a); return true;
     case AW_FMT_TEXT: text_alert(&tmp, a); return true;
