@@ -92,6 +92,10 @@ size_t aw_plan_rule_count(const aw_plan *p);   /* rules that can fire */
  * resolved)? */
 int aw_plan_has_rule(const aw_plan *p, const aw_rule *r);
 const aw_mapping *aw_plan_mapping(const aw_plan *p);
+/* Field names the compiled rules reference (for callers that need to
+ * know, e.g. whether a stateful derived field is read). */
+size_t aw_plan_field_count(const aw_plan *p);
+const char *aw_plan_field(const aw_plan *p, size_t i);
 /* Correlations whose references resolved (executed by aw_correlator,
  * aw_correlate.h). */
 size_t aw_plan_correlation_count(const aw_plan *p);

@@ -25,7 +25,9 @@ static const char scan_usage[] =
     "  -f, --format FMT         json (default), text or sarif\n"
     "  -o, --output FILE        write alerts to FILE instead of stdout\n"
     "  -j, --threads N          evaluation threads (default: online CPUs, at most 16);\n"
-    "                           output is identical for every N\n"
+    "                           output is identical for every N; rules that read a\n"
+    "                           stateful derived field (aw.key_own_side) run on one\n"
+    "                           thread, in input order\n"
     "      --explain            add the matched identifiers, fields and values\n"
     "      --stats-json FILE    write the end-of-scan summary as JSON\n"
     "      --picture FILE.svg   draw the alerts: over event time by level, top tenants,\n"
@@ -202,6 +204,7 @@ int aw_cmd_scan(int argc, char **argv)
                 return 2;
             }
             so.threads = (int)t;
+            so.threads_explicit = true;
         } else if (!strcmp(a, "--explain")) {
             so.explain = true;
         } else if (aw_opt(argc, argv, &i, "--stats-json", &v)) {

@@ -240,16 +240,20 @@ static int on_hit(void *ud, const aw_hit *h)
 }
 
 /* Parse, classify, prepare: shared by workers and the correlation
- * re-parse. Returns the number of sources, or -1 with err set. */
+ * re-parse (`replay`: stateful derivations already saw the event).
+ * Returns the number of sources, or -1 with err set. */
 static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, const aw_source **cls,
-                   size_t *err_off, aw_errbuf *err)
+                   size_t *err_off, aw_errbuf *err, bool replay)
 {
     if (aw_doc_parse(d, data, len, err_off, err) != AW_OK)
         return -1;
     size_t nc = aw_mapping_classify(e->map, d, cls, 64);
     if (nc > 64)
         nc = 64;
-    aw_mapping_prepare(e->map, d, cls, nc);
+    if (replay)
+        aw_mapping_prepare_replay(e->map, d, cls, nc);
+    else
+        aw_mapping_prepare(e->map, d, cls, nc);
     return (int)nc;
 }
 
@@ -263,7 +267,7 @@ static void evaluate(worker *w, batch *b)
         if (r->kind)
             continue;
         size_t off = 0;
-        int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err);
+        int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err, false);
         if (nc < 0) {
             char msg[700];
             int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
@@ -326,7 +330,7 @@ static void commit(aw_scanner *s, batch *b)
             shit *x = &b->hits[r->hit + k];
             if (s->corr && aw_correlator_wants(s->corr, x->h.rule)) {
                 if (!parsed) {
-                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err) >= 0;
+                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err, true) >= 0;
                     if (!parsed)
                         continue;
                 }
@@ -412,6 +416,17 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
                                     o->corr_diags ? aw_diags_fn : NULL, o->corr_diags);
     s->st.correlating = s->corr != NULL;
     s->nthreads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
+    /* A rule reading a stateful derived field (own_side: "is this number
+     * in a block the tenant used before") needs the events in input
+     * order: evaluate on one thread, so the result never depends on
+     * which worker saw which event. */
+    for (size_t i = 0; s->nthreads > 1 && i < aw_plan_field_count(e->plan); i++)
+        if (aw_mapping_field_stateful(e->map, aw_plan_field(e->plan, i))) {
+            if (o->threads_explicit)
+                fprintf(stderr, "aupwatch: rules read the stateful derived field %s: evaluating on one "
+                                "thread, in input order\n", aw_plan_field(e->plan, i));
+            s->nthreads = 1;
+        }
     s->w = calloc((size_t)s->nthreads, sizeof *s->w);
     if (!s->w)
         abort();

@@ -23,6 +23,7 @@ typedef struct aw_scanner aw_scanner;
 
 typedef struct aw_scanner_opts {
     int threads;                /* evaluation threads; <= 1: inline */
+    bool threads_explicit;      /* the user asked for them (warn if forced to 1) */
     const aw_out *render;       /* format alerts on the workers (aw_out_render);
                                    alerts then carry `rendered` */
     size_t max_record;

@@ -234,7 +234,7 @@ void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d)
     aw_mapping_prepare(m, d, hit, n);
 }
 
-void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
+static void prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n, int stateful)
 {
     if (!m || !d)
         return;
@@ -244,5 +244,15 @@ void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *
             aw_json_drop(d, p, strlen(p));  /* every occurrence */
         }
     }
-    mp_derive_apply(d, src, n);     /* derived fields, after the drops */
+    mp_derive_apply(d, src, n, stateful);   /* derived fields, after the drops */
+}
+
+void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
+{
+    prepare(m, d, src, n, 1);
+}
+
+void aw_mapping_prepare_replay(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
+{
+    prepare(m, d, src, n, 0);
 }

@@ -413,9 +413,21 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
     }
 }
 
-void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n)
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < hit[i]->nderive; j++)
-            derive_one(hit[i], d, &hit[i]->derive[j]);
+            if (stateful || hit[i]->derive[j].fn != F_OWN)
+                derive_one(hit[i], d, &hit[i]->derive[j]);
+}
+
+int aw_mapping_field_stateful(const aw_mapping *m, const char *field)
+{
+    for (size_t i = 0; i < aw_mapping_count(m); i++) {
+        const aw_source *s = aw_mapping_source(m, i);
+        for (size_t j = 0; j < s->nderive; j++)
+            if (s->derive[j].fn == F_OWN && strcmp(s->derive[j].name, field) == 0)
+                return 1;
+    }
+    return 0;
 }

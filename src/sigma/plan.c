@@ -219,6 +219,8 @@ void aw_plan_free(aw_plan *p)
 
 size_t aw_plan_rule_count(const aw_plan *p) { return p->nactive; }
 const aw_mapping *aw_plan_mapping(const aw_plan *p) { return p->map; }
+size_t aw_plan_field_count(const aw_plan *p) { return p->nfields; }
+const char *aw_plan_field(const aw_plan *p, size_t i) { return i < p->nfields ? p->rs->fields[i] : NULL; }
 size_t aw_plan_correlation_count(const aw_plan *p) { return p->ncorr; }
 
 int aw_plan_has_rule(const aw_plan *p, const aw_rule *r)
