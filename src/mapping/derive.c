@@ -33,12 +33,11 @@
  *                    that appears in at least 20% of this tenant's tokens
  *                    so far (after 50 tokens), "false" otherwise, "none"
  *                    without tokens. The only stateful derivation: a
- *                    Misra-Gries sketch of 8 counters per tenant, kept
- *                    per scanning thread (a contact centre's own lines
- *                    are in every key; a population's numbers are not;
- *                    with several threads each sees a share of a
- *                    tenant's keys, in which the own block is just as
- *                    frequent)
+ *                    Misra-Gries sketch of 8 counters per tenant (a
+ *                    contact centre's own lines are in every key; a
+ *                    population's numbers are not). Order-dependent:
+ *                    the scanner evaluates rules reading it on one
+ *                    thread, and aw_mapping_prepare_replay skips it
  *   tenant           the source's tenant (for group-by across providers)
  */
 #include <stdlib.h>
@@ -220,7 +219,7 @@ static int phone_tokens(const char *s, size_t n, uint64_t blocks[3])
     return k > 3 ? 3 : k;
 }
 
-/* ---- own-side sketch (per thread) ---------------------------------------- */
+/* ---- own-side sketch (thread-local: the scanner uses one thread for it) --- */
 
 #define OWN_SLOTS 4096
 #define MG_K 8
