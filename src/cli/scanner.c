@@ -87,6 +87,7 @@ struct aw_scanner {
     struct timespec t0, last_draw;
     /* threads */
     int nthreads;
+    bool threaded;                  /* workers run; else w[0] evaluates inline */
     worker *w;                      /* nthreads entries; w[0] inline when 1 */
     pthread_mutex_t mu;
     pthread_cond_t job, fin;
@@ -378,7 +379,7 @@ static void submit(aw_scanner *s, batch *b)
         s->free_list = b;
         return;
     }
-    if (s->nthreads == 1) {             /* inline */
+    if (!s->threaded) {                 /* inline */
         evaluate(&s->w[0], b);
         commit(s, b);
         b->next = s->free_list;
@@ -427,6 +428,7 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
                                 "thread, in input order\n", aw_plan_field(e->plan, i));
             s->nthreads = 1;
         }
+    s->threaded = s->nthreads > 1;
     s->w = calloc((size_t)s->nthreads, sizeof *s->w);
     if (!s->w)
         abort();
@@ -444,10 +446,18 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         w->m = aw_matcher_new(e->plan);
         if (o->render && !(w->ms = open_memstream(&w->msbuf, &w->mslen)))
             abort();
-        if (s->nthreads > 1 && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
-            fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %d\n", i, i ? i : 1);
-            aw_doc_free(w->doc);
-            aw_matcher_free(w->m);
+        if (s->threaded && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %s\n", i,
+                    i ? "the threads started" : "one thread, inline");
+            if (i == 0) {
+                s->threaded = false;            /* w[0] evaluates inline */
+            } else {
+                aw_doc_free(w->doc);
+                aw_matcher_free(w->m);
+                if (w->ms)
+                    fclose(w->ms);
+                free(w->msbuf);
+            }
             s->nthreads = i ? i : 1;
             break;
         }
@@ -462,7 +472,7 @@ void aw_scanner_free(aw_scanner *s)
     if (!s)
         return;
     drain(s, true, 0);
-    if (s->nthreads > 1) {
+    if (s->threaded) {
         pthread_mutex_lock(&s->mu);
         s->stop = true;
         pthread_cond_broadcast(&s->job);
