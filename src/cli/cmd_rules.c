@@ -218,7 +218,13 @@ static unsigned long test_rule(const aw_engine *e, const aw_rule *r, const rules
     for (size_t i = 0; tests && tests->type == AW_Y_SEQ && i < tests->n; i++) {
         aw_ynode *t = tests->kids[i];
         aw_ynode *p = aw_ymap_get(t, "path"), *mc = aw_ymap_get(t, "match_count"), *nm = aw_ymap_get(t, "name");
-        long want = mc ? atol(mc->text) : 1;
+        char *end = NULL;
+        long want = mc && mc->type == AW_Y_SCALAR ? strtol(mc->text, &end, 10) : 1;
+        if (mc && (mc->type != AW_Y_SCALAR || *end || want < 1)) {
+            printf("FAIL %s: %s: match_count must be a positive integer\n", aw_rule_path(r), info);
+            failed++;
+            continue;
+        }
         char ev[PATH_MAX * 2];
         if (!p || p->type != AW_Y_SCALAR) {
             printf("FAIL %s: test %zu of %s has no path\n", aw_rule_path(r), i + 1, info);

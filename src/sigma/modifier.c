@@ -170,7 +170,9 @@ static aw_sstr utf16(aw_arena *a, const aw_sstr *s, bool be, bool bom)
  * - / en-dash em-dash horizontal-bar. */
 static const char *const dashes[5] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
 
-static void windash(aw_arena *a, const aw_sstr *s, xlist *out)
+/* false if the value has so many dash positions that the combinations
+ * exceed MAX_EXPANSION (the rule is then rejected, never half-expanded). */
+static bool windash(aw_arena *a, const aw_sstr *s, xlist *out)
 {
     /* Collect expansion points as (token, offset). */
     size_t pts[64][2], np = 0;
@@ -178,10 +180,12 @@ static void windash(aw_arena *a, const aw_sstr *s, xlist *out)
         const aw_tok *t = &s->toks[i];
         if (t->t != TK_LIT)
             continue;
-        for (size_t j = 0; j < t->n && np < 64; j++) {
+        for (size_t j = 0; j < t->n; j++) {
             char c = t->s[j];
             if ((c == '-' || c == '/') && (j == 0 || !is_word((unsigned char)t->s[j - 1])) &&
                 j + 1 < t->n && is_word((unsigned char)t->s[j + 1])) {
+                if (np == 64)
+                    return false;
                 pts[np][0] = i;
                 pts[np][1] = j;
                 np++;
@@ -191,21 +195,22 @@ static void windash(aw_arena *a, const aw_sstr *s, xlist *out)
     size_t combos = 1;
     for (size_t i = 0; i < np && combos <= MAX_EXPANSION; i++)
         combos *= 5;
-    if (np == 0 || combos > MAX_EXPANSION) {
+    if (combos > MAX_EXPANSION)
+        return false;
+    if (np == 0) {
         xpush(out, *s);
-        return;
+        return true;
     }
     for (size_t c = 0; c < combos; c++) {
         aw_sstr r;
         r.n = s->n;
         r.toks = aw_arena_alloc(a, r.n * sizeof *r.toks);
-        size_t sel = c, p = np;
+        size_t sel = c;
         size_t choice[64];
         for (size_t q = np; q-- > 0;) {
             choice[q] = sel % 5;
             sel /= 5;
         }
-        (void)p;
         for (size_t i = 0; i < s->n; i++) {
             const aw_tok *t = &s->toks[i];
             r.toks[i] = *t;
@@ -231,6 +236,7 @@ static void windash(aw_arena *a, const aw_sstr *s, xlist *out)
         }
         xpush(out, r);
     }
+    return true;
 }
 
 /* Replace placeholders by every combination of their values. */
@@ -501,7 +507,14 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
             case M_CONTAINS: xpush(&next, wrap(a, s, true, true)); break;
             case M_STARTSWITH: xpush(&next, wrap(a, s, false, true)); break;
             case M_ENDSWITH: xpush(&next, wrap(a, s, true, false)); break;
-            case M_WINDASH: windash(a, s, &next); break;
+            case M_WINDASH:
+                if (!windash(a, s, &next)) {
+                    aw_rule_reject(cx, v->line, "expansion-limit",
+                                   "windash of '%s' would expand into more than %d patterns", v->text,
+                                   MAX_EXPANSION);
+                    goto fail;
+                }
+                break;
             case M_BASE64:
             case M_BASE64OFFSET:
                 if (!flat(a, s, &bytes, &nb)) {

@@ -220,6 +220,10 @@ static void test_modifiers_runtime(void **state)
     REJECT(f, "  s: {re|nosuch: x}\n  condition: s\n", "unknown-modifier");
     REJECT(f, "  s: {re|contains|re: x}\n  condition: s\n", "invalid-modifier-chain");
     REJECT(f, "  s: {re|base64: 'a*b'}\n  condition: s\n", "invalid-value");
+    /* 6 dash positions = 5^6 variants: rejected, never half-expanded */
+    REJECT(f, "  s: {cmd|windash|contains: '-a -b -c -d -e -f'}\n  condition: s\n", "expansion-limit");
+    FIRES(f, "  s: {cmd|windash|contains: '/a -b'}\n  condition: s\n",
+          "{\"kind\":1,\"cmd\":\"x \\u2014a /b\"}");
 }
 
 static void test_conditions(void **state)
