@@ -15,6 +15,7 @@
 
 #define MAX_SOURCES_PER_EVENT 64
 #define PREFILTER_MIN_RULES 24    /* rules outside dispatch buckets */
+#define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
 
 typedef struct fcache {
     uint32_t gen;
@@ -314,7 +315,7 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
         if (l->is_num && n->type == AW_JNUM)
             return n->num == l->num;
         /* the value's literal is not in the record: it cannot match */
-        if (m->pf_on && l->lit_id && !(m->litbits[(l->lit_id - 1) >> 6] & (1ull << ((l->lit_id - 1) & 63))))
+        if (m->pf_on && l->lit_id && !LIT_FOUND(m, l->lit_id))
             return false;
         if (!node_text(m, n, &s, &len))
             return false;
@@ -376,7 +377,9 @@ static bool item_match(aw_matcher *m, const aw_item *it)
     for (size_t g = 0; g < it->n; g++) {
         const aw_group *gr = &it->groups[g];
         bool gt = false;
-        for (size_t a = 0; a < gr->n && !gt; a++) {
+        /* the value's only literal is not in the record: no leaf to try */
+        bool gated = m->pf_on && it->glit[g] && !LIT_FOUND(m, it->glit[g]);
+        for (size_t a = 0; a < gr->n && !gt && !gated; a++) {
             const aw_leaf *l = &gr->alts[a];
             if (l->kind == LM_EXISTS) {
                 gt = present == l->want;

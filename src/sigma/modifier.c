@@ -606,6 +606,7 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
             it->groups[0].alts[0].kind = LM_NULL;
             it->groups[0].n = 1;
             it->n = 1;
+            it->glit = aw_arena_alloc(a, sizeof *it->glit);   /* zeroed */
             return true;
         }
         for (size_t i = 0; i < nv; i++)
@@ -633,5 +634,11 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
         for (size_t g = 0; g < it->n; g++)
             for (size_t k = 0; k < it->groups[g].n; k++)
                 it->groups[g].alts[k].lit_id = 0;
+    it->glit = aw_arena_alloc(a, it->n * sizeof *it->glit);
+    for (size_t g = 0; g < it->n; g++) {
+        const aw_group *gr = &it->groups[g];
+        it->glit[g] = gr->n == 1 && gr->alts[0].kind == LM_GLOB && !gr->alts[0].is_num
+                          ? gr->alts[0].lit_id : 0;
+    }
     return true;
 }

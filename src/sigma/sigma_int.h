@@ -100,6 +100,10 @@ typedef struct aw_item {
     int field;              /* interned field id; -1 = keyword search */
     const char *field_name; /* as written, for explanations */
     aw_group *groups;
+    uint32_t *glit;         /* per group: the lit_id gating all of it (a
+                               single-expansion glob value), 0: none; a
+                               contiguous copy so long value lists are
+                               rejected without touching their leaves */
     size_t n;
     bool all;               /* groups AND-linked */
     bool negate;            /* neq */
