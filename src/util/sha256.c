@@ -10,9 +10,14 @@
 
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(aw_sha256_ctx), "aw_sha256_ctx too small");
 
+/* Not SHA256(): in OpenSSL 3 the one-shot call fetches the algorithm
+ * through EVP on every call, which costs more than hashing a record. */
 void aw_sha256(const void *data, size_t len, uint8_t out[32])
 {
-    SHA256(data, len, out);
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
 }
 
 void aw_sha256_init(aw_sha256_ctx *c)
@@ -34,7 +39,7 @@ void aw_sha256_hex(const void *data, size_t len, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t d[32];
-    SHA256(data, len, d);
+    aw_sha256(data, len, d);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[d[i] >> 4];
         out[2 * i + 1] = hex[d[i] & 15];
