@@ -293,6 +293,7 @@ int aw_cmd_scan(int argc, char **argv)
     so.progress = !quiet && !no_progress && isatty(2);
     scanctx sc = {aw_out_new(out, f, f == AW_FMT_TEXT && out == stdout && isatty(1)), 0,
                   picture ? aw_picture_new() : NULL};
+    aw_out_add_rules(sc.out, e.rs);
     so.render = sc.out;             /* workers format json/text alerts */
     aw_scanner *s = aw_scanner_new(&e, &so, emit, &sc);
     bool unreadable = false;

@@ -11,11 +11,22 @@
 #include "aupwatch/aw_json.h"
 #include "cli/output.h"
 
+/* JSON alerts start with the rule's own fields, the same for every alert
+ * of the rule: they are rendered once (aw_out_add_rules) into a table
+ * keyed by the rule's address, read-only while workers render. */
+typedef struct rprefix {
+    const aw_rule *rule;
+    char *json;                 /* {"type":"detection","rule":{...},"logsource":{...} */
+    size_t len;
+} rprefix;
+
 struct aw_out {
     FILE *f;
     aw_format fmt;
     bool color;
     unsigned long n;
+    rprefix *pre;               /* open addressing, npre a power of two */
+    size_t npre;
 };
 
 void aw_json_fputs(FILE *f, const char *s)
@@ -80,31 +91,130 @@ static void json_rule(FILE *f, const aw_rule *r)
     fputs("]}", f);
 }
 
+static void json_alert_head(FILE *f, const aw_rule *r)
+{
+    fputs("{\"type\":\"detection\",\"rule\":", f);
+    json_rule(f, r);
+    fputs(",\"logsource\":{", f);
+    kv(f, "product", aw_rule_logsource(r, "product"), false);
+    kv(f, "category", aw_rule_logsource(r, "category"), true);
+    kv(f, "service", aw_rule_logsource(r, "service"), true);
+    fputs("}", f);
+}
+
+static size_t pre_slot(const aw_out *o, const aw_rule *r)
+{
+    uintptr_t h = (uintptr_t)r;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (o->npre - 1);
+}
+
+static const rprefix *pre_find(const aw_out *o, const aw_rule *r)
+{
+    if (!o->npre)
+        return NULL;
+    for (size_t i = pre_slot(o, r);; i = (i + 1) & (o->npre - 1)) {
+        if (o->pre[i].rule == r)
+            return &o->pre[i];
+        if (!o->pre[i].rule)
+            return NULL;
+    }
+}
+
+void aw_out_add_rules(aw_out *o, const aw_ruleset *rs)
+{
+    size_t n = aw_ruleset_count(rs), cap = 16;
+    if (o->fmt != AW_FMT_JSON || o->npre)
+        return;
+    while (cap < 2 * n)
+        cap <<= 1;
+    o->pre = calloc(cap, sizeof *o->pre);
+    if (!o->pre)
+        abort();
+    o->npre = cap;
+    for (size_t k = 0; k < n; k++) {
+        const aw_rule *r = aw_ruleset_rule(rs, k);
+        size_t i = pre_slot(o, r);
+        while (o->pre[i].rule && o->pre[i].rule != r)
+            i = (i + 1) & (cap - 1);
+        if (o->pre[i].rule)
+            continue;
+        FILE *m = open_memstream(&o->pre[i].json, &o->pre[i].len);
+        if (!m)
+            abort();
+        json_alert_head(m, r);
+        if (fclose(m) != 0)
+            abort();
+        o->pre[i].rule = r;
+    }
+}
+
+/* Quoted s appended at b[*n..cap); *n grows by the bytes needed, so a
+ * caller whose buffer was too small sees *n > cap and retries. */
+static void put_str(char *b, size_t cap, size_t *n, const char *s)
+{
+    *n += aw_json_quote(s, strlen(s), b + (*n < cap ? *n : cap), *n < cap ? cap - *n : 0);
+}
+
+static void put_raw(char *b, size_t cap, size_t *n, const char *s, size_t len)
+{
+    if (*n + len <= cap)
+        memcpy(b + *n, s, len);
+    *n += len;
+}
+
+#define PUT_LIT(b, cap, n, lit) put_raw(b, cap, n, lit, sizeof lit - 1)
+
+/* Everything after the rule's prefix, into b[0..cap); returns the length
+ * needed (the output is complete only if that is <= cap). */
+static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
+{
+    size_t n = 0;
+    char num[64];
+    PUT_LIT(b, cap, &n, ",\"mapping\":");
+    put_str(b, cap, &n, aw_source_name(a->source));
+    if (a->tenant) {
+        PUT_LIT(b, cap, &n, ",\"tenant\":");
+        put_str(b, cap, &n, a->tenant);
+    }
+    PUT_LIT(b, cap, &n, ",\"time\":");
+    if (a->has_time) {
+        aw_time_format(a->time_ns, num, sizeof num);
+        put_str(b, cap, &n, num);
+    } else {
+        PUT_LIT(b, cap, &n, "null");
+    }
+    PUT_LIT(b, cap, &n, ",\"source\":{\"file\":");
+    put_str(b, cap, &n, a->file);
+    int k = snprintf(num, sizeof num, ",\"record\":%llu,\"line\":%llu}", (unsigned long long)a->record,
+                     (unsigned long long)a->line);
+    put_raw(b, cap, &n, num, (size_t)k);
+    PUT_LIT(b, cap, &n, ",\"event_sha256\":");
+    put_str(b, cap, &n, a->sha256);
+    return n;
+}
+
 static void json_alert(aw_out *o, const aw_alert *a)
 {
     FILE *f = o->f;
-    char t[64];
-    fputs("{\"type\":\"detection\",\"rule\":", f);
-    json_rule(f, a->rule);
-    fputs(",\"logsource\":{", f);
-    kv(f, "product", aw_rule_logsource(a->rule, "product"), false);
-    kv(f, "category", aw_rule_logsource(a->rule, "category"), true);
-    kv(f, "service", aw_rule_logsource(a->rule, "service"), true);
-    fputs("}", f);
-    kv(f, "mapping", aw_source_name(a->source), true);
-    if (a->tenant)
-        kv(f, "tenant", a->tenant, true);
-    if (a->has_time) {
-        aw_time_format(a->time_ns, t, sizeof t);
-        kv(f, "time", t, true);
+    const rprefix *p = pre_find(o, a->rule);
+    char small[2048];
+    if (p)
+        fwrite(p->json, 1, p->len, f);
+    else
+        json_alert_head(f, a->rule);
+    size_t need = json_alert_tail(a, small, sizeof small);
+    if (need <= sizeof small) {
+        fwrite(small, 1, need, f);
     } else {
-        kv(f, "time", NULL, true);
+        char *big = malloc(need);
+        if (!big)
+            abort();
+        json_alert_tail(a, big, need);
+        fwrite(big, 1, need, f);
+        free(big);
     }
-    fputs(",\"source\":{", f);
-    kv(f, "file", a->file, false);
-    fprintf(f, ",\"record\":%llu,\"line\":%llu}", (unsigned long long)a->record,
-            (unsigned long long)a->line);
-    kv(f, "event_sha256", a->sha256, true);
     if (a->explain) {
         fputs(",\"explain\":[", f);
         for (size_t i = 0; i < a->nexplain; i++) {
@@ -186,7 +296,7 @@ bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a)
 {
     /* only the fields fixed at creation: the writer's count is the
      * committing thread's */
-    aw_out tmp = {.f = f, .fmt = o->fmt, .color = o->color};
+    aw_out tmp = {.f = f, .fmt = o->fmt, .color = o->color, .pre = o->pre, .npre = o->npre};
     switch (o->fmt) {
     case AW_FMT_JSON: json_alert(&tmp, a); return true;
     case AW_FMT_TEXT: text_alert(&tmp, a); return true;
@@ -339,5 +449,8 @@ void aw_out_finish(aw_out *o)
     if (o->fmt == AW_FMT_SARIF)
         fputs("]}]}\n", o->f);
     fflush(o->f);
+    for (size_t i = 0; i < o->npre; i++)
+        free(o->pre[i].json);
+    free(o->pre);
     free(o);
 }

@@ -34,6 +34,9 @@ typedef struct aw_alert {
 typedef struct aw_out aw_out;
 
 aw_out *aw_out_new(FILE *f, aw_format fmt, bool color);
+/* Pre-render the rule-dependent part of JSON alerts for every rule of
+ * rs (call before any alert is rendered; rs must outlive o). */
+void aw_out_add_rules(aw_out *o, const aw_ruleset *rs);
 void aw_out_alert(aw_out *o, const aw_alert *a);
 /* Render one alert in o's format into f (a worker thread's memory
  * stream), for writing later with aw_out_rendered, in input order.

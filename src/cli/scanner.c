@@ -14,6 +14,7 @@
  * re-parses the (rare) records whose hits a correlation uses. The
  * record's SHA-256 is computed only for records with hits. */
 #include <pthread.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -446,6 +447,8 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         w->m = aw_matcher_new(e->plan);
         if (o->render && !(w->ms = open_memstream(&w->msbuf, &w->mslen)))
             abort();
+        if (w->ms)
+            __fsetlocking(w->ms, FSETLOCKING_BYCALLER);    /* one thread writes it */
         if (s->threaded && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %s\n", i,
                     i ? "the threads started" : "one thread, inline");
