@@ -81,6 +81,9 @@ size_t aw_json_drop(aw_doc *d, const char *path, size_t plen);
 aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type,
                                 const char *val, double num);
 
+/* Replace the value of string node idx (a member appended above); val
+ * is not copied. AW_ERR if idx is no string node. */
+aw_status aw_json_set_string(aw_doc *d, uint32_t idx, const char *val);
 /* Visit every leaf (string, number, bool) in document order. */
 int aw_json_leaves_each(const aw_doc *d, aw_json_visit_fn fn, void *ud);
 

@@ -21,6 +21,7 @@ struct aw_doc {
      * (most lookups start there): 1 + node index, 0 = empty. */
     int ridx_state;     /* 0 not built, 1 built, -1 too many members */
     uint32_t ridx[AWJ_RIDX];
+    uint32_t ridx_n;    /* members indexed (bound on occupancy) */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -33,6 +33,7 @@ static void ridx_build(aw_doc *d)
         if (++count > AWJ_RIDX / 2)
             return;
     memset(d->ridx, 0, sizeof d->ridx);
+    d->ridx_n = count;
     for (i = d->nodes[0].child; i; i = d->nodes[i].next) {
         const aw_jnode *m = &d->nodes[i];
         uint32_t h = ridx_hash(m->key, m->klen);
@@ -258,6 +259,23 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
             last = d->nodes[last].next;
         d->nodes[last].next = idx;
     }
-    d->ridx_state = 0;                              /* re-index on next lookup */
+    if (d->ridx_state == 1 && ++d->ridx_n <= AWJ_RIDX / 2) {
+        /* the key is new (looked up above): extend the index in place */
+        uint32_t h = ridx_hash(key, klen);
+        while (d->ridx[h])
+            h = (h + 1) & (AWJ_RIDX - 1);
+        d->ridx[h] = idx + 1;
+    } else {
+        d->ridx_state = 0;                          /* re-index on next lookup */
+    }
+    return AW_OK;
+}
+
+aw_status aw_json_set_string(aw_doc *d, uint32_t idx, const char *val)
+{
+    if (!d || idx == 0 || idx >= d->n || d->nodes[idx].type != AW_JSTR)
+        return AW_ERR;
+    d->nodes[idx].val = val;
+    d->nodes[idx].vlen = (uint32_t)strlen(val);
     return AW_OK;
 }
