@@ -64,6 +64,33 @@ void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *
  * correlation): stateful derivations (own_side) are left out, so their
  * state sees every event exactly once. */
 void aw_mapping_prepare_replay(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n);
+/* The same, for an evaluation on a worker thread: stateful derivations
+ * (own_side) neither read nor update their state; each one with input
+ * is recorded in spec and its field set to "false". A caller decides
+ * them later on one thread in input order (aw_mapping_own_decide), so
+ * the result never depends on which worker saw which event; it may
+ * evaluate the event under both values meanwhile (aw_mapping_own_set). */
+#define AW_OWN_MAX_OPS 4
+typedef struct aw_own_op {
+    uint64_t tenant;            /* hash of the tenant */
+    uint64_t blocks[3];         /* number blocks of the key's tokens */
+    int k;                      /* 1..3 */
+    uint32_t node;              /* the field's node in the event, 0: none */
+} aw_own_op;
+typedef struct aw_own_spec {
+    size_t n;                   /* may exceed AW_OWN_MAX_OPS: then the
+                                   event must be prepared again, in order,
+                                   with aw_mapping_prepare */
+    aw_own_op op[AW_OWN_MAX_OPS];
+} aw_own_spec;
+void aw_mapping_prepare_spec(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n,
+                             aw_own_spec *spec);
+/* Decide one recorded op against this thread's state (updating it, as
+ * aw_mapping_prepare would have) and set the field in d if d still holds
+ * it (d may be NULL). Returns 1 when the key is on the tenant's own side. */
+int aw_mapping_own_decide(aw_doc *d, const aw_own_op *op);
+/* Set the field of op in d to the given value, state untouched. */
+void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine);
 /* Is `field` a derived field whose value depends on the events seen
  * before (own_side)? Such a field is only deterministic when events are
  * evaluated in input order, on one thread. */

@@ -25,9 +25,8 @@ static const char scan_usage[] =
     "  -f, --format FMT         json (default), text or sarif\n"
     "  -o, --output FILE        write alerts to FILE instead of stdout\n"
     "  -j, --threads N          evaluation threads (default: online CPUs, at most 16);\n"
-    "                           output is identical for every N; rules that read a\n"
-    "                           stateful derived field (aw.key_own_side) run on one\n"
-    "                           thread, in input order\n"
+    "                           output is identical for every N (the stateful\n"
+    "                           aw.key_own_side is decided in input order)\n"
     "      --explain            add the matched identifiers, fields and values\n"
     "      --stats-json FILE    write the end-of-scan summary as JSON\n"
     "      --picture FILE.svg   draw the alerts: over event time by level, top tenants,\n"
@@ -129,10 +128,12 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     fprintf(f, "},\"correlation_only_hits\":%llu,\"bytes_read\":%llu,\"bytes_decompressed\":%llu,"
-               "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld",
+               "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld,"
+               "\"threads\":%d,\"own_side_decided_at_commit\":%llu,\"own_side_reevaluated\":%llu",
             st->correlation_only_hits, st->bytes_in, st->bytes_out, secs,
             secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0,
-            secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss);
+            secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss, st->threads, st->own_decided,
+            st->own_reevaluated);
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);
@@ -204,7 +205,6 @@ int aw_cmd_scan(int argc, char **argv)
                 return 2;
             }
             so.threads = (int)t;
-            so.threads_explicit = true;
         } else if (!strcmp(a, "--explain")) {
             so.explain = true;
         } else if (aw_opt(argc, argv, &i, "--stats-json", &v)) {

@@ -12,7 +12,16 @@
  *
  * Correlations need the event when a hit is fed; the committing thread
  * re-parses the (rare) records whose hits a correlation uses. The
- * record's SHA-256 is computed only for records with hits. */
+ * record's SHA-256 is computed only for records with hits.
+ *
+ * One derived field is stateful (own_side: is this key's number in a
+ * block the tenant used before), so its value depends on the order of
+ * the events. Workers do not decide it: they record its inputs and
+ * evaluate the event under both values ("false" and "true"); the
+ * committing thread decides it in input order and keeps the hits of
+ * the value decided. An event with several such fields is evaluated
+ * again by the committing thread, in order. So the alerts are those of
+ * a scan on one thread, whatever the number of threads. */
 #include <pthread.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -30,8 +39,11 @@
 #define BATCH_RECORDS 16384
 #define MAX_THREADS 64
 
+enum { OWN_NONE, OWN_DECIDE, OWN_SERIAL };   /* srec.own_mode */
+
 typedef struct shit {               /* a hit, as stored by a worker */
     aw_hit h;
+    uint8_t variant;                /* 0: always; 1 / 2: only if own_side is false / true */
     bool has_time;
     int64_t time_ns;
     size_t tenant;                  /* offset in str, or SIZE_MAX */
@@ -45,6 +57,8 @@ typedef struct srec {               /* one record of a batch */
     const char *kind;               /* malformed: reason code, else NULL */
     size_t msg;                     /* malformed: message offset in str */
     size_t hit, nhit;
+    uint8_t own_mode;               /* OWN_* */
+    aw_own_op own;                  /* OWN_DECIDE: decided at commit */
     char sha[65];
 } srec;
 
@@ -75,6 +89,7 @@ typedef struct worker {
     size_t mslen;
     batch *b;                       /* batch being evaluated */
     srec *r;                        /* record being evaluated */
+    uint8_t variant;                /* stored with each hit (shit.variant) */
 } worker;
 
 struct aw_scanner {
@@ -84,6 +99,7 @@ struct aw_scanner {
     void *ud;
     aw_correlator *corr;
     aw_doc *cdoc;                   /* re-parse for correlations */
+    worker cw;                      /* the committing thread's own evaluation */
     aw_scan_stats st;
     struct timespec t0, last_draw;
     /* threads */
@@ -214,6 +230,7 @@ static int on_hit(void *ud, const aw_hit *h)
     shit *x = &b->hits[b->nhits++];
     memset(x, 0, sizeof *x);
     x->h = *h;
+    x->variant = w->variant;
     x->tenant = SIZE_MAX;
     if (r->nhit++ == 0) {
         r->hit = b->nhits - 1;
@@ -241,46 +258,71 @@ static int on_hit(void *ud, const aw_hit *h)
     return 0;
 }
 
+/* How prepare() treats stateful derivations: the event was prepared
+ * before (a correlation re-parse), is prepared in input order, or on a
+ * worker (recorded in spec, decided at commit). */
+enum { PREP_REPLAY, PREP_ORDERED, PREP_SPEC };
+
 /* Parse, classify, prepare: shared by workers and the correlation
- * re-parse (`replay`: stateful derivations already saw the event).
- * Returns the number of sources, or -1 with err set. */
+ * re-parse. Returns the number of sources, or -1 with err set. */
 static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, const aw_source **cls,
-                   size_t *err_off, aw_errbuf *err, bool replay)
+                   size_t *err_off, aw_errbuf *err, int how, aw_own_spec *spec)
 {
     if (aw_doc_parse(d, data, len, err_off, err) != AW_OK)
         return -1;
     size_t nc = aw_mapping_classify(e->map, d, cls, 64);
     if (nc > 64)
         nc = 64;
-    if (replay)
+    if (how == PREP_REPLAY)
         aw_mapping_prepare_replay(e->map, d, cls, nc);
+    else if (how == PREP_SPEC)
+        aw_mapping_prepare_spec(e->map, d, cls, nc, spec);
     else
         aw_mapping_prepare(e->map, d, cls, nc);
     return (int)nc;
 }
 
-static void evaluate(worker *w, batch *b)
+static void eval_record(worker *w, batch *b, srec *r, int how)
 {
     const aw_source *cls[64];
     aw_errbuf err;
-    w->b = b;
-    for (size_t i = 0; i < b->nrecs; i++) {
-        srec *r = &b->recs[i];
-        if (r->kind)
-            continue;
-        size_t off = 0;
-        int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err, false);
-        if (nc < 0) {
-            char msg[700];
-            int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
-                             (unsigned long long)r->recno, err.msg, off);
-            r->kind = "bad-json";
-            r->msg = put_str(b, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
-            continue;
-        }
-        w->r = r;
-        aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+    aw_own_spec spec = {0};
+    size_t off = 0;
+    int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err, how, &spec);
+    if (nc < 0) {
+        char msg[700];
+        int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
+                         (unsigned long long)r->recno, err.msg, off);
+        r->kind = "bad-json";
+        r->msg = put_str(b, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+        return;
     }
+    w->b = b;
+    w->r = r;
+    w->variant = 0;
+    if (spec.n > 1) {
+        r->own_mode = OWN_SERIAL;       /* evaluated at commit, in order */
+        return;
+    }
+    if (spec.n == 1) {
+        r->own_mode = OWN_DECIDE;
+        r->own = spec.op[0];
+    }
+    if (spec.n == 1 && r->own.node) {   /* both values of the field */
+        w->variant = 1;
+        aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+        aw_mapping_own_set(w->doc, &r->own, 1);
+        w->variant = 2;
+    }
+    aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+}
+
+static void evaluate(worker *w, batch *b)
+{
+    int how = w->s->threaded ? PREP_SPEC : PREP_ORDERED;
+    for (size_t i = 0; i < b->nrecs; i++)
+        if (!b->recs[i].kind)
+            eval_record(w, b, &b->recs[i], how);
 }
 
 static void *worker_main(void *arg)
@@ -327,12 +369,24 @@ static void commit(aw_scanner *s, batch *b)
             report(s, b->file, r->line, r->kind, b->str + r->msg);
             continue;
         }
+        uint8_t variant = 0;
+        if (r->own_mode == OWN_SERIAL) {
+            r->nhit = 0;
+            eval_record(&s->cw, b, r, PREP_ORDERED);
+            s->st.own_reevaluated++;
+        } else if (r->own_mode == OWN_DECIDE) {
+            variant = aw_mapping_own_decide(NULL, &r->own) ? 2 : 1;
+            s->st.own_decided++;
+        }
         bool parsed = false;
         for (size_t k = 0; k < r->nhit; k++) {
             shit *x = &b->hits[r->hit + k];
+            if (x->variant && x->variant != variant)
+                continue;
             if (s->corr && aw_correlator_wants(s->corr, x->h.rule)) {
                 if (!parsed) {
-                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err, true) >= 0;
+                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err, PREP_REPLAY,
+                                     NULL) >= 0;
                     if (!parsed)
                         continue;
                 }
@@ -402,6 +456,26 @@ static void submit(aw_scanner *s, batch *b)
 
 /* ---- life cycle ----------------------------------------------------------- */
 
+static void worker_init(aw_scanner *s, worker *w)
+{
+    w->s = s;
+    w->doc = aw_doc_new();
+    w->m = aw_matcher_new(s->e->plan);
+    if (s->o.render && !(w->ms = open_memstream(&w->msbuf, &w->mslen)))
+        abort();
+    if (w->ms)
+        __fsetlocking(w->ms, FSETLOCKING_BYCALLER);    /* one thread writes it */
+}
+
+static void worker_fini(worker *w)
+{
+    aw_doc_free(w->doc);
+    aw_matcher_free(w->m);
+    if (w->ms)
+        fclose(w->ms);
+    free(w->msbuf);
+}
+
 aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_alert_fn fn, void *ud)
 {
     aw_scanner *s = calloc(1, sizeof *s);
@@ -418,17 +492,6 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
                                     o->corr_diags ? aw_diags_fn : NULL, o->corr_diags);
     s->st.correlating = s->corr != NULL;
     s->nthreads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
-    /* A rule reading a stateful derived field (own_side: "is this number
-     * in a block the tenant used before") needs the events in input
-     * order: evaluate on one thread, so the result never depends on
-     * which worker saw which event. */
-    for (size_t i = 0; s->nthreads > 1 && i < aw_plan_field_count(e->plan); i++)
-        if (aw_mapping_field_stateful(e->map, aw_plan_field(e->plan, i))) {
-            if (o->threads_explicit)
-                fprintf(stderr, "aupwatch: rules read the stateful derived field %s: evaluating on one "
-                                "thread, in input order\n", aw_plan_field(e->plan, i));
-            s->nthreads = 1;
-        }
     s->threaded = s->nthreads > 1;
     s->w = calloc((size_t)s->nthreads, sizeof *s->w);
     if (!s->w)
@@ -440,31 +503,22 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     s->ring = calloc(s->ring_cap, sizeof *s->ring);
     if (!s->ring)
         abort();
+    worker_init(s, &s->cw);
     for (int i = 0; i < s->nthreads; i++) {
         worker *w = &s->w[i];
-        w->s = s;
-        w->doc = aw_doc_new();
-        w->m = aw_matcher_new(e->plan);
-        if (o->render && !(w->ms = open_memstream(&w->msbuf, &w->mslen)))
-            abort();
-        if (w->ms)
-            __fsetlocking(w->ms, FSETLOCKING_BYCALLER);    /* one thread writes it */
+        worker_init(s, w);
         if (s->threaded && pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             fprintf(stderr, "aupwatch: cannot start worker thread %d; scanning with %s\n", i,
                     i ? "the threads started" : "one thread, inline");
-            if (i == 0) {
+            if (i == 0)
                 s->threaded = false;            /* w[0] evaluates inline */
-            } else {
-                aw_doc_free(w->doc);
-                aw_matcher_free(w->m);
-                if (w->ms)
-                    fclose(w->ms);
-                free(w->msbuf);
-            }
+            else
+                worker_fini(w);
             s->nthreads = i ? i : 1;
             break;
         }
     }
+    s->st.threads = s->threaded ? s->nthreads : 1;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     return s;
@@ -483,13 +537,9 @@ void aw_scanner_free(aw_scanner *s)
         for (int i = 0; i < s->nthreads; i++)
             pthread_join(s->w[i].tid, NULL);
     }
-    for (int i = 0; i < s->nthreads; i++) {
-        aw_doc_free(s->w[i].doc);
-        aw_matcher_free(s->w[i].m);
-        if (s->w[i].ms)
-            fclose(s->w[i].ms);
-        free(s->w[i].msbuf);
-    }
+    for (int i = 0; i < s->nthreads; i++)
+        worker_fini(&s->w[i]);
+    worker_fini(&s->cw);
     while (s->free_list) {
         batch *b = s->free_list;
         s->free_list = b->next;

@@ -10,6 +10,10 @@
 typedef struct aw_scan_stats {
     unsigned long long files, records, malformed, bytes_in, bytes_out;
     unsigned long long alerts, correlation_only_hits, unreadable;
+    /* own_side decisions made at commit (threaded): after evaluating
+     * both values on a worker, and events evaluated again in order */
+    unsigned long long own_decided, own_reevaluated;
+    int threads;                        /* evaluation threads used */
     unsigned long long by_level[6];     /* informational low medium high critical none */
     /* correlations (set by aw_scanner_finish) */
     bool correlating;
@@ -23,7 +27,6 @@ typedef struct aw_scanner aw_scanner;
 
 typedef struct aw_scanner_opts {
     int threads;                /* evaluation threads; <= 1: inline */
-    bool threads_explicit;      /* the user asked for them (warn if forced to 1) */
     const aw_out *render;       /* format alerts on the workers (aw_out_render);
                                    alerts then carry `rendered` */
     size_t max_record;

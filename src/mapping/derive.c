@@ -219,7 +219,8 @@ static int phone_tokens(const char *s, size_t n, uint64_t blocks[3])
     return k > 3 ? 3 : k;
 }
 
-/* ---- own-side sketch (thread-local: the scanner uses one thread for it) --- */
+/* ---- own-side sketch (thread-local: one thread decides, in input order;
+ * workers of a threaded scan only record the inputs, aw_own_spec) ----- */
 
 #define OWN_SLOTS 4096
 #define MG_K 8
@@ -329,7 +330,38 @@ static const fmt *fmt_from(const aw_doc *d, const char *const *p, size_t np, int
     return NULL;
 }
 
-static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
+/* The own-side decision for one key's blocks, against (and updating)
+ * this thread's sketch of the tenant th. */
+static int own_decide(uint64_t th, const uint64_t *blocks, int k)
+{
+    own *o = own_get(th);
+    int mine = 0;
+    if (!o)
+        return 0;
+    for (int i = 0; i < k; i++)
+        mg_add(o, blocks[i]);
+    if (o->total >= 50)
+        for (int i = 0; i < k; i++)
+            if (mg_est(o, blocks[i]) * 5 >= o->total)
+                mine = 1;
+    return mine;
+}
+
+int aw_mapping_own_decide(aw_doc *d, const aw_own_op *op)
+{
+    int mine = own_decide(op->tenant, op->blocks, op->k);
+    if (d && op->node)
+        aw_json_set_string(d, op->node, mine ? "true" : "false");
+    return mine;
+}
+
+void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine)
+{
+    if (op->node)
+        aw_json_set_string(d, op->node, mine ? "true" : "false");
+}
+
+static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own_spec *spec)
 {
     static __thread char tenant[256];
     size_t len = 0;
@@ -392,17 +424,19 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
         }
         char tn[256];
         size_t tl = aw_source_tenant(s, d, tn, sizeof tn);
-        own *o = own_get(hash(tn, tl));
-        int mine = 0;
-        if (o) {
-            for (int i = 0; i < k; i++)
-                mg_add(o, blocks[i]);
-            if (o->total >= 50)
-                for (int i = 0; i < k; i++)
-                    if (mg_est(o, blocks[i]) * 5 >= o->total)
-                        mine = 1;
+        if (spec) {
+            /* decided later, in input order: "false" until then */
+            aw_own_op *op = &spec->op[spec->n < AW_OWN_MAX_OPS ? spec->n : AW_OWN_MAX_OPS - 1];
+            spec->n++;
+            op->tenant = hash(tn, tl);
+            op->k = k;
+            memcpy(op->blocks, blocks, sizeof op->blocks);
+            op->node = 0;
+            if (aw_json_append_member(d, x->name, AW_JSTR, "false", 0) == AW_OK)
+                op->node = (uint32_t)(aw_doc_count(d) - 1);
+            return;
         }
-        append(d, x->name, AW_JSTR, mine ? "true" : "false", 0);
+        append(d, x->name, AW_JSTR, own_decide(hash(tn, tl), blocks, k) ? "true" : "false", 0);
         return;
     }
     case F_TENANT:
@@ -412,12 +446,14 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x)
     }
 }
 
-void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful)
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful, aw_own_spec *spec)
 {
+    if (spec)
+        spec->n = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < hit[i]->nderive; j++)
             if (stateful || hit[i]->derive[j].fn != F_OWN)
-                derive_one(hit[i], d, &hit[i]->derive[j]);
+                derive_one(hit[i], d, &hit[i]->derive[j], spec);
 }
 
 int aw_mapping_field_stateful(const aw_mapping *m, const char *field)
