@@ -61,6 +61,116 @@ static inline const unsigned char *str_stop(const unsigned char *p,
     return p;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Bit i set when p[i] is one of " \ \n { } [ ]: the only bytes that
+ * change the framer's state (p[64] readable). */
+static inline uint64_t interesting64(const unsigned char *p)
+{
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
+    const __m128i sp = _mm_set1_epi8(0x20), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}');
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i f = _mm_or_si128(v, sp);            /* '[' -> '{', ']' -> '}' */
+        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, nl),
+                                              _mm_or_si128(_mm_cmpeq_epi8(f, ob), _mm_cmpeq_epi8(f, cb))));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(x) << (16 * i);
+    }
+    return m;
+}
+
+/* The state machine of scan() over whole 64-byte blocks, visiting only
+ * the bytes interesting64() marks; the same transitions, byte for byte.
+ * Returns an SC_ code, or -1 with *pp at the first byte left for the
+ * byte-wise loop (fewer than 64 remain). */
+static int scan_blocks(aw_reader *r, const unsigned char **pp, const unsigned char *e)
+{
+    const unsigned char *b = (const unsigned char *)r->buf, *base = *pp;
+    for (; e - base >= 64; base += 64) {
+        uint64_t m = interesting64(base);
+        if (r->esc) {                       /* a backslash ended the last block */
+            r->esc = 0;
+            if (base[0] != '\n')
+                m &= ~1ULL;                 /* the escaped byte */
+        }
+        while (m) {
+            unsigned i = (unsigned)__builtin_ctzll(m);
+            const unsigned char *q = base + i;
+            m &= m - 1;
+            unsigned c = *q;
+            if (r->in_str) {
+                if (c == '\\') {
+                    if (i == 63)
+                        r->esc = 1;
+                    else if (q[1] != '\n')
+                        m &= ~(1ULL << (i + 1));
+                } else if (c == '"') {
+                    r->in_str = 0;
+                    if (r->depth == 0) {
+                        r->pos = (size_t)(q + 1 - b);
+                        return SC_DONE;
+                    }
+                } else if (c == '\n') {    /* raw newline inside a string */
+                    r->in_str = 0;
+                    r->line++;
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_NLSTR;
+                }
+                continue;
+            }
+            switch (c) {
+            case '"':
+                r->in_str = 1;
+                break;
+            case '{':
+            case '[':
+                if (r->depth >= AW_FR_MAX_DEPTH) {
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_DEPTH;
+                }
+                if (c == '[')
+                    r->stk[r->depth >> 6] |= 1ULL << (r->depth & 63);
+                else
+                    r->stk[r->depth >> 6] &= ~(1ULL << (r->depth & 63));
+                r->depth++;
+                break;
+            case '}':
+            case ']':
+                if (r->depth == 0 ||
+                    (int)((r->stk[(r->depth - 1) >> 6] >> ((r->depth - 1) & 63)) & 1) != (c == ']')) {
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_MISMATCH;
+                }
+                if (--r->depth == 0) {
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_DONE;
+                }
+                break;
+            case '\n':
+                r->line++;
+                if (q + 1 == e) {
+                    r->nl_pending = 1;
+                    r->pos = r->end;
+                    return SC_NEED;
+                }
+                if (q[1] == '{') {
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_NEWREC;
+                }
+                break;
+            default:                        /* a backslash outside strings */
+                break;
+            }
+        }
+    }
+    *pp = base;
+    return -1;
+}
+#endif
+
 /* Continue scanning the current container record or string scalar. */
 static int scan(aw_reader *r)
 {
@@ -75,6 +185,11 @@ static int scan(aw_reader *r)
             return SC_NEWREC;
         }
     }
+#ifdef __SSE2__
+    int rc = scan_blocks(r, &p, e);
+    if (rc >= 0)
+        return rc;
+#endif
     if (r->in_str)
         goto string;
     while (p < e) {
