@@ -176,10 +176,31 @@ static int source_has(const aw_mapping *m, const aw_source *s, const aw_doc *d, 
 /* ------------------------------------------------------------------ */
 /* classification                                                      */
 
-static void take(const aw_mapping *m, const aw_doc *d, uint32_t i, slotc *cache,
+typedef struct gcache {          /* guard keys looked up in this event */
+    uint64_t known, present;
+    int on;                     /* the root is an object */
+} gcache;
+
+/* Can source i match at all: does the root have one of its guard keys? */
+static int guard_pass(const aw_mapping *m, const aw_doc *d, uint32_t i, gcache *gc)
+{
+    const mp_index *x = &m->index;
+    uint64_t g = x->guard ? x->guard[i] : 0;
+    if (!g || !gc->on)
+        return 1;
+    for (uint64_t need = g & ~gc->known; need; need &= need - 1) {
+        unsigned b = (unsigned)__builtin_ctzll(need);
+        if (aw_json_member(d, aw_doc_root(d), x->gkeys[b].s, x->gkeys[b].n))
+            gc->present |= 1ULL << b;
+        gc->known |= 1ULL << b;
+    }
+    return (gc->present & g) != 0;
+}
+
+static void take(const aw_mapping *m, const aw_doc *d, uint32_t i, slotc *cache, gcache *gc,
                  const aw_source **out, size_t max, size_t *n)
 {
-    if (source_has(m, m->src[i], d, cache)) {
+    if (guard_pass(m, d, i, gc) && source_has(m, m->src[i], d, cache)) {
         if (*n < max)
             out[*n] = m->src[i];
         (*n)++;
@@ -190,6 +211,7 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
                            const aw_source **out, size_t max)
 {
     slotc cache[CACHE_SLOTS];
+    gcache gc = {0, 0, 0};
     const mp_index *x;
     const uint32_t *cand = NULL;
     size_t n = 0, ncand = 0, a = 0, c = 0;
@@ -197,6 +219,7 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
     if (!m || !d)
         return 0;
     memset(cache, 0, (m->nslots < CACHE_SLOTS ? m->nslots : CACHE_SLOTS) * sizeof *cache);
+    gc.on = aw_doc_root(d) && aw_doc_root(d)->type == AW_JOBJ;
     x = &m->index;
     if (x->built && x->slot < CACHE_SLOTS) {
         slotc *sc = &cache[x->slot];
@@ -210,15 +233,15 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
             /* merge the two ordered lists: output stays in source order */
             while (a < x->nalways || c < ncand) {
                 if (c == ncand || (a < x->nalways && x->always[a] < cand[c]))
-                    take(m, d, x->always[a++], cache, out, max, &n);
+                    take(m, d, x->always[a++], cache, &gc, out, max, &n);
                 else
-                    take(m, d, cand[c++], cache, out, max, &n);
+                    take(m, d, cand[c++], cache, &gc, out, max, &n);
             }
             return n;
         }
     }
     for (uint32_t i = 0; i < m->nsrc; i++)
-        take(m, d, i, cache, out, max, &n);
+        take(m, d, i, cache, &gc, out, max, &n);
     return n;
 }
 

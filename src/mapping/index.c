@@ -47,7 +47,58 @@ void mp_index_free(mp_index *x)
     }
     free(x->tab);
     free(x->always);
+    free(x->guard);
     memset(x, 0, sizeof *x);
+}
+
+/* Bit of root member name s[0..n) among the guard keys (added if new);
+ * -1 when the table is full. */
+static int gkey_bit(mp_index *x, const char *s, size_t n)
+{
+    for (size_t i = 0; i < x->ngkeys; i++)
+        if (x->gkeys[i].n == n && memcmp(x->gkeys[i].s, s, n) == 0)
+            return (int)i;
+    if (x->ngkeys == MP_GUARD_KEYS)
+        return -1;
+    x->gkeys[x->ngkeys] = (mp_gkey){s, n};
+    return (int)x->ngkeys++;
+}
+
+/* Number of root member names path p can start at: one per '.' plus 1. */
+static size_t prefixes(const mp_slot *sl)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < sl->len; i++)
+        k += sl->path[i] == '.';
+    return k;
+}
+
+static uint64_t source_guard(const aw_mapping *m, mp_index *x, const aw_source *s)
+{
+    uint64_t g = 0;
+    if (!s->nwhen)
+        return 0;
+    for (size_t k = 0; k < s->nwhen; k++) {
+        const mp_conj *cj = &s->when[k];
+        const mp_slot *best = NULL;
+        for (size_t j = 0; j < cj->n; j++) {
+            const mp_slot *sl = &m->slots[cj->conds[j].slot];
+            if (cj->conds[j].op == MP_ABSENT || sl->star || !sl->len)
+                continue;
+            if (!best || prefixes(sl) < prefixes(best))
+                best = sl;
+        }
+        if (!best)
+            return 0;               /* an alternative that needs no member */
+        for (size_t i = 0; i <= best->len; i++)
+            if (i == best->len || best->path[i] == '.') {
+                int bit = gkey_bit(x, best->path, i);
+                if (bit < 0)
+                    return 0;
+                g |= 1ULL << bit;
+            }
+    }
+    return g;
 }
 
 static int plain_strings(const mp_cond *c)
@@ -114,6 +165,9 @@ void mp_index_build(aw_mapping *m)
     uint32_t slot = 0;
 
     mp_index_free(x);
+    x->guard = aw_xcalloc(m->nsrc ? m->nsrc : 1, sizeof *x->guard);
+    for (size_t i = 0; i < m->nsrc; i++)
+        x->guard[i] = source_guard(m, x, m->src[i]);
     for (size_t i = 0; i < m->nsrc; i++) {
         disc[i] = UINT32_MAX;
         if (discriminator(m, m->src[i], &disc[i]))

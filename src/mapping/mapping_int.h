@@ -125,6 +125,20 @@ typedef struct mp_bucket {
     size_t n, cap;
 } mp_bucket;
 
+/* Guards: a condition on path "a.b.c" can only hold when the event's
+ * root object has a member named "a", "a.b" or "a.b.c" (path
+ * semantics, aw_json.h). So for each source, one condition per
+ * conjunction yields the root member names one of which its events must
+ * have; an event whose root object has none of them skips the source in
+ * one or two hash lookups, instead of evaluating each alternative (most
+ * cloud sources fail on absent paths). Up to MP_GUARD_KEYS names in all;
+ * a source needing more, or with a "*" path, is not guarded. */
+#define MP_GUARD_KEYS 64
+typedef struct mp_gkey {
+    const char *s;              /* points into a slot path */
+    size_t n;
+} mp_gkey;
+
 typedef struct mp_index {
     int built;
     uint32_t slot;
@@ -132,6 +146,9 @@ typedef struct mp_index {
     size_t cap;                 /* power of two */
     uint32_t *always;           /* sources without the discriminator */
     size_t nalways;
+    mp_gkey gkeys[MP_GUARD_KEYS];
+    size_t ngkeys;
+    uint64_t *guard;            /* per source: bits of gkeys; 0 = unguarded */
 } mp_index;
 
 struct aw_mapping {
