@@ -64,22 +64,86 @@ static inline const unsigned char *str_stop(const unsigned char *p,
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* Bit i set when p[i] is one of " \ \n { } [ ]: the only bytes that
- * change the framer's state (p[64] readable). */
-static inline uint64_t interesting64(const unsigned char *p)
+/* Bit masks of one 64-byte block (p[0..64) readable). */
+typedef struct blockm {
+    uint64_t quote, bslash, nl, bracket;
+} blockm;
+
+static inline blockm classify64(const unsigned char *p)
 {
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
     const __m128i sp = _mm_set1_epi8(0x20), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}');
-    uint64_t m = 0;
+    blockm m = {0, 0, 0, 0};
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i f = _mm_or_si128(v, sp);            /* '[' -> '{', ']' -> '}' */
-        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, nl),
-                                              _mm_or_si128(_mm_cmpeq_epi8(f, ob), _mm_cmpeq_epi8(f, cb))));
-        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(x) << (16 * i);
+        m.quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << (16 * i);
+        m.bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bs)) << (16 * i);
+        m.nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
+        m.bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(f, ob), _mm_cmpeq_epi8(f, cb))) << (16 * i);
     }
     return m;
+}
+
+/* Bit i: an odd number of quotes in bits 0..i. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* A bracket, newline or stray backslash outside strings at q: the
+ * transitions of scan(). Returns an SC_ code to stop with, or -1. */
+static inline int outside(aw_reader *r, const unsigned char *q, const unsigned char *e,
+                          const unsigned char *b)
+{
+    unsigned c = *q;
+    switch (c) {
+    case '{':
+    case '[':
+        if (r->depth >= AW_FR_MAX_DEPTH) {
+            r->pos = (size_t)(q + 1 - b);
+            return SC_DEPTH;
+        }
+        if (c == '[')
+            r->stk[r->depth >> 6] |= 1ULL << (r->depth & 63);
+        else
+            r->stk[r->depth >> 6] &= ~(1ULL << (r->depth & 63));
+        r->depth++;
+        return -1;
+    case '}':
+    case ']':
+        if (r->depth == 0 ||
+            (int)((r->stk[(r->depth - 1) >> 6] >> ((r->depth - 1) & 63)) & 1) != (c == ']')) {
+            r->pos = (size_t)(q + 1 - b);
+            return SC_MISMATCH;
+        }
+        if (--r->depth == 0) {
+            r->pos = (size_t)(q + 1 - b);
+            return SC_DONE;
+        }
+        return -1;
+    case '\n':
+        r->line++;
+        if (q + 1 == e) {
+            r->nl_pending = 1;
+            r->pos = r->end;
+            return SC_NEED;
+        }
+        if (q[1] == '{') {
+            r->pos = (size_t)(q + 1 - b);
+            return SC_NEWREC;
+        }
+        return -1;
+    default:                                /* a backslash outside strings */
+        return -1;
+    }
 }
 
 /* The state machine of scan() over whole 64-byte blocks, visiting only
@@ -90,7 +154,34 @@ static int scan_blocks(aw_reader *r, const unsigned char **pp, const unsigned ch
 {
     const unsigned char *b = (const unsigned char *)r->buf, *base = *pp;
     for (; e - base >= 64; base += 64) {
-        uint64_t m = interesting64(base);
+        blockm k = classify64(base);
+        uint64_t m;
+        if (!k.bslash && !r->esc && r->depth > 0) {
+            /* No escapes: the quotes alone say which bytes are in a
+             * string, so only brackets and newlines outside strings and
+             * newlines inside them (an error) are visited. */
+            uint64_t inside = prefix_xor(k.quote) ^ (r->in_str ? ~0ULL : 0);
+            m = ((k.bracket | k.nl) & ~inside) | (k.nl & inside);
+            r->in_str = (int)(inside >> 63);
+            if (m)
+                r->in_str = 0;              /* every visited byte is outside or ends the string */
+            while (m) {
+                unsigned i = (unsigned)__builtin_ctzll(m);
+                const unsigned char *q = base + i;
+                m &= m - 1;
+                if (*q == '\n' && ((inside >> i) & 1)) {  /* raw newline inside a string */
+                    r->line++;
+                    r->pos = (size_t)(q + 1 - b);
+                    return SC_NLSTR;
+                }
+                int rc = outside(r, q, e, b);
+                if (rc >= 0)
+                    return rc;
+            }
+            r->in_str = (int)(inside >> 63);
+            continue;
+        }
+        m = k.quote | k.bslash | k.nl | k.bracket;
         if (r->esc) {                       /* a backslash ended the last block */
             r->esc = 0;
             if (base[0] != '\n')
@@ -121,49 +212,13 @@ static int scan_blocks(aw_reader *r, const unsigned char **pp, const unsigned ch
                 }
                 continue;
             }
-            switch (c) {
-            case '"':
+            if (c == '"') {
                 r->in_str = 1;
-                break;
-            case '{':
-            case '[':
-                if (r->depth >= AW_FR_MAX_DEPTH) {
-                    r->pos = (size_t)(q + 1 - b);
-                    return SC_DEPTH;
-                }
-                if (c == '[')
-                    r->stk[r->depth >> 6] |= 1ULL << (r->depth & 63);
-                else
-                    r->stk[r->depth >> 6] &= ~(1ULL << (r->depth & 63));
-                r->depth++;
-                break;
-            case '}':
-            case ']':
-                if (r->depth == 0 ||
-                    (int)((r->stk[(r->depth - 1) >> 6] >> ((r->depth - 1) & 63)) & 1) != (c == ']')) {
-                    r->pos = (size_t)(q + 1 - b);
-                    return SC_MISMATCH;
-                }
-                if (--r->depth == 0) {
-                    r->pos = (size_t)(q + 1 - b);
-                    return SC_DONE;
-                }
-                break;
-            case '\n':
-                r->line++;
-                if (q + 1 == e) {
-                    r->nl_pending = 1;
-                    r->pos = r->end;
-                    return SC_NEED;
-                }
-                if (q[1] == '{') {
-                    r->pos = (size_t)(q + 1 - b);
-                    return SC_NEWREC;
-                }
-                break;
-            default:                        /* a backslash outside strings */
-                break;
+                continue;
             }
+            int rc = outside(r, q, e, b);
+            if (rc >= 0)
+                return rc;
         }
     }
     *pp = base;
