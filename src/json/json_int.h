@@ -9,13 +9,18 @@
 
 #include "aupwatch/aw_json.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define AWJ_RIDX 128    /* slots of the root-member index (power of 2) */
 
 struct aw_doc {
     aw_jnode *nodes;    /* preorder: a subtree is a contiguous index range */
     uint32_t n;
     size_t cap;
-    char *arena;        /* unescaped strings and number copies */
+    char *arena;        /* the record's copy (strings decoded in place),
+                           then number copies */
     size_t acap;
     /* Root-member index, built on the first lookup in the root object
      * (most lookups start there): 1 + node index, 0 = empty. */
@@ -45,6 +50,19 @@ extern const uint8_t awj_str_special[256];
 static inline const unsigned char *awj_find_special(const unsigned char *p,
                                                     const unsigned char *e)
 {
+#ifdef __SSE2__
+    /* signed compare: bytes >= 0x80 are negative, so "< 0x20" also
+     * catches non-ASCII */
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), lo = _mm_set1_epi8(0x20);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, lo)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
 #if AWJ_SWAR
     while (e - p >= 8) {
         uint64_t w, t;

@@ -32,8 +32,9 @@ const uint8_t awj_str_special[256] = {
 
 typedef struct pstate {
     aw_doc *d;
-    const unsigned char *s, *p, *e;
-    char *a;                /* arena write position */
+    const unsigned char *s, *p, *e;     /* the record's copy (in the arena) */
+    const unsigned char *orig;          /* the caller's bytes */
+    char *a;                /* arena write position (numbers) */
     aw_errbuf *err;
     size_t err_off;
 } pstate;
@@ -173,13 +174,16 @@ static char *put_utf8(char *o, unsigned long cp)
     return o;
 }
 
-/* Parse the string whose opening quote is at ps->p; unescaped bytes go to
- * the arena. On success *out and *olen describe it and ps->p is past the
- * closing quote. */
+/* Parse the string whose opening quote is at ps->p, in place: the record
+ * is a private copy, so a string without escapes stays where it is and
+ * its closing quote becomes its NUL; escapes are decoded towards the
+ * front (an escape never decodes to more bytes than it takes), behind
+ * the bytes still to read. On success *out and *olen describe it and
+ * ps->p is past the closing quote. */
 static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
 {
     const unsigned char *q = ps->p, *p = q + 1, *e = ps->e, *seg = p;
-    char *o = ps->a, *start = o;
+    char *start = (char *)(uintptr_t)p, *o = NULL;     /* o: set at the first escape */
     for (;;) {
         unsigned c;
         p = awj_find_special(p, e);
@@ -187,15 +191,15 @@ static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
             return perr(ps, q, "unterminated string starting");
         c = *p;
         if (c == '"') {
-            size_t n = (size_t)(p - seg);
-            memcpy(o, seg, n);
-            o += n;
-            *o = '\0';
-            if ((size_t)(o - start) > UINT32_MAX)
-                return perr(ps, q, "string too long");
+            char *end = (char *)(uintptr_t)p;
+            if (o) {
+                size_t n = (size_t)(p - seg);
+                memmove(o, seg, n);
+                end = o + n;
+            }
+            *end = '\0';
             *out = start;
-            *olen = (uint32_t)(o - start);
-            ps->a = o + 1;
+            *olen = (uint32_t)(end - start);   /* < the record's length */
             ps->p = p + 1;
             return AW_OK;
         }
@@ -209,8 +213,12 @@ static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
         if (c < 0x20)
             return perr_byte(ps, p, "control character");
         /* backslash */
-        memcpy(o, seg, (size_t)(p - seg));
-        o += p - seg;
+        if (!o) {
+            o = (char *)(uintptr_t)p;
+        } else {
+            memmove(o, seg, (size_t)(p - seg));
+            o += p - seg;
+        }
         if (e - p < 2)
             return perr(ps, q, "unterminated string starting");
         switch (p[1]) {
@@ -408,14 +416,19 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
             *err_off = 0;
         return AW_ELIMIT;
     }
-    if (ensure_arena(d, len + 1) != AW_OK) {
+    /* the record's copy (strings are decoded in it), then room for the
+     * numbers' NUL-terminated text: at most 2 bytes per byte of input */
+    if (ensure_arena(d, 3 * (size_t)len + 2) != AW_OK) {
         aw_errbuf_set(err, "out of memory");
         return AW_ENOMEM;
     }
+    memcpy(d->arena, buf, len);
+    d->arena[len] = '\0';
     ps.d = d;
-    ps.s = (const unsigned char *)buf;
+    ps.s = (const unsigned char *)d->arena;
+    ps.orig = (const unsigned char *)buf;
     ps.e = ps.s + len;
-    ps.a = d->arena;
+    ps.a = d->arena + len + 1;
     ps.err = err;
     ps.err_off = 0;
     p = skip_ws(ps.s, ps.e);
@@ -453,13 +466,13 @@ value:
                 goto fail;
             }
             n->type = c == '{' ? AW_JOBJ : AW_JARR;
-            n->val = (const char *)p;
+            n->val = (const char *)(ps.orig + (p - ps.s));    /* raw text: the caller's */
             stk[sp] = idx;
             last[sp] = 0;
             sp++;
             p = skip_ws(p + 1, e);
             if (p < e && *p == (c == '{' ? '}' : ']')) {
-                n->vlen = (uint32_t)(p + 1 - (const unsigned char *)n->val);
+                n->vlen = (uint32_t)(ps.orig + (p + 1 - ps.s) - (const unsigned char *)n->val);
                 sp--;
                 p++;
                 goto after;
@@ -569,7 +582,7 @@ after:
             goto value;
         }
         if (*p == close) {
-            t->vlen = (uint32_t)(p + 1 - (const unsigned char *)t->val);
+            t->vlen = (uint32_t)(ps.orig + (p + 1 - ps.s) - (const unsigned char *)t->val);
             sp--;
             p++;
             goto after;
