@@ -22,6 +22,7 @@ typedef struct aw_reader aw_reader;
 
 typedef struct aw_reader_opts {
     size_t max_record;          /* 0 = AW_INPUT_DEFAULT_MAX_RECORD */
+    int decode_thread;          /* decompress on a thread of its own */
 } aw_reader_opts;
 
 typedef enum aw_compression { AW_COMP_NONE, AW_COMP_GZIP, AW_COMP_ZSTD } aw_compression;

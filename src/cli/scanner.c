@@ -587,7 +587,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
 {
     aw_reader *r;
     aw_errbuf err;
-    aw_reader_opts ro = {s->o.max_record};
+    aw_reader_opts ro = {s->o.max_record, s->threaded};
     aw_record rec;
     if (aw_reader_open(&r, path, &ro, &err) != AW_OK) {
         fprintf(stderr, "aupwatch: %s: %s\n", path, err.msg);

@@ -35,7 +35,7 @@ static int raw_fill(aw_src *s, aw_errbuf *err)
     return 0;
 }
 
-aw_status aw_src_open(aw_src *s, int fd, aw_errbuf *err)
+aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
 {
     memset(s, 0, sizeof *s);
     s->fd = fd;
@@ -76,6 +76,9 @@ aw_status aw_src_open(aw_src *s, int fd, aw_errbuf *err)
         }
         s->zs_hint = 1;
     }
+    s->seen_in = s->bytes_in;
+    if (decode_thread && s->comp != AW_COMP_NONE)
+        s->dt = aw_dthread_start(s);    /* NULL: decode inline */
     return AW_OK;
 }
 
@@ -184,7 +187,7 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     }
 }
 
-ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     switch (s->comp) {
     case AW_COMP_GZIP: return read_gzip(s, dst, cap, err);
@@ -193,8 +196,19 @@ ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     }
 }
 
+ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    if (s->dt)
+        return aw_dthread_read(s->dt, s, dst, cap, err);
+    ssize_t n = aw_src_decode(s, dst, cap, err);
+    s->seen_in = s->bytes_in;
+    s->seen_out = s->bytes_out;
+    return n;
+}
+
 void aw_src_close(aw_src *s)
 {
+    aw_dthread_stop(s->dt);             /* before the state it decodes goes */
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDStream(s->zs);

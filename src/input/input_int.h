@@ -27,15 +27,26 @@ typedef struct aw_src {
     int z_between;              /* a gzip member just ended */
     ZSTD_DStream *zs;
     size_t zs_hint;             /* last ZSTD_decompressStream result */
-    uint64_t bytes_in, bytes_out;
+    uint64_t bytes_in, bytes_out;   /* the decoder's */
+    uint64_t seen_in, seen_out;     /* as of the bytes aw_src_read returned */
+    struct aw_dthread *dt;          /* decoding thread, or NULL */
 } aw_src;
 
-/* Detect the compression from the first bytes of fd. AW_EIO on error. */
-aw_status aw_src_open(aw_src *s, int fd, aw_errbuf *err);
+/* Detect the compression from the first bytes of fd; with decode_thread,
+ * a compressed stream is decoded on a thread of its own (dthread.c).
+ * AW_EIO on error. */
+aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err);
 /* Up to cap decoded bytes into dst: >0 bytes, 0 at end, -1 on error
  * (err set: read failure, corrupt or truncated compressed stream). */
 ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 void aw_src_close(aw_src *s);
+/* The decoding step itself (the thread's body, or inline). */
+ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+
+typedef struct aw_dthread aw_dthread;
+aw_dthread *aw_dthread_start(aw_src *s);   /* NULL if no thread could start */
+ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+void aw_dthread_stop(aw_dthread *t);       /* NULL is a no-op */
 
 /* Framer states (framer.c). */
 enum {

@@ -69,7 +69,7 @@ aw_status aw_reader_open(aw_reader **out, const char *path,
         aw_reader_close(r);
         return AW_EIO;
     }
-    if ((st = aw_src_open(&r->src, r->fd, err)) != AW_OK) {
+    if ((st = aw_src_open(&r->src, r->fd, opts && opts->decode_thread, err)) != AW_OK) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);
         aw_errbuf_set(err, "%s: %s", path, msg);
@@ -150,10 +150,10 @@ aw_compression aw_reader_compression(const aw_reader *r)
 
 uint64_t aw_reader_bytes_in(const aw_reader *r)
 {
-    return r->src.bytes_in;
+    return r->src.seen_in;
 }
 
 uint64_t aw_reader_bytes_out(const aw_reader *r)
 {
-    return r->src.bytes_out;
+    return r->src.seen_out;
 }

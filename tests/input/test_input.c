@@ -62,7 +62,7 @@ static void write_file(const char *path, const void *data, size_t len)
 static char *describe(const char *path, size_t max_record, int parse)
 {
     static char out[1 << 16];
-    aw_reader_opts o = { max_record };
+    aw_reader_opts o = { .max_record = max_record };
     aw_reader *r;
     aw_errbuf err;
     aw_record rec;
@@ -308,6 +308,10 @@ static void gzip_member(FILE *f, const char *data, size_t len)
     free(out);
 }
 
+/* Readers below decode on a thread of their own when set (the same
+ * records, errors and counters are expected either way). */
+static aw_reader_opts g_opts;
+
 static int count_ok(const char *path, aw_compression want_comp,
                     uint64_t *bytes_out, int strict)
 {
@@ -316,7 +320,7 @@ static int count_ok(const char *path, aw_compression want_comp,
     aw_errbuf err;
     aw_status st;
     int n = 0;
-    assert_int_equal(aw_reader_open(&r, path, NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_open(&r, path, &g_opts, &err), AW_OK);
     assert_int_equal(aw_reader_compression(r), want_comp);
     while ((st = aw_reader_next(r, &rec, &err)) == AW_OK) {
         char want[64];
@@ -352,7 +356,7 @@ static void test_gzip(void **st)
     fclose(f);
     assert_int_equal(count_ok(tpath("one.gz"), AW_COMP_GZIP, &out, 1), 20000);
     assert_int_equal(out, len);
-    assert_int_equal(aw_reader_open(&r, tpath("one.gz"), NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_open(&r, tpath("one.gz"), &g_opts, &err), AW_OK);
     {
         aw_record rec;
         while (aw_reader_next(r, &rec, &err) == AW_OK)
@@ -399,7 +403,7 @@ static void test_gzip(void **st)
             aw_reader *r2;
             aw_record rec;
             aw_status s2;
-            assert_int_equal(aw_reader_open(&r2, tpath("trunc.gz"), NULL,
+            assert_int_equal(aw_reader_open(&r2, tpath("trunc.gz"), &g_opts,
                                             &err), AW_OK);
             while ((s2 = aw_reader_next(r2, &rec, &err)) == AW_OK)
                 ;
@@ -439,6 +443,48 @@ static void test_zstd(void **st)
 }
 
 /* "-" reads stdin: feed it through a pipe from a child, in small writes. */
+/* Decompression on its own thread: the same records, errors (at the
+ * same record) and byte counters, also over many 1 MiB chunks. */
+static void test_decode_thread(void **st)
+{
+    size_t len;
+    char *s = make_lines(400000, &len);
+    FILE *f;
+    struct stat sb;
+    uint64_t out, in_inline, in_thread;
+    aw_reader *r;
+    aw_record rec;
+    aw_errbuf err;
+    g_opts.decode_thread = 1;
+    test_gzip(st);
+    test_zstd(st);
+    f = fopen(tpath("big.gz"), "wb");
+    gzip_member(f, s, len / 3);
+    gzip_member(f, s + len / 3, len - len / 3);
+    fclose(f);
+    assert_int_equal(count_ok(tpath("big.gz"), AW_COMP_GZIP, &out, 1), 400000);
+    assert_int_equal(out, len);
+    stat(tpath("big.gz"), &sb);
+    for (int t = 0; t < 2; t++) {
+        g_opts.decode_thread = t;
+        assert_int_equal(aw_reader_open(&r, tpath("big.gz"), &g_opts, &err), AW_OK);
+        while (aw_reader_next(r, &rec, &err) == AW_OK)
+            ;
+        *(t ? &in_thread : &in_inline) = aw_reader_bytes_in(r);
+        assert_int_equal(aw_reader_bytes_out(r), len);
+        aw_reader_close(r);
+    }
+    assert_int_equal(in_thread, in_inline);
+    assert_int_equal(in_thread, (uint64_t)sb.st_size);
+    /* closing early, with the decoder ahead */
+    g_opts.decode_thread = 1;
+    assert_int_equal(aw_reader_open(&r, tpath("big.gz"), &g_opts, &err), AW_OK);
+    assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+    aw_reader_close(r);
+    g_opts.decode_thread = 0;
+    free(s);
+}
+
 static void test_stdin(void **st)
 {
     size_t len;
@@ -705,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_decode_thread),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_many_records),
         cmocka_unit_test(test_walk),
