@@ -135,6 +135,20 @@ void aw_correlator_free(aw_correlator *c);      /* NULL is a no-op */
 size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit,
                           const aw_doc *d, const aw_evidence *ev);
 
+/* The same in two steps, for a scanner that evaluates events on worker
+ * threads and feeds correlations on one thread in input order:
+ * aw_correlator_extract copies what the hit contributes (time, group
+ * keys, values) out of d into out[0..cap) and only reads the correlator,
+ * so workers may call it concurrently with each other (not with
+ * aw_correlator_new/free); it returns the size needed (0: the rule feeds
+ * no correlation; the extract is complete only if that is <= cap).
+ * aw_correlator_feed_extract then feeds it, as aw_correlator_feed would
+ * have fed the event. */
+size_t aw_correlator_extract(const aw_correlator *c, const aw_hit *hit, const aw_doc *d,
+                             void *out, size_t cap);
+size_t aw_correlator_feed_extract(aw_correlator *c, const aw_hit *hit, const void *in, size_t len,
+                                  const aw_evidence *ev);
+
 /* Does some correlation reference rule r (would feeding its hits do
  * anything)? Lets a caller skip preparing evidence. */
 int aw_correlator_wants(const aw_correlator *c, const aw_rule *r);

@@ -10,9 +10,11 @@
  * whatever the number of threads; with one thread the batch is
  * evaluated inline.
  *
- * Correlations need the event when a hit is fed; the committing thread
- * re-parses the (rare) records whose hits a correlation uses. The
- * record's SHA-256 is computed only for records with hits.
+ * Correlations are fed in input order by the committing thread, from
+ * what the worker extracted from the event for each hit a correlation
+ * uses (aw_correlator_extract: time, group keys, values), so no event
+ * is parsed twice. The record's SHA-256 is computed only for records
+ * with hits.
  *
  * One derived field is stateful (own_side: is this key's number in a
  * block the tenant used before), so its value depends on the order of
@@ -49,6 +51,7 @@ typedef struct shit {               /* a hit, as stored by a worker */
     size_t tenant;                  /* offset in str, or SIZE_MAX */
     size_t xe, nxe;                 /* explain entries */
     size_t rendered, rendered_len;  /* formatted alert in str, if rendered */
+    size_t cx, cxlen;               /* correlation extract in str (cxlen 0: none) */
 } shit;
 
 typedef struct srec {               /* one record of a batch */
@@ -98,7 +101,6 @@ struct aw_scanner {
     aw_alert_fn fn;
     void *ud;
     aw_correlator *corr;
-    aw_doc *cdoc;                   /* re-parse for correlations */
     worker cw;                      /* the committing thread's own evaluation */
     aw_scan_stats st;
     struct timespec t0, last_draw;
@@ -135,6 +137,16 @@ int aw_level_index(const char *lv)
 }
 
 /* ---- batch storage ------------------------------------------------------- */
+
+/* n bytes at an 8-byte aligned offset of str (correlation extracts) */
+static size_t put_bytes(batch *b, const void *p, size_t n)
+{
+    size_t off = (b->slen + 7) & ~(size_t)7;
+    aw_grow((void **)&b->str, &b->scap, off + n, 1);
+    memcpy(b->str + off, p, n);
+    b->slen = off + n;
+    return off;
+}
 
 static size_t put_str(batch *b, const char *s, size_t n)
 {
@@ -236,6 +248,19 @@ static int on_hit(void *ud, const aw_hit *h)
         r->hit = b->nhits - 1;
         aw_sha256_hex(b->data + r->off, r->len, r->sha);
     }
+    if (w->s->corr && aw_correlator_wants(w->s->corr, h->rule)) {
+        char small[4096];
+        size_t n = aw_correlator_extract(w->s->corr, h, w->doc, small, sizeof small);
+        if (n > sizeof small) {
+            char *big = aw_xmalloc(n);
+            aw_correlator_extract(w->s->corr, h, w->doc, big, n);
+            x->cx = put_bytes(b, big, n);
+            free(big);
+        } else if (n) {
+            x->cx = put_bytes(b, small, n);
+        }
+        x->cxlen = n;
+    }
     if (h->correlation_only)
         return 0;
     size_t tn = aw_source_tenant(h->source, w->doc, tenant, sizeof tenant);
@@ -258,13 +283,12 @@ static int on_hit(void *ud, const aw_hit *h)
     return 0;
 }
 
-/* How prepare() treats stateful derivations: the event was prepared
- * before (a correlation re-parse), is prepared in input order, or on a
- * worker (recorded in spec, decided at commit). */
-enum { PREP_REPLAY, PREP_ORDERED, PREP_SPEC };
+/* How prepare() treats stateful derivations: the event is prepared in
+ * input order, or on a worker (recorded in spec, decided at commit). */
+enum { PREP_ORDERED, PREP_SPEC };
 
-/* Parse, classify, prepare: shared by workers and the correlation
- * re-parse. Returns the number of sources, or -1 with err set. */
+/* Parse, classify, prepare. Returns the number of sources, or -1 with
+ * err set. */
 static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, const aw_source **cls,
                    size_t *err_off, aw_errbuf *err, int how, aw_own_spec *spec)
 {
@@ -273,9 +297,7 @@ static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, 
     size_t nc = aw_mapping_classify(e->map, d, cls, 64);
     if (nc > 64)
         nc = 64;
-    if (how == PREP_REPLAY)
-        aw_mapping_prepare_replay(e->map, d, cls, nc);
-    else if (how == PREP_SPEC)
+    if (how == PREP_SPEC)
         aw_mapping_prepare_spec(e->map, d, cls, nc, spec);
     else
         aw_mapping_prepare(e->map, d, cls, nc);
@@ -360,8 +382,6 @@ static void report(aw_scanner *s, const char *file, uint64_t line, const char *k
 
 static void commit(aw_scanner *s, batch *b)
 {
-    const aw_source *cls[64];
-    aw_errbuf err;
     for (size_t i = 0; i < b->nrecs; i++) {
         srec *r = &b->recs[i];
         s->st.records++;
@@ -378,20 +398,13 @@ static void commit(aw_scanner *s, batch *b)
             variant = aw_mapping_own_decide(NULL, &r->own) ? 2 : 1;
             s->st.own_decided++;
         }
-        bool parsed = false;
         for (size_t k = 0; k < r->nhit; k++) {
             shit *x = &b->hits[r->hit + k];
             if (x->variant && x->variant != variant)
                 continue;
-            if (s->corr && aw_correlator_wants(s->corr, x->h.rule)) {
-                if (!parsed) {
-                    parsed = prepare(s->e, s->cdoc, b->data + r->off, r->len, cls, NULL, &err, PREP_REPLAY,
-                                     NULL) >= 0;
-                    if (!parsed)
-                        continue;
-                }
+            if (x->cxlen) {
                 aw_evidence ev = {b->file, r->recno, r->line, r->sha};
-                aw_correlator_feed(s->corr, &x->h, s->cdoc, &ev);
+                aw_correlator_feed_extract(s->corr, &x->h, b->str + x->cx, x->cxlen, &ev);
             }
             if (x->h.correlation_only) {
                 s->st.correlation_only_hits++;
@@ -485,7 +498,6 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     s->o = *o;
     s->fn = fn;
     s->ud = ud;
-    s->cdoc = aw_doc_new();
     aw_arena_init(&s->paths);
     if (o->corr_fn && aw_plan_correlation_count(e->plan))
         s->corr = aw_correlator_new(e->plan, &o->corr, o->corr_fn, ud,
@@ -552,7 +564,6 @@ void aw_scanner_free(aw_scanner *s)
     pthread_cond_destroy(&s->fin);
     free(s->ring);
     free(s->w);
-    aw_doc_free(s->cdoc);
     aw_correlator_free(s->corr);
     aw_arena_reset(&s->paths);
     free(s);

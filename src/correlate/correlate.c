@@ -682,39 +682,60 @@ int aw_correlator_wants(const aw_correlator *c, const aw_rule *r)
     return c && r && r->index < c->nrules && c->nuses[r->index] > 0;
 }
 
-size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, const aw_evidence *ev)
+/* The extract: what feeding a hit needs from its event, in a flat
+ * buffer. Header, then one use record per correlation the rule feeds,
+ * each followed by its group key (8-byte aligned). */
+typedef struct xhead {
+    int64_t t;
+    uint32_t nuse;
+    uint8_t has_t;
+} xhead;
+
+typedef struct xuse {
+    entry e;
+    int32_t tidx;
+    uint32_t klen;
+    uint8_t missing;
+} xuse;
+
+#define XALIGN(n) (((n) + 7) & ~(size_t)7)
+
+static void xput(char *buf, size_t cap, size_t *at, const void *p, size_t n)
 {
-    if (!c || !hit || !hit->rule)
+    if (*at + n <= cap)
+        memcpy(buf + *at, p, n);
+    *at = XALIGN(*at + n);
+}
+
+size_t aw_correlator_extract(const aw_correlator *cc, const aw_hit *hit, const aw_doc *d, void *out,
+                             size_t cap)
+{
+    aw_correlator *c = (aw_correlator *)(uintptr_t)cc;  /* read only: plan and uses */
+    char *buf = out;
+    size_t at = 0;
+    xhead h = {0, 0, 0};
+    if (!c || !hit || !hit->rule || hit->rule->index >= c->nrules || !c->nuses[hit->rule->index])
         return 0;
     size_t idx = hit->rule->index;
-    if (idx >= c->nrules || !c->nuses[idx])
-        return 0;
-    c->st.hits++;
-    int64_t t;
-    if (aw_source_time(hit->source, d, &t) != AW_OK) {
-        c->st.no_time += c->nuses[idx];
-        return 0;
+    if (aw_source_time(hit->source, d, &h.t) != AW_OK) {
+        xput(buf, cap, &at, &h, sizeof h);
+        return at;
     }
+    h.has_t = 1;
+    h.nuse = (uint32_t)c->nuses[idx];
+    xput(buf, cap, &at, &h, sizeof h);
     char tenant[256], val[VAL_MAX], key[4096];
     size_t tlen = aw_source_tenant(hit->source, d, tenant, sizeof tenant);
-    cref ref;
-    bool have_ref = false;
-    size_t fed = 0;
-    if (!c->any_t || t > c->max_t) {
-        c->max_t = t;
-        c->any_t = true;
-    }
     for (size_t u = 0; u < c->nuses[idx]; u++) {
         crun *cr = c->uses[idx][u].cr;
         uint16_t slot = c->uses[idx][u].slot;
         const aw_corr *k = cr->c;
+        xuse x = {.e = {.t = h.t, .cnt = 1, .base = 1, .rule = slot}, .tidx = -1};
         size_t klen = 0;
-        int tidx = -1;
-        bool missing = false;
         for (size_t g = 0; g < k->ngroup; g++) {
             long l = field_text(c, hit->source, d, cr->gfield[slot][g], tenant, tlen, val, sizeof val, true);
             if (l < 0 || klen + (size_t)l + 1 > sizeof key) {
-                missing = true;
+                x.missing = 1;
                 break;
             }
             if (g)
@@ -723,30 +744,25 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
             klen += (size_t)l;
             const char *hide = memchr(val, KEY_HIDE, (size_t)l);
             size_t shown = hide ? (size_t)(hide - val) : (size_t)l;
-            if (tidx < 0 && tlen && shown == tlen && memcmp(val, tenant, tlen) == 0)
-                tidx = (int)g;
+            if (x.tidx < 0 && tlen && shown == tlen && memcmp(val, tenant, tlen) == 0)
+                x.tidx = (int)g;
         }
-        if (missing) {
-            c->st.no_group++;
-            continue;
-        }
-        entry e = {.t = t, .cnt = 1, .base = 1, .rule = slot};
-        if (k->ncond_fields) {
-            uint64_t h = 0;
+        if (!x.missing && k->ncond_fields) {
+            uint64_t hv = 0;
             bool all = true;
             for (size_t f = 0; f < k->ncond_fields; f++) {
                 const char *fname = k->cond_fields[f];
                 if (f == 0 && k->type != CT_VALUE_COUNT) {
                     const aw_jnode *n = field_node(hit->source, d, fname);
                     if (n && n->type == AW_JNUM && isfinite(n->num)) {
-                        e.num = n->num;
-                        e.nnum = 1;
+                        x.e.num = n->num;
+                        x.e.nnum = 1;
                     } else if (n && n->type == AW_JSTR && n->vlen) {
                         char *endp;
-                        double x = strtod(n->val, &endp);
-                        if (!*endp && isfinite(x)) {
-                            e.num = x;
-                            e.nnum = 1;
+                        double v = strtod(n->val, &endp);
+                        if (!*endp && isfinite(v)) {
+                            x.e.num = v;
+                            x.e.nnum = 1;
                         }
                     }
                     continue;
@@ -756,19 +772,73 @@ size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, 
                     all = false;
                     break;
                 }
-                h = h * 0x9e3779b97f4a7c15ULL ^ aw_hash64(val, (size_t)l);
+                hv = hv * 0x9e3779b97f4a7c15ULL ^ aw_hash64(val, (size_t)l);
             }
             if (k->type == CT_VALUE_COUNT) {
-                e.has_v = all;
-                e.vh = h ? h : 1;
+                x.e.has_v = all;
+                x.e.vh = hv ? hv : 1;
             }
+        }
+        x.klen = x.missing ? 0 : (uint32_t)klen;
+        xput(buf, cap, &at, &x, sizeof x);
+        xput(buf, cap, &at, key, x.klen);
+    }
+    return at;
+}
+
+size_t aw_correlator_feed_extract(aw_correlator *c, const aw_hit *hit, const void *in, size_t len,
+                                  const aw_evidence *ev)
+{
+    const char *buf = in;
+    xhead h;
+    if (!c || !hit || !hit->rule || len < sizeof h)
+        return 0;
+    size_t idx = hit->rule->index;
+    if (idx >= c->nrules || !c->nuses[idx])
+        return 0;
+    memcpy(&h, buf, sizeof h);
+    c->st.hits++;
+    if (!h.has_t) {
+        c->st.no_time += c->nuses[idx];
+        return 0;
+    }
+    if (!c->any_t || h.t > c->max_t) {
+        c->max_t = h.t;
+        c->any_t = true;
+    }
+    cref ref;
+    bool have_ref = false;
+    size_t fed = 0, at = XALIGN(sizeof h);
+    for (uint32_t u = 0; u < h.nuse && at + sizeof(xuse) <= len; u++) {
+        xuse x;
+        memcpy(&x, buf + at, sizeof x);
+        at = XALIGN(at + sizeof x);
+        const char *key = buf + at;
+        at = XALIGN(at + x.klen);
+        if (x.missing) {
+            c->st.no_group++;
+            continue;
         }
         if (!have_ref) {
             make_ref(c, ev, &ref);
             have_ref = true;
         }
-        fed += process(c, cr, t, key, (uint32_t)klen, &e, tidx, &ref, 1, &ref, 0);
+        crun *cr = c->uses[idx][u].cr;
+        fed += process(c, cr, h.t, key, x.klen, &x.e, x.tidx, &ref, 1, &ref, 0);
     }
+    return fed;
+}
+
+size_t aw_correlator_feed(aw_correlator *c, const aw_hit *hit, const aw_doc *d, const aw_evidence *ev)
+{
+    char small[8192];
+    size_t n = aw_correlator_extract(c, hit, d, small, sizeof small);
+    if (n <= sizeof small)
+        return aw_correlator_feed_extract(c, hit, small, n, ev);
+    char *big = aw_xmalloc(n);
+    aw_correlator_extract(c, hit, d, big, n);
+    size_t fed = aw_correlator_feed_extract(c, hit, big, n, ev);
+    free(big);
     return fed;
 }
 
