@@ -189,10 +189,35 @@ static const fmt *fmt_of(const char *s, size_t n)
     return NULL;
 }
 
-static const char *scalar_at(const aw_doc *d, const char *path, size_t *len)
+/* The derivations of one event read the same few paths (an object key
+ * feeds five of them): each path is looked up once per event. Paths are
+ * the mapping's own strings, so their address names them. */
+#define MEMO_MAX 16
+typedef struct dmemo_e {
+    const char *path;
+    const char *v;              /* NULL: absent or not a scalar */
+    size_t len;
+} dmemo_e;
+
+typedef struct dmemo {
+    size_t n;
+    dmemo_e e[MEMO_MAX];
+} dmemo;
+
+static const char *scalar_at(dmemo *mm, const aw_doc *d, const char *path, size_t *len)
 {
+    for (size_t i = 0; i < mm->n; i++)
+        if (mm->e[i].path == path) {
+            *len = mm->e[i].len;
+            return mm->e[i].v;
+        }
     const aw_jnode *n = mp_path_first(d, path, strlen(path));
-    return n ? mp_scalar(n, len) : NULL;
+    size_t l = 0;
+    const char *v = n ? mp_scalar(n, &l) : NULL;
+    if (mm->n < MEMO_MAX)
+        mm->e[mm->n++] = (dmemo_e){path, v, l};
+    *len = l;
+    return v;
 }
 
 static int phone_tokens(const char *s, size_t n, uint64_t blocks[3])
@@ -299,27 +324,38 @@ static uint64_t mg_est(const own *o, uint64_t x)
 
 static const char *const small_ints[] = {"0", "1", "2", "3"};
 
-static void append(aw_doc *d, const char *key, uint8_t type, const char *val, double num)
+/* A new member: forget what was remembered of paths it may answer. */
+static void memo_forget(dmemo *mm, const char *key)
 {
-    aw_json_append_member(d, key, (aw_jtype)type, val, num);   /* derived once */
+    size_t kl = strlen(key), j = 0;
+    for (size_t i = 0; i < mm->n; i++)
+        if (!(strncmp(mm->e[i].path, key, kl) == 0 && (mm->e[i].path[kl] == 0 || mm->e[i].path[kl] == '.')))
+            mm->e[j++] = mm->e[i];
+    mm->n = j;
 }
 
-static const char *first_of(const aw_doc *d, const char *const *p, size_t np, size_t *len)
+static void append(dmemo *mm, aw_doc *d, const char *key, uint8_t type, const char *val, double num)
+{
+    if (aw_json_append_member(d, key, (aw_jtype)type, val, num) == AW_OK)   /* derived once */
+        memo_forget(mm, key);
+}
+
+static const char *first_of(dmemo *mm, const aw_doc *d, const char *const *p, size_t np, size_t *len)
 {
     for (size_t i = 0; i < np; i++) {
-        const char *v = scalar_at(d, p[i], len);
+        const char *v = scalar_at(mm, d, p[i], len);
         if (v)
             return v;
     }
     return NULL;
 }
 
-static const fmt *fmt_from(const aw_doc *d, const char *const *p, size_t np, int *seen)
+static const fmt *fmt_from(dmemo *mm, const aw_doc *d, const char *const *p, size_t np, int *seen)
 {
     *seen = 0;
     for (size_t i = 0; i < np; i++) {
         size_t len;
-        const char *v = scalar_at(d, p[i], &len);
+        const char *v = scalar_at(mm, d, p[i], &len);
         if (!v)
             continue;
         *seen = 1;
@@ -361,7 +397,7 @@ void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine)
         aw_json_set_string(d, op->node, mine ? "true" : "false");
 }
 
-static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own_spec *spec)
+static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own_spec *spec, dmemo *mm)
 {
     static __thread char tenant[256];
     size_t len = 0;
@@ -375,7 +411,7 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             "ogg", "opus", "wma", "aiff", "dat", "bin", "raw", "pcm", "json", "jpg", "png", "gz",
             "csv", "html", "parquet", "txt", "pdf", "mp4", NULL};
         char e[16];
-        if (!(v = first_of(d, x->from, x->nfrom, &len)))
+        if (!(v = first_of(mm, d, x->from, x->nfrom, &len)))
             return;
         size_t n = ext_of(v, len, e);
         int i = 0;
@@ -383,26 +419,26 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             for (i = 1; known[i] && strcmp(known[i], e); i++)
                 ;
         /* a static string per extension: no raw text is kept */
-        append(d, x->name, AW_JSTR, known[i] ? known[i] : "other", 0);
+        append(mm, d, x->name, AW_JSTR, known[i] ? known[i] : "other", 0);
         return;
     }
     case F_AUDIO:
-        f = fmt_from(d, x->from, x->nfrom, &seen);
+        f = fmt_from(mm, d, x->from, x->nfrom, &seen);
         if (f || seen)
-            append(d, x->name, AW_JSTR, cls_names[f ? f->cls : 3], 0);
+            append(mm, d, x->name, AW_JSTR, cls_names[f ? f->cls : 3], 0);
         return;
     case F_DUR: {
-        f = fmt_from(d, x->key, x->nkey, &seen);
-        if (!f || !(v = first_of(d, x->from, x->nfrom, &len)))
+        f = fmt_from(mm, d, x->key, x->nkey, &seen);
+        if (!f || !(v = first_of(mm, d, x->from, x->nfrom, &len)))
             return;
         double bytes = strtod(v, NULL), secs = bytes / f->bps;
-        append(d, x->name, AW_JSTR, secs < 20 ? "short" : secs <= 1200 ? "call" : "long", 0);
+        append(mm, d, x->name, AW_JSTR, secs < 20 ? "short" : secs <= 1200 ? "call" : "long", 0);
         return;
     }
     case F_PHONES:
     case F_OWN: {
         uint64_t blocks[3];
-        if (!(v = first_of(d, x->from, x->nfrom, &len)))
+        if (!(v = first_of(mm, d, x->from, x->nfrom, &len)))
             return;
         /* skip: the account/container or bucket part of a full object
          * path, whose digits would be in every key */
@@ -415,11 +451,11 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
         }
         int k = phone_tokens(v, len, blocks);
         if (x->fn == F_PHONES) {
-            append(d, x->name, AW_JNUM, small_ints[k], (double)k);
+            append(mm, d, x->name, AW_JNUM, small_ints[k], (double)k);
             return;
         }
         if (!k) {
-            append(d, x->name, AW_JSTR, "none", 0);
+            append(mm, d, x->name, AW_JSTR, "none", 0);
             return;
         }
         char tn[256];
@@ -432,28 +468,32 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             op->k = k;
             memcpy(op->blocks, blocks, sizeof op->blocks);
             op->node = 0;
-            if (aw_json_append_member(d, x->name, AW_JSTR, "false", 0) == AW_OK)
+            if (aw_json_append_member(d, x->name, AW_JSTR, "false", 0) == AW_OK) {
                 op->node = (uint32_t)(aw_doc_count(d) - 1);
+                memo_forget(mm, x->name);
+            }
             return;
         }
-        append(d, x->name, AW_JSTR, own_decide(hash(tn, tl), blocks, k) ? "true" : "false", 0);
+        append(mm, d, x->name, AW_JSTR, own_decide(hash(tn, tl), blocks, k) ? "true" : "false", 0);
         return;
     }
     case F_TENANT:
         if (aw_source_tenant(s, d, tenant, sizeof tenant) > 0)
-            append(d, x->name, AW_JSTR, tenant, 0);
+            append(mm, d, x->name, AW_JSTR, tenant, 0);
         return;
     }
 }
 
 void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful, aw_own_spec *spec)
 {
+    dmemo mm;
+    mm.n = 0;
     if (spec)
         spec->n = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < hit[i]->nderive; j++)
             if (stateful || hit[i]->derive[j].fn != F_OWN)
-                derive_one(hit[i], d, &hit[i]->derive[j], spec);
+                derive_one(hit[i], d, &hit[i]->derive[j], spec, &mm);
 }
 
 int aw_mapping_field_stateful(const aw_mapping *m, const char *field)
