@@ -259,6 +259,39 @@ static void ring_grow(struct aw_correlator *c, group *g, uint32_t maxv)
     g->ehead = 0;
 }
 
+/* First entry later than t (entries are sorted by time; the last one is
+ * later than t): after the entries of equal time, as they arrived. */
+static uint32_t insert_pos(const group *g, int64_t t)
+{
+    uint32_t lo = 0, hi = g->elen - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (E(g, mid).t > t)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Move entries [at, elen) one place up (room for elen + 1 is there), a
+ * contiguous run of the ring at a time. */
+static void shift_up(group *g, uint32_t at)
+{
+    uint32_t k = g->elen;
+    while (k > at) {
+        uint32_t pk = (g->ehead + k) % g->ecap;    /* where entry k - 1 goes */
+        if (pk == 0) {
+            g->ent[0] = g->ent[g->ecap - 1];
+            k--;
+            continue;
+        }
+        uint32_t n = k - at < pk ? k - at : pk;
+        memmove(&g->ent[pk - n + 1], &g->ent[pk - n], (size_t)n * sizeof *g->ent);
+        k -= n;
+    }
+}
+
 bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
 {
     uint32_t maxv = (uint32_t)c_max_values(c);
@@ -316,9 +349,9 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
     if (g->elen == g->ecap)
         ring_grow(c, g, maxv);
     uint32_t at = g->elen;
-    while (at > 0 && E(g, at - 1).t > e->t) {   /* out of order: shift */
-        E(g, at) = E(g, at - 1);
-        at--;
+    if (at > 0 && E(g, at - 1).t > e->t) {      /* out of order: insert in place */
+        at = insert_pos(g, e->t);
+        shift_up(g, at);
     }
     E(g, at) = *e;
     g->elen++;
