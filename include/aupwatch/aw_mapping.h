@@ -60,10 +60,6 @@ void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d);
 /* The same for an event already classified into src[0..n) (saves the
  * second classification on the hot path). */
 void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n);
-/* The same for an event prepared once already (re-parsed to feed a
- * correlation): stateful derivations (own_side) are left out, so their
- * state sees every event exactly once. */
-void aw_mapping_prepare_replay(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n);
 /* The same, for an evaluation on a worker thread: stateful derivations
  * (own_side) neither read nor update their state; each one with input
  * is recorded in spec and its field set to "false". A caller decides
@@ -91,10 +87,6 @@ void aw_mapping_prepare_spec(const aw_mapping *m, aw_doc *d, const aw_source *co
 int aw_mapping_own_decide(aw_doc *d, const aw_own_op *op);
 /* Set the field of op in d to the given value, state untouched. */
 void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine);
-/* Is `field` a derived field whose value depends on the events seen
- * before (own_side)? Such a field is only deterministic when events are
- * evaluated in input order, on one thread. */
-int aw_mapping_field_stateful(const aw_mapping *m, const char *field);
 
 /* --- one source ------------------------------------------------------ */
 size_t aw_source_index(const aw_source *s);     /* position in mapping */

@@ -257,7 +257,7 @@ void aw_mapping_drop_content(const aw_mapping *m, aw_doc *d)
     aw_mapping_prepare(m, d, hit, n);
 }
 
-static void prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n, int stateful,
+static void prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n,
                     aw_own_spec *spec)
 {
     if (!m || !d)
@@ -268,22 +268,17 @@ static void prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src,
             aw_json_drop(d, p, strlen(p));  /* every occurrence */
         }
     }
-    mp_derive_apply(d, src, n, stateful, spec);   /* derived fields, after the drops */
+    mp_derive_apply(d, src, n, spec);   /* derived fields, after the drops */
 }
 
 void aw_mapping_prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
 {
-    prepare(m, d, src, n, 1, NULL);
+    prepare(m, d, src, n, NULL);
 }
 
 void aw_mapping_prepare_spec(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n,
                              aw_own_spec *spec)
 {
     spec->n = 0;
-    prepare(m, d, src, n, 1, spec);
-}
-
-void aw_mapping_prepare_replay(const aw_mapping *m, aw_doc *d, const aw_source *const *src, size_t n)
-{
-    prepare(m, d, src, n, 0, NULL);
+    prepare(m, d, src, n, spec);
 }

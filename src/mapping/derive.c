@@ -36,8 +36,9 @@
  *                    Misra-Gries sketch of 8 counters per tenant (a
  *                    contact centre's own lines are in every key; a
  *                    population's numbers are not). Order-dependent:
- *                    the scanner evaluates rules reading it on one
- *                    thread, and aw_mapping_prepare_replay skips it
+ *                    on worker threads aw_mapping_prepare_spec records
+ *                    its inputs, and one thread decides it in input
+ *                    order (aw_mapping_own_decide)
  *   tenant           the source's tenant (for group-by across providers)
  */
 #include <stdlib.h>
@@ -484,7 +485,7 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
     }
 }
 
-void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful, aw_own_spec *spec)
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, aw_own_spec *spec)
 {
     dmemo mm;
     mm.n = 0;
@@ -492,17 +493,5 @@ void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int state
         spec->n = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < hit[i]->nderive; j++)
-            if (stateful || hit[i]->derive[j].fn != F_OWN)
-                derive_one(hit[i], d, &hit[i]->derive[j], spec, &mm);
-}
-
-int aw_mapping_field_stateful(const aw_mapping *m, const char *field)
-{
-    for (size_t i = 0; i < aw_mapping_count(m); i++) {
-        const aw_source *s = aw_mapping_source(m, i);
-        for (size_t j = 0; j < s->nderive; j++)
-            if (s->derive[j].fn == F_OWN && strcmp(s->derive[j].name, field) == 0)
-                return 1;
-    }
-    return 0;
+            derive_one(hit[i], d, &hit[i]->derive[j], spec, &mm);
 }

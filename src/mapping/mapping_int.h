@@ -198,9 +198,9 @@ size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,
 struct aw_ynode;
 const char *mp_derive_compile(aw_arena *a, aw_source *s, const struct aw_ynode *v,
                               unsigned *line);
-/* stateful = 0: skip derivations that keep state (own_side); spec (with
- * stateful): record them for a later aw_mapping_own_decide instead. */
-void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, int stateful, aw_own_spec *spec);
+/* spec: record the derivations that keep state (own_side) for a later
+ * aw_mapping_own_decide instead of deciding them now (NULL). */
+void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, aw_own_spec *spec);
 
 /* Copy n bytes of s to out (NUL-terminated, truncated at cap); returns
  * the number of bytes written. */
