@@ -3,7 +3,7 @@
 # Only missing packages are installed; `apt-get update` runs only then.
 # Usage: scripts/deps.sh [build|test]
 set -eu
-build_pkgs="make gcc pkg-config libyaml-dev libpcre2-dev libsodium-dev zlib1g-dev libzstd-dev libvectorscan-dev libssl-dev"
+build_pkgs="make gcc pkg-config libyaml-dev libpcre2-dev libsodium-dev zlib1g-dev libdeflate-dev libzstd-dev libvectorscan-dev libssl-dev"
 test_pkgs="clang libclang-rt-14-dev libcmocka-dev jq python3 gzip zstd"
 pkgs=$build_pkgs
 [ "${1:-build}" = test ] && pkgs="$pkgs $test_pkgs"

@@ -66,6 +66,8 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
             return AW_EIO;
         }
         s->z_ready = 1;
+        if (aw_gz_whole_open(s, err) < 0)
+            return AW_EIO;
     } else if (s->raw_len >= 4 && s->raw[0] == 0x28 && s->raw[1] == 0xb5 &&
                s->raw[2] == 0x2f && s->raw[3] == 0xfd) {
         s->comp = AW_COMP_ZSTD;
@@ -110,7 +112,7 @@ static ssize_t read_plain(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     return n;
 }
 
-static ssize_t read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
         int ret;
@@ -190,7 +192,7 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     switch (s->comp) {
-    case AW_COMP_GZIP: return read_gzip(s, dst, cap, err);
+    case AW_COMP_GZIP: return s->whole ? aw_gz_whole_read(s, dst, cap, err) : aw_src_read_gzip(s, dst, cap, err);
     case AW_COMP_ZSTD: return read_zstd(s, dst, cap, err);
     default:           return read_plain(s, dst, cap, err);
     }
@@ -209,6 +211,7 @@ ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 void aw_src_close(aw_src *s)
 {
     aw_dthread_stop(s->dt);             /* before the state it decodes goes */
+    aw_gz_whole_close(s);
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDStream(s->zs);

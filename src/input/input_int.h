@@ -27,6 +27,11 @@ typedef struct aw_src {
     int z_between;              /* a gzip member just ended */
     ZSTD_DStream *zs;
     size_t zs_hint;             /* last ZSTD_decompressStream result */
+    /* gzip file read whole (gzwhole.c): members decoded by libdeflate */
+    int whole;                  /* in use; 0 once it fell back to zlib */
+    struct libdeflate_decompressor *ld;
+    char *dec;                  /* the current member, decoded */
+    size_t dec_pos, dec_len, dec_cap;
     uint64_t bytes_in, bytes_out;   /* the decoder's */
     uint64_t seen_in, seen_out;     /* as of the bytes aw_src_read returned */
     struct aw_dthread *dt;          /* decoding thread, or NULL */
@@ -42,6 +47,18 @@ ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 void aw_src_close(aw_src *s);
 /* The decoding step itself (the thread's body, or inline). */
 ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+
+/* A regular gzip file up to AW_GZ_WHOLE_MAX bytes is read whole and its
+ * members decoded by libdeflate (gzwhole.c); a member it cannot decode
+ * (damaged, or over AW_GZ_MEMBER_MAX decoded) goes to zlib from there
+ * on, so errors read as they do from the streaming path. */
+#define AW_GZ_WHOLE_MAX  (64u << 20)
+#define AW_GZ_MEMBER_MAX (256u << 20)
+int aw_gz_whole_open(aw_src *s, aw_errbuf *err);     /* 1 taken, 0 not, -1 error */
+/* zlib's streaming gzip decoder (decompress.c), from raw[raw_pos..). */
+ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+void aw_gz_whole_close(aw_src *s);
 
 typedef struct aw_dthread aw_dthread;
 aw_dthread *aw_dthread_start(aw_src *s);   /* NULL if no thread could start */

@@ -1,0 +1,147 @@
+/* gzwhole.c - gzip files read whole, their members decoded by libdeflate.
+ *
+ * CloudTrail delivers one gzip file per account, region and 5 minutes:
+ * small files, decoded start to end. libdeflate decodes a whole member
+ * from memory two to three times as fast as zlib's streaming inflate
+ * and checks its CRC-32 with carry-less multiplication, but needs the
+ * member in memory and room for all of its output. So a regular file up
+ * to AW_GZ_WHOLE_MAX bytes is read whole, each member is decoded into
+ * one buffer (its size guessed from the file's last ISIZE, doubled while
+ * too small, up to AW_GZ_MEMBER_MAX), and handed out from there. A member
+ * libdeflate rejects (damaged, truncated) or that would decode to more
+ * than AW_GZ_MEMBER_MAX goes to zlib's streaming decoder, which carries
+ * on from that member to the end of the file: the records before the
+ * damage and the error message are those of the streaming path. */
+#include <errno.h>
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "input/input_int.h"
+
+int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
+{
+    struct stat st;
+    if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)AW_GZ_WHOLE_MAX)
+        return 0;
+    off_t pos = lseek(s->fd, 0, SEEK_CUR);
+    if (pos < 0 || pos > st.st_size)
+        return 0;
+    size_t cap = s->raw_len + (size_t)(st.st_size - pos) + 1, have = s->raw_len;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return 0;                       /* stream instead */
+    memcpy(buf, s->raw, s->raw_len);
+    while (!s->raw_eof) {               /* to the end, even if the file grew */
+        if (have == cap) {
+            unsigned char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                aw_errbuf_set(err, "out of memory reading a gzip file");
+                return -1;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t n;
+        do
+            n = read(s->fd, buf + have, cap - have);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            free(buf);
+            aw_errbuf_set(err, "read failed: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            s->raw_eof = 1;
+        have += (size_t)n;
+        s->bytes_in += (uint64_t)n;
+    }
+    free(s->raw);
+    s->raw = buf;                       /* zlib takes over from here if need be */
+    s->raw_pos = 0;
+    s->raw_len = have;
+    s->ld = libdeflate_alloc_decompressor();
+    s->whole = s->ld != NULL;
+    return s->whole;
+}
+
+/* zlib from the member at raw_pos on (a fresh member: reset). */
+static ssize_t to_zlib(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    s->whole = 0;
+    s->dec_pos = s->dec_len = 0;
+    inflateReset(&s->z);
+    s->z_between = 0;
+    return aw_src_read_gzip(s, dst, cap, err);
+}
+
+static int grow_dec(aw_src *s, size_t want)
+{
+    if (s->dec_cap >= want)
+        return 1;
+    char *nb = realloc(s->dec, want);
+    if (!nb)
+        return 0;
+    s->dec = nb;
+    s->dec_cap = want;
+    return 1;
+}
+
+ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+{
+    for (;;) {
+        if (s->dec_pos < s->dec_len) {
+            size_t k = s->dec_len - s->dec_pos;
+            if (k > cap)
+                k = cap;
+            memcpy(dst, s->dec + s->dec_pos, k);
+            s->dec_pos += k;
+            s->bytes_out += k;
+            return (ssize_t)k;
+        }
+        if (s->raw_pos == s->raw_len)
+            return 0;
+        if (s->raw[s->raw_pos] != 0x1f) {   /* zlib words the error */
+            s->whole = 0;
+            s->z_between = 1;
+            return aw_src_read_gzip(s, dst, cap, err);
+        }
+        /* the last member's ISIZE ends the file: exact for one member */
+        size_t in = s->raw_len - s->raw_pos, want = 1u << 20, used = 0, out = 0;
+        if (in >= 18) {
+            const unsigned char *t = s->raw + s->raw_len - 4;
+            size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+            if (isize + 1 > want)
+                want = isize + 1;
+        }
+        if (want < s->dec_cap)
+            want = s->dec_cap;
+        for (;;) {
+            if (want > AW_GZ_MEMBER_MAX)
+                want = AW_GZ_MEMBER_MAX;
+            if (!grow_dec(s, want))
+                return to_zlib(s, dst, cap, err);
+            enum libdeflate_result r =
+                libdeflate_gzip_decompress_ex(s->ld, s->raw + s->raw_pos, in, s->dec, want, &used, &out);
+            if (r == LIBDEFLATE_SUCCESS)
+                break;
+            if (r != LIBDEFLATE_INSUFFICIENT_SPACE || want == AW_GZ_MEMBER_MAX)
+                return to_zlib(s, dst, cap, err);
+            want *= 2;
+        }
+        s->raw_pos += used;
+        s->dec_pos = 0;
+        s->dec_len = out;
+    }
+}
+
+void aw_gz_whole_close(aw_src *s)
+{
+    libdeflate_free_decompressor(s->ld);
+    free(s->dec);
+    s->ld = NULL;
+    s->dec = NULL;
+}
