@@ -79,6 +79,10 @@ typedef struct aw_plan_opts {
     int no_prefilter;           /* do not compile the literal prefilter
                                    (saves start-up time when nothing is
                                    scanned, e.g. `rules check`) */
+    int prefilter_min_rules;    /* scan for literals only when an event's
+                                   sources have at least this many rules
+                                   outside dispatch (0: 24; tests use 1
+                                   to exercise the prefilter) */
 } aw_plan_opts;
 
 /* Compile. Rules whose log source no mapping covers are reported

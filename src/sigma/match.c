@@ -14,7 +14,6 @@
 #include "sigma/plan_int.h"
 
 #define MAX_SOURCES_PER_EVENT 64
-#define PREFILTER_MIN_RULES 24    /* rules outside dispatch buckets */
 #define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
 
 typedef struct fcache {
@@ -537,29 +536,41 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
     return m->pf_on && m->p->post ? posted(m, ps, n) : n;
 }
 
-/* Literals present in the record: a raw scan, or, when the record uses
- * \u escapes (which could hide a literal's bytes), a scan of every key
- * and value after unescaping. */
-static void prefilter(aw_matcher *m, const aw_doc *d, const char *raw, size_t len)
+/* Literals present in the event, for the rules of source ps: the values
+ * of each field they test, scanned for that field's literals (the
+ * values the rules read, so no escape can hide a literal), and for
+ * keyword literals the raw record, or, when it uses \u escapes (which
+ * could hide a literal's bytes), every key and value after unescaping. */
+static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
 {
-    m->pf_on = raw && m->litbits;
-    if (!m->pf_on)
-        return;
+    const aw_prefilter *pf = m->p->pf;
     /* clear only the bits set last time */
     for (size_t i = 0; i < m->pfh.nfound; i++)
         m->litbits[m->pfh.found[i] >> 6] = 0;
     m->pfh.nfound = 0;
+    for (size_t k = 0; k < ps->npffields; k++) {
+        int f = ps->pffields[k];
+        const fcache *c = field(m, f);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const char *s;
+            size_t n;
+            if (node_text(m, m->vals[c->start + i], &s, &n))
+                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
+        }
+    }
+    if (!ps->pfkw)
+        return;
     if (!memmem(raw, len, "\\u", 2)) {
-        aw_prefilter_scan(m->p->pf, m->hs, raw, len, &m->pfh);
+        aw_prefilter_scan(pf, m->hs, -1, raw, len, &m->pfh);
         return;
     }
-    size_t n = aw_doc_count(d);
+    size_t n = aw_doc_count(m->doc);
     for (uint32_t i = 0; i < n; i++) {
-        const aw_jnode *x = aw_doc_node(d, i);
+        const aw_jnode *x = aw_doc_node(m->doc, i);
         if (x->key && x->klen)
-            aw_prefilter_scan(m->p->pf, m->hs, x->key, x->klen, &m->pfh);
+            aw_prefilter_scan(pf, m->hs, -1, x->key, x->klen, &m->pfh);
         if (x->type != AW_JARR && x->type != AW_JOBJ && x->vlen)
-            aw_prefilter_scan(m->p->pf, m->hs, x->val, x->vlen, &m->pfh);
+            aw_prefilter_scan(pf, m->hs, -1, x->val, x->vlen, &m->pfh);
     }
 }
 
@@ -613,15 +624,15 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
     size_t many = 0;
     for (size_t s = 0; s < nc; s++)
         many += m->p->srcs[aw_source_index(cls[s])].nalways;
-    if (many >= PREFILTER_MIN_RULES)
-        prefilter(m, d, raw, len);
-    else
-        m->pf_on = false;
+    bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
         if (!ps->nrules)
             continue;
         begin_source(m, d, ps);
+        m->pf_on = pf;
+        if (pf)
+            prefilter(m, ps, raw, len);
         size_t nd = candidates(m, ps), ia = 0, id = 0;
         aw_prule *const *all = ps->always;
         size_t nall = ps->nalways;
@@ -671,10 +682,14 @@ void aw_matcher_explain(aw_matcher *m, const aw_doc *d, const aw_hit *hit, aw_ex
 {
     const aw_prule *pr = &m->p->prules[hit->rule->index];
     begin_source(m, d, &m->p->srcs[aw_source_index(hit->source)]);
+    /* the literal bits may be another source's: no gating here */
+    bool pf_on = m->pf_on;
+    m->pf_on = false;
     m->xfn = fn;
     m->xud = ud;
     explain_rule(m, hit->rule);
     for (size_t f = 0; f < pr->nfilters; f++)
         explain_rule(m, pr->filters[f]);
     m->xfn = NULL;
+    m->pf_on = pf_on;
 }

@@ -346,7 +346,7 @@ static bool check_chain(aw_rctx *cx, const chain *c, const char *key, unsigned l
     return true;
 }
 
-static void leaf_glob(aw_ruleset *rs, aw_group *g, const aw_sstr *s, bool cased,
+static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, bool cased,
                       bool is_num, double num)
 {
     aw_leaf *l = &g->alts[g->n++];
@@ -359,7 +359,7 @@ static void leaf_glob(aw_ruleset *rs, aw_group *g, const aw_sstr *s, bool cased,
     l->is_num = is_num;
     l->num = num;
     if (aw_leaf_literal(l, &lit, &litn))
-        l->lit_id = aw_ruleset_lit(rs, lit, litn);
+        l->lit_id = aw_ruleset_lit(rs, field, lit, litn);
 }
 
 /* One value of the item becomes one group. */
@@ -562,7 +562,7 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
     g->alts = aw_arena_alloc(a, (cur.n ? cur.n : 1) * sizeof *g->alts);
     bool plain = number && c->n == 0;
     for (size_t i = 0; i < cur.n; i++)
-        leaf_glob(cx->rs, g, &cur.v[i], cased || encoded, plain, yv.f);
+        leaf_glob(cx->rs, it->field, g, &cur.v[i], cased || encoded, plain, yv.f);
     free(cur.v);
     free(next.v);
     (void)it;

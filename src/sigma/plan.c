@@ -186,6 +186,7 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
             aw_dispatch_build(&p->srcs[s], p->nfields);
         }
     }
+    p->pf_min_rules = opts && opts->prefilter_min_rules > 0 ? (size_t)opts->prefilter_min_rules : 24;
     if (!p->no_dispatch && !(opts && opts->no_prefilter))
         p->pf = aw_prefilter_build(p);
     aw_prefilter_postings(p);
@@ -201,6 +202,7 @@ void aw_plan_free(aw_plan *p)
         free(p->srcs[s].npaths);
         free(p->srcs[s].rules);
         free(p->srcs[s].nopf);
+        free(p->srcs[s].pffields);
         aw_dispatch_free(&p->srcs[s]);
     }
     for (size_t i = 0; i < p->rs->nrules; i++) {

@@ -53,6 +53,10 @@ typedef struct aw_psrc {
      * others are reached from the literals found (plan postings) */
     aw_prule **nopf;
     size_t nnopf;
+    /* prefilter: fields scanned for their literals, keyword literals */
+    int *pffields;
+    size_t npffields;
+    bool pfkw;
 } aw_psrc;
 
 /* prefilter.c */
@@ -69,7 +73,9 @@ typedef struct aw_pfhits {
     uint32_t *found;
     size_t nfound;
 } aw_pfhits;
-void aw_prefilter_scan(const aw_prefilter *pf, struct hs_scratch *scratch, const char *s, size_t n,
+/* Scan s, a value of field (-1: the raw record, for keyword literals),
+ * for that field's literals. */
+void aw_prefilter_scan(const aw_prefilter *pf, struct hs_scratch *scratch, int field, const char *s, size_t n,
                        aw_pfhits *hits);
 /* Posting lists: literal id -> rules (in `always` of some source) that
  * one of their clauses makes reachable through it. */
@@ -90,6 +96,7 @@ struct aw_plan {
     size_t max_search;
     bool no_dispatch;           /* reference path: evaluate every rule */
     aw_prefilter *pf;           /* NULL: no literal prefilter */
+    size_t pf_min_rules;        /* aw_plan_opts.prefilter_min_rules */
     uint32_t *post_start;       /* CSR over literal ids (nlits + 1) */
     aw_prule **post;
     size_t nsrc_words;          /* words of a prule's alw bitset */

@@ -1,10 +1,16 @@
-/* prefilter.c - skip rules whose required literals are not in the record.
+/* prefilter.c - skip rules whose required literals are not in the event.
  *
  * For every rule we derive a set of literals such that the rule can only
- * match an event whose raw record contains (case-insensitively) at least
- * one of them. All literals of a plan go into one Hyperscan database;
- * one scan of the raw record sets a bit per literal found, and a rule
- * whose literals are all absent is not evaluated.
+ * match an event in which at least one of them occurs (case-insensitively)
+ * in the value of the field the literal came from. A literal belongs to
+ * one field (the same text under two fields is two literals): each
+ * field's literals form one Hyperscan database, and for each log source
+ * the values of the fields its rules test are scanned with their
+ * field's database (the values the rules will read: resolved through
+ * the source's mapping, decoded, objects compacted). A bit is set per
+ * literal found; a rule whose literals are all absent is not evaluated,
+ * and a value whose literal is absent is not tried. Keyword literals
+ * (no field) are looked for in the raw record.
  *
  * Exactness. A literal is a run, inside one literal token of a rule
  * value, of bytes that a JSON producer must write verbatim: no quote,
@@ -28,7 +34,8 @@
 #define PF_MAX_PER_RULE 64
 
 struct aw_prefilter {
-    hs_database_t *db;
+    hs_database_t **db;         /* per field id + 1; [0]: keyword literals */
+    size_t ndb;
     size_t nlits;
 };
 
@@ -234,6 +241,76 @@ static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, 
     return false;
 }
 
+/* One database per field with literals (ids: the rule set's). 0 ok. */
+static int compile_dbs(const aw_plan *p, aw_prefilter *pf)
+{
+    const aw_ruleset *rs = p->rs;
+    pf->ndb = p->nfields + 1;
+    pf->db = aw_xcalloc(pf->ndb, sizeof *pf->db);
+    size_t *cnt = aw_xcalloc(pf->ndb, sizeof *cnt);
+    for (size_t i = 0; i < pf->nlits; i++)
+        cnt[rs->litfield[i] + 1]++;
+    const char **lits = aw_xcalloc(pf->nlits, sizeof *lits);
+    size_t *lens = aw_xcalloc(pf->nlits, sizeof *lens);
+    unsigned *flags = aw_xcalloc(pf->nlits, sizeof *flags);
+    unsigned *ids = aw_xcalloc(pf->nlits, sizeof *ids);
+    int rc = 0;
+    for (size_t f = 0; f < pf->ndb && rc == 0; f++) {
+        if (!cnt[f])
+            continue;
+        unsigned n = 0;
+        for (size_t i = 0; i < pf->nlits; i++)
+            if ((size_t)(rs->litfield[i] + 1) == f) {
+                lits[n] = rs->lits[i];
+                lens[n] = rs->litn[i];
+                flags[n] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+                ids[n++] = (unsigned)i;
+            }
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_lit_multi(lits, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &pf->db[f], &err) != HS_SUCCESS) {
+            hs_free_compile_error(err);
+            rc = -1;
+        }
+    }
+    free(cnt);
+    free(lits);
+    free(lens);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+static void mark_rule_fields(const aw_rule *r, uint8_t *mark)
+{
+    for (size_t s = 0; s < r->nsearch; s++)
+        for (size_t a = 0; a < r->searches[s].n; a++)
+            for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
+                mark[r->searches[s].alts[a].items[i].field + 1] = 1;
+}
+
+/* Per source: the fields whose values its rules test and that have
+ * literals (each is scanned for them), and whether keyword literals
+ * are wanted. */
+static void source_fields(aw_plan *p, const aw_prefilter *pf)
+{
+    uint8_t *mark = aw_xcalloc(pf->ndb, 1);
+    for (size_t s = 0; s < p->nsrc; s++) {
+        aw_psrc *ps = &p->srcs[s];
+        memset(mark, 0, pf->ndb);
+        for (size_t i = 0; i < ps->nrules; i++) {
+            mark_rule_fields(ps->rules[i]->rule, mark);
+            for (size_t f = 0; f < ps->rules[i]->nfilters; f++)
+                mark_rule_fields(ps->rules[i]->filters[f], mark);
+        }
+        ps->pfkw = mark[0] && pf->db[0];
+        ps->pffields = aw_xcalloc(pf->ndb, sizeof *ps->pffields);
+        for (size_t f = 1; f < pf->ndb; f++)
+            if (mark[f] && pf->db[f])
+                ps->pffields[ps->npffields++] = (int)f - 1;
+    }
+    free(mark);
+}
+
 aw_prefilter *aw_prefilter_build(aw_plan *p)
 {
     const aw_ruleset *rs = p->rs;
@@ -260,20 +337,8 @@ aw_prefilter *aw_prefilter_build(aw_plan *p)
         with++;
     }
     free(f);
-    unsigned *flags = aw_xcalloc(pf->nlits, sizeof *flags);
-    unsigned *ids = aw_xcalloc(pf->nlits, sizeof *ids);
-    for (size_t i = 0; i < pf->nlits; i++) {
-        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-        ids[i] = (unsigned)i;
-    }
-    hs_compile_error_t *err = NULL;
-    hs_error_t rc = hs_compile_lit_multi((const char *const *)rs->lits, flags, ids, rs->litn,
-                                         (unsigned)pf->nlits, HS_MODE_BLOCK, NULL, &pf->db, &err);
-    free(flags);
-    free(ids);
-    if (rc != HS_SUCCESS) {
+    if (compile_dbs(p, pf) != 0) {
         /* never fatal: without a prefilter every rule is evaluated */
-        hs_free_compile_error(err);
         for (size_t i = 0; i < rs->nrules; i++) {
             free(p->prules[i].lits);
             free(p->prules[i].clause_end);
@@ -284,6 +349,7 @@ aw_prefilter *aw_prefilter_build(aw_plan *p)
         aw_prefilter_free(pf);
         return NULL;
     }
+    source_fields(p, pf);
     if (getenv("AUPWATCH_DEBUG_PREFILTER"))
         fprintf(stderr, "prefilter: %zu literals, %zu of %zu rules prefiltered\n", pf->nlits, with, p->nactive);
     return pf;
@@ -293,8 +359,10 @@ void aw_prefilter_free(aw_prefilter *pf)
 {
     if (!pf)
         return;
-    if (pf->db)
-        hs_free_database(pf->db);
+    for (size_t f = 0; f < pf->ndb; f++)
+        if (pf->db[f])
+            hs_free_database(pf->db[f]);
+    free(pf->db);
     free(pf);
 }
 
@@ -305,7 +373,10 @@ size_t aw_prefilter_count(const aw_prefilter *pf)
 
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, hs_scratch_t **scratch)
 {
-    return hs_alloc_scratch(pf->db, scratch) == HS_SUCCESS ? AW_OK : AW_ENOMEM;
+    for (size_t f = 0; f < pf->ndb; f++)        /* one scratch fits them all */
+        if (pf->db[f] && hs_alloc_scratch(pf->db[f], scratch) != HS_SUCCESS)
+            return AW_ENOMEM;
+    return AW_OK;
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
@@ -320,10 +391,12 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
-void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, const char *s, size_t n,
+void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, int field, const char *s, size_t n,
                        aw_pfhits *hits)
 {
-    hs_scan(pf->db, s, (unsigned)n, 0, scratch, on_match, hits);
+    const hs_database_t *db = pf->db[field + 1];
+    if (db && n)
+        hs_scan(db, s, (unsigned)n, 0, scratch, on_match, hits);
 }
 
 /* A rule passes the prefilter only if every clause has a literal found,

@@ -33,6 +33,7 @@ void aw_ruleset_free(aw_ruleset *rs)
         free(rs->lits[i]);
     free(rs->lits);
     free(rs->litn);
+    free(rs->litfield);
     free(rs->lithash);
     aw_arena_reset(&rs->arena);
     free(rs);
@@ -316,9 +317,9 @@ static void ref_index_add(aw_ruleset *rs, aw_rule *r)
         ref_put(rs, r->name, r);
 }
 
-static uint64_t lit_hash(const char *s, size_t n)
+static uint64_t lit_hash(int field, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(field + 1) * 0x9E3779B97F4A7C15ull;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211ull;
@@ -328,19 +329,20 @@ static uint64_t lit_hash(const char *s, size_t n)
 
 static void lit_slot(aw_ruleset *rs, uint32_t id1)
 {
-    size_t mask = rs->lithcap - 1, i = lit_hash(rs->lits[id1 - 1], rs->litn[id1 - 1]) & mask;
+    size_t mask = rs->lithcap - 1, i = lit_hash(rs->litfield[id1 - 1], rs->lits[id1 - 1], rs->litn[id1 - 1]) & mask;
     while (rs->lithash[i])
         i = (i + 1) & mask;
     rs->lithash[i] = id1;
 }
 
-uint32_t aw_ruleset_lit(aw_ruleset *rs, const char *s, size_t n)
+uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n)
 {
     if (rs->lithcap) {
         size_t mask = rs->lithcap - 1;
-        for (size_t i = lit_hash(s, n) & mask; rs->lithash[i]; i = (i + 1) & mask) {
+        for (size_t i = lit_hash(field, s, n) & mask; rs->lithash[i]; i = (i + 1) & mask) {
             uint32_t id1 = rs->lithash[i];
-            if (rs->litn[id1 - 1] == n && strncasecmp(rs->lits[id1 - 1], s, n) == 0)
+            if (rs->litn[id1 - 1] == n && rs->litfield[id1 - 1] == field &&
+                strncasecmp(rs->lits[id1 - 1], s, n) == 0)
                 return id1;
         }
     }
@@ -355,12 +357,14 @@ uint32_t aw_ruleset_lit(aw_ruleset *rs, const char *s, size_t n)
         rs->caplits = rs->caplits ? rs->caplits * 2 : 1024;
         rs->lits = aw_xrealloc(rs->lits, rs->caplits * sizeof *rs->lits);
         rs->litn = aw_xrealloc(rs->litn, rs->caplits * sizeof *rs->litn);
+        rs->litfield = aw_xrealloc(rs->litfield, rs->caplits * sizeof *rs->litfield);
     }
     char *f = aw_xstrndup(s, n);
     for (size_t i = 0; i < n; i++)
         if (f[i] >= 'A' && f[i] <= 'Z')
             f[i] += 32;
     rs->lits[rs->nlits] = f;
+    rs->litfield[rs->nlits] = field;
     rs->litn[rs->nlits++] = n;
     lit_slot(rs, (uint32_t)rs->nlits);
     return (uint32_t)rs->nlits;

@@ -212,9 +212,12 @@ struct aw_ruleset {
         aw_rule *rule;
     } *refs;
     size_t nrefs, refcap;
-    /* prefilter literals: folded, unique (ruleset.c, prefilter.c) */
+    /* prefilter literals: folded, unique per field (ruleset.c,
+     * prefilter.c): the same text under two fields is two literals, each
+     * looked for in its field's values only */
     char **lits;
     size_t *litn;
+    int *litfield;              /* interned field id; -1: keyword search */
     size_t nlits, caplits;
     uint32_t *lithash;          /* open addressing: 1 + literal id */
     size_t lithcap;
@@ -261,7 +264,7 @@ typedef struct aw_expansion {
  * writer must emit verbatim (prefilter.c). */
 bool aw_leaf_literal(const aw_leaf *l, const char **s, size_t *n);
 /* 1 + id of the folded literal s[0..n) in the rule set's table. */
-uint32_t aw_ruleset_lit(aw_ruleset *rs, const char *s, size_t n);
+uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n);
 
 /* ---- CIDR --------------------------------------------------------------- */
 bool aw_cidr_parse(const char *s, aw_cidr *out, aw_errbuf *err);

@@ -73,7 +73,8 @@ static int run(fx *f, const char *rules, const char *event, const char *placehol
         aw_ruleset_free(rs);
         return -1;
     }
-    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_plan_opts po = {.prefilter_min_rules = 1};  /* the prefilter on every event */
+    aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
     aw_matcher *m = aw_matcher_new(p);
     aw_doc *d = aw_doc_new();
     aw_errbuf err;
@@ -350,6 +351,12 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {n: 4688}\n  condition: s\n", "{\"kind\":1,\"n\":4.688e3}");
     FIRES(f, "  s: {p|contains: caf\u00e9}\n  condition: s\n", "{\"kind\":1,\"p\":\"le caf\\u00e9 noir\"}");
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"dropped\":\"powershell\"}");
+    /* literals are looked for in their own field's values */
+    QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"q\":\"powershell\"}");
+    FIRES(f, "  s: {p|contains: powershell, q: cmd.exe}\n  condition: s\n",
+          "{\"kind\":1,\"q\":\"cmd.exe\",\"p\":[\"a\",\"powershell -c\"]}");
+    FIRES(f, "  s: {p|contains: powershell}\n  t: {q|contains: powershell}\n  condition: s and not t\n",
+          "{\"kind\":1,\"p\":\"POWERSHELL\",\"q\":\"cmd\"}");
 }
 
 int main(void)
