@@ -382,6 +382,8 @@ static bool item_match(aw_matcher *m, const aw_item *it)
             const aw_leaf *l = &gr->alts[a];
             if (l->kind == LM_EXISTS) {
                 gt = present == l->want;
+            } else if (m->pf_on && l->lit_whole && l->lit_id) {
+                gt = LIT_FOUND(m, l->lit_id) != 0;  /* scanned in this field's values */
             } else if (l->kind == LM_NULL && count == 0) {
                 gt = true;
             } else {

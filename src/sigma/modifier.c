@@ -360,6 +360,9 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
     l->num = num;
     if (aw_leaf_literal(l, &lit, &litn))
         l->lit_id = aw_ruleset_lit(rs, field, lit, litn);
+    /* (not keywords: their literals are looked for in the raw record;
+     * HS's caseless match folds ASCII, as the matcher does) */
+    l->lit_whole = l->lit_id && field >= 0 && !cased && l->shape == GS_CONTAINS && litn == l->litn;
 }
 
 /* One value of the item becomes one group. */

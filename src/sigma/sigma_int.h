@@ -88,7 +88,10 @@ typedef struct aw_leaf {
     bool want;
     aw_sstr orig;           /* the value as the rule wrote it (unfolded) */
     uint32_t lit_id;        /* 1 + id of a literal the value must contain
-                               in the raw record (prefilter.c); 0: none */
+                               (prefilter.c); 0: none */
+    bool lit_whole;         /* case-insensitive `contains` of exactly that
+                               literal: with the prefilter on, the literal
+                               found in the field is the answer */
 } aw_leaf;
 
 typedef struct aw_group {   /* one rule value: OR of its expansions */

@@ -351,6 +351,12 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {n: 4688}\n  condition: s\n", "{\"kind\":1,\"n\":4.688e3}");
     FIRES(f, "  s: {p|contains: caf\u00e9}\n  condition: s\n", "{\"kind\":1,\"p\":\"le caf\\u00e9 noir\"}");
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"dropped\":\"powershell\"}");
+    /* a keyword's literal found only in a member name is no match */
+    QUIET(f, "  k: [statusz]\n  condition: k\n", "{\"kind\":1,\"statusz\":\"x\"}");
+    /* a `contains` of exactly its literal is decided by the literal scan */
+    FIRES(f, "  s: {p|contains: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":[\"x\",\"zz aBC\"]}");
+    QUIET(f, "  s: {p|contains: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":[\"x\",\"a-bc\"],\"q\":\"abc\"}");
+    QUIET(f, "  s: {p|contains|cased: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":\"abc\"}");
     /* literals are looked for in their own field's values */
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"q\":\"powershell\"}");
     FIRES(f, "  s: {p|contains: powershell, q: cmd.exe}\n  condition: s\n",
