@@ -358,7 +358,7 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
     l->orig = *s;
     l->is_num = is_num;
     l->num = num;
-    if (aw_leaf_literal(l, &lit, &litn))
+    if (aw_leaf_literal(l, field < 0, &lit, &litn))
         l->lit_id = aw_ruleset_lit(rs, field, lit, litn);
     /* (not keywords: their literals are looked for in the raw record;
      * HS's caseless match folds ASCII, as the matcher does) */

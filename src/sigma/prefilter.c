@@ -12,13 +12,16 @@
  * and a value whose literal is absent is not tried. Keyword literals
  * (no field) are looked for in the raw record.
  *
- * Exactness. A literal is a run, inside one literal token of a rule
- * value, of bytes that a JSON producer must write verbatim: no quote,
- * backslash, slash (may be written \/), control byte, nor the
- * structural : , { } [ ] (so a run never spans tokens of the compact
- * form used for object values). A rule keeps its requirement as clauses
- * (literal sets, all of which must have one literal present): each
- * positive item AND-ed in the condition adds a clause. The one way such a byte can still be
+ * Exactness. A field's literal is a run of bytes inside one literal
+ * token of a rule value, looked for in exactly the text the value is
+ * matched against, so any bytes may be in it. A keyword literal is
+ * looked for in the raw record, so it is a run of bytes that a JSON
+ * producer must write verbatim: no quote, backslash, slash (may be
+ * written \/), control byte, nor the structural : , { } [ ] (so a run
+ * never spans tokens of the compact form used for object values). A
+ * rule keeps its requirement as clauses (literal sets, all of which must
+ * have one literal present): each positive item AND-ed in the condition
+ * adds a clause. The one way a keyword literal's bytes can still be
  * hidden is a \uXXXX escape; a record containing "\u" is therefore
  * scanned key by key and value by value after unescaping instead of
  * raw. Derivation is conservative: only positive items, through AND/OR,
@@ -44,8 +47,11 @@ static bool safe(unsigned char c)
     return c >= 0x20 && !strchr("\"\\/:,{}[]", c);
 }
 
-/* Longest safe run (>= PF_MIN_LIT) of the leaf's literal tokens. */
-bool aw_leaf_literal(const aw_leaf *l, const char **s, size_t *n)
+/* Longest run (>= PF_MIN_LIT) of the leaf's literal tokens: of safe
+ * bytes when it is looked for in the raw record (`raw`: keywords); any
+ * bytes when it is looked for in the text the leaf is matched against
+ * (a field's values, decoded, objects compacted as the matcher does). */
+bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
 {
     if (l->kind != LM_GLOB || l->is_num)
         return false;
@@ -57,7 +63,7 @@ bool aw_leaf_literal(const aw_leaf *l, const char **s, size_t *n)
             continue;
         size_t run = 0;
         for (size_t i = 0; i <= k->n; i++) {
-            if (i < k->n && safe((unsigned char)k->s[i])) {
+            if (i < k->n && (!raw || safe((unsigned char)k->s[i]))) {
                 run++;
                 continue;
             }
