@@ -543,7 +543,7 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
  * values the rules read, so no escape can hide a literal), and for
  * keyword literals the raw record, or, when it uses \u escapes (which
  * could hide a literal's bytes), every key and value after unescaping. */
-static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
+static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len, int *has_u)
 {
     const aw_prefilter *pf = m->p->pf;
     /* clear only the bits set last time */
@@ -562,7 +562,9 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
     }
     if (!ps->pfkw)
         return;
-    if (!memmem(raw, len, "\\u", 2)) {
+    if (*has_u < 0)                     /* once per event */
+        *has_u = memmem(raw, len, "\\u", 2) != NULL;
+    if (!*has_u) {
         aw_prefilter_scan(pf, m->hs, -1, raw, len, &m->pfh);
         return;
     }
@@ -627,6 +629,7 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
     for (size_t s = 0; s < nc; s++)
         many += m->p->srcs[aw_source_index(cls[s])].nalways;
     bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
+    int has_u = -1;
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
         if (!ps->nrules)
@@ -634,7 +637,7 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
         begin_source(m, d, ps);
         m->pf_on = pf;
         if (pf)
-            prefilter(m, ps, raw, len);
+            prefilter(m, ps, raw, len, &has_u);
         size_t nd = candidates(m, ps), ia = 0, id = 0;
         aw_prule *const *all = ps->always;
         size_t nall = ps->nalways;
