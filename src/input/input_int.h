@@ -52,8 +52,8 @@ ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
  * members decoded by libdeflate (gzwhole.c); a member it cannot decode
  * (damaged, or over AW_GZ_MEMBER_MAX decoded) goes to zlib from there
  * on, so errors read as they do from the streaming path. */
-#define AW_GZ_WHOLE_MAX  (64u << 20)
-#define AW_GZ_MEMBER_MAX (256u << 20)
+#define AW_GZ_WHOLE_MAX  (16u << 20)
+#define AW_GZ_MEMBER_MAX (64u << 20)
 int aw_gz_whole_open(aw_src *s, aw_errbuf *err);     /* 1 taken, 0 not, -1 error */
 /* zlib's streaming gzip decoder (decompress.c), from raw[raw_pos..). */
 ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
