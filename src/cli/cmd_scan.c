@@ -272,6 +272,10 @@ int aw_cmd_scan(int argc, char **argv)
         perror(outpath);
         return 2;
     }
+    /* alerts are written by one thread; to a file or pipe in big writes */
+    static char outbuf[1 << 20];
+    if (!isatty(fileno(out)))
+        setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
     eo.rules = rules, eo.nrules = nrules, eo.mappings = maps, eo.nmappings = nmaps;
     aw_diags rd = {.quiet = quiet}, md = {0}, id = {.quiet = quiet};
     aw_engine e;
