@@ -320,6 +320,8 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
             return false;
         return l->cased ? aw_glob_match(l, s, len) : aw_glob_match_fold(l, s, node_folded(m, n, s, len), len);
     case LM_RE:
+        if (m->pf_on && l->lit_id && !LIT_FOUND(m, l->lit_id))
+            return false;               /* a run every match contains is absent */
         return node_text(m, n, &s, &len) &&
                pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
     case LM_CIDR:

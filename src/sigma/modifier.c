@@ -365,6 +365,142 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
     l->lit_whole = l->lit_id && field >= 0 && !cased && l->shape == GS_CONTAINS && litn == l->litn;
 }
 
+/* A run of bytes that every match of regular expression p[0..n) must
+ * contain, for the prefilter: the longest run (>= 3) of plain characters
+ * at the top level of a pattern without top-level alternation. Anything
+ * not understood ends the scan (runs before it are still required); a
+ * quantified character leaves its run. Case-insensitive patterns (`i`,
+ * also inline) yield nothing: in UTF mode PCRE2 folds k, s and others
+ * with non-ASCII characters (U+212A KELVIN SIGN), Hyperscan only ASCII.
+ * Returns the run's length (0: none), copied to out[0..cap). */
+static size_t re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
+{
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {            /* top-level '|', inline flags */
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\\') {
+            if (i + 1 < n && p[i + 1] == 'Q')
+                return 0;
+            i++;
+        } else if (c == '[') {
+            size_t j = i + 1;
+            if (j < n && p[j] == '^')
+                j++;
+            if (j < n && p[j] == ']')
+                j++;
+            for (; j < n && p[j] != ']'; j++)
+                if (p[j] == '\\')
+                    j++;
+            i = j;
+        } else if (c == '(') {
+            depth++;
+            if (i + 1 < n && p[i + 1] == '?') {
+                bool neg = false;
+                for (size_t j = i + 2; j < n && p[j] != ')' && p[j] != ':'; j++) {
+                    if (p[j] == '-')
+                        neg = true;
+                    else if (p[j] == 'i' && !neg)
+                        caseless = true;
+                    else if (strchr("xJUn", p[j]))
+                        return 0;
+                    else if (!strchr("ims", p[j]))
+                        break;                  /* not a flag group */
+                }
+            }
+        } else if (c == ')') {
+            depth--;
+        } else if (c == '|' && depth == 0) {
+            return 0;
+        }
+    }
+    if (caseless)
+        return 0;
+    size_t best = 0, run = 0;
+    char cur[256];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)p[i];
+        unsigned char lit = 0;
+        bool is_lit = false;
+        if (c == '(') {                         /* a group: one atom */
+            int d = 0;
+            size_t j = i;
+            for (; j < n; j++) {
+                if (p[j] == '\\')
+                    j++;
+                else if (p[j] == '[')
+                    for (j++; j < n && p[j] != ']'; j++)
+                        j += p[j] == '\\';
+                else if (p[j] == '(')
+                    d++;
+                else if (p[j] == ')' && --d == 0)
+                    break;
+            }
+            if (j >= n)
+                break;
+            i = j + 1;
+        } else if (c == '[') {                  /* a class: one atom */
+            size_t j = i + 1;
+            if (j < n && p[j] == '^')
+                j++;
+            if (j < n && p[j] == ']')
+                j++;
+            for (; j < n && p[j] != ']'; j++)
+                if (p[j] == '\\')
+                    j++;
+            if (j >= n)
+                break;
+            i = j + 1;
+        } else if (c == '\\') {
+            if (i + 1 >= n)
+                break;
+            unsigned char d = (unsigned char)p[i + 1];
+            if (d < 0x80 && !((d | 0x20) >= 'a' && (d | 0x20) <= 'z') && !(d >= '0' && d <= '9')) {
+                lit = d, is_lit = true;         /* an escaped punctuation mark */
+            } else if (!strchr("dDwWsSbBhHvVAzZ", (char)d) || d == 0) {
+                break;                          /* \x, \p, \1 ...: stop here */
+            }
+            i += 2;
+        } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+            if (run > best + 1) {               /* up to the quantified atom */
+                best = run - 1;
+                memcpy(out, cur, best < cap ? best : cap);
+            }
+            run = 0;
+            if (c == '{') {
+                size_t j = i + 1;
+                while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ','))
+                    j++;
+                if (j >= n || p[j] != '}' || j == i + 1)
+                    break;                      /* a literal '{': stop */
+                i = j;
+            }
+            i++;
+            if (i < n && (p[i] == '?' || p[i] == '+'))
+                i++;                            /* lazy / possessive */
+            continue;
+        } else if (c == '.' || c == '^' || c == '$' || c == ')' || c == '|') {
+            i++;
+        } else {
+            lit = c, is_lit = true;
+            i++;
+        }
+        if (is_lit && run < sizeof cur) {
+            cur[run++] = (char)lit;     /* a quantifier next takes it out */
+            continue;
+        }
+        if (run > best) {
+            best = run;
+            memcpy(out, cur, best < cap ? best : cap);
+        }
+        run = 0;
+    }
+    if (run > best) {
+        best = run;
+        memcpy(out, cur, best < cap ? best : cap);
+    }
+    return best >= 3 && best <= cap ? best : 0;
+}
+
 /* One value of the item becomes one group. */
 static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *key,
                           unsigned line, aw_ynode *v, aw_group *g)
@@ -455,6 +591,10 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
         }
         pcre2_jit_compile(l->re, PCRE2_JIT_COMPLETE);
         aw_rule_keep_regex(cx->rs, l->re);
+        char lit[256];
+        size_t litn = it->field >= 0 ? re_literal(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
+        if (litn)
+            l->lit_id = aw_ruleset_lit(cx->rs, it->field, lit, litn);
         l->orig = aw_sstr_literal(a, buf, strlen(buf));
         g->n = 1;
         return true;
@@ -640,7 +780,8 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
     it->glit = aw_arena_alloc(a, it->n * sizeof *it->glit);
     for (size_t g = 0; g < it->n; g++) {
         const aw_group *gr = &it->groups[g];
-        it->glit[g] = gr->n == 1 && gr->alts[0].kind == LM_GLOB && !gr->alts[0].is_num
+        it->glit[g] = gr->n == 1 && (gr->alts[0].kind == LM_GLOB || gr->alts[0].kind == LM_RE) &&
+                              !gr->alts[0].is_num
                           ? gr->alts[0].lit_id : 0;
     }
     return true;

@@ -357,6 +357,20 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {p|contains: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":[\"x\",\"zz aBC\"]}");
     QUIET(f, "  s: {p|contains: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":[\"x\",\"a-bc\"],\"q\":\"abc\"}");
     QUIET(f, "  s: {p|contains|cased: Abc}\n  condition: s\n", "{\"kind\":1,\"p\":\"abc\"}");
+    /* regular expressions: a run every match contains gates them */
+    FIRES(f, "  s: {p|re: 'ab+cde'}\n  condition: s\n", "{\"kind\":1,\"p\":\"xabbbcdex\"}");
+    FIRES(f, "  s: {p|re: 'x(foo|bar)yz'}\n  condition: s\n", "{\"kind\":1,\"p\":\"xbaryz\"}");
+    FIRES(f, "  s: {p|re: 'a\\.b\\.c'}\n  condition: s\n", "{\"kind\":1,\"p\":\"a.b.c\"}");
+    FIRES(f, "  s: {p|re: 'colou?r'}\n  condition: s\n", "{\"kind\":1,\"p\":\"color\"}");
+    FIRES(f, "  s: {p|re: 'ab{2}cd'}\n  condition: s\n", "{\"kind\":1,\"p\":\"abbcd\"}");
+    FIRES(f, "  s: {p|re: 'evil\\d+\\.exe$'}\n  condition: s\n", "{\"kind\":1,\"p\":\"evil42.exe\"}");
+    FIRES(f, "  s: {p|re: '[a-z]+shell'}\n  condition: s\n", "{\"kind\":1,\"p\":\"powershell\"}");
+    FIRES(f, "  s: {p|re: '(?i)POWERSHELL'}\n  condition: s\n", "{\"kind\":1,\"p\":\"powershell\"}");
+    FIRES(f, "  s: {p|re|i: 'kelvin'}\n  condition: s\n", "{\"kind\":1,\"p\":\"\u212aelvin\"}");
+    FIRES(f, "  s: {p|re: 'x{3}yz'}\n  condition: s\n", "{\"kind\":1,\"p\":\"xxxyz\"}");
+    FIRES(f, "  s: {p|re: 'ab|cdef'}\n  condition: s\n", "{\"kind\":1,\"p\":\"ab\"}");
+    FIRES(f, "  s: {p|re: 'a{b'}\n  condition: s\n", "{\"kind\":1,\"p\":\"a{b\"}");
+    QUIET(f, "  s: {p|re: 'abcdef'}\n  condition: s\n", "{\"kind\":1,\"p\":\"abc\",\"q\":\"abcdef\"}");
     /* literals are looked for in their own field's values */
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"q\":\"powershell\"}");
     FIRES(f, "  s: {p|contains: powershell, q: cmd.exe}\n  condition: s\n",
