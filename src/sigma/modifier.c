@@ -365,15 +365,15 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
     l->lit_whole = l->lit_id && field >= 0 && !cased && l->shape == GS_CONTAINS && litn == l->litn;
 }
 
-/* A run of bytes that every match of regular expression p[0..n) must
- * contain, for the prefilter: the longest run (>= 3) of plain characters
+/* (sigma_int.h) A run of bytes that every match of regular expression
+ * p[0..n) must contain, for the prefilter: the longest run (>= 3) of plain characters
  * at the top level of a pattern without top-level alternation. Anything
  * not understood ends the scan (runs before it are still required); a
  * quantified character leaves its run. Case-insensitive patterns (`i`,
  * also inline) yield nothing: in UTF mode PCRE2 folds k, s and others
  * with non-ASCII characters (U+212A KELVIN SIGN), Hyperscan only ASCII.
  * Returns the run's length (0: none), copied to out[0..cap). */
-static size_t re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
+size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
 {
     int depth = 0;
     for (size_t i = 0; i < n; i++) {            /* top-level '|', inline flags */
@@ -592,7 +592,7 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
         pcre2_jit_compile(l->re, PCRE2_JIT_COMPLETE);
         aw_rule_keep_regex(cx->rs, l->re);
         char lit[256];
-        size_t litn = it->field >= 0 ? re_literal(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
+        size_t litn = it->field >= 0 ? aw_re_literal(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
         if (litn)
             l->lit_id = aw_ruleset_lit(cx->rs, it->field, lit, litn);
         l->orig = aw_sstr_literal(a, buf, strlen(buf));

@@ -266,6 +266,9 @@ typedef struct aw_expansion {
 /* Prefilter literal of a glob leaf: its longest run of bytes a JSON
  * writer must emit verbatim (prefilter.c). */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);
+/* A run every match of a case-sensitive regular expression contains
+ * (modifier.c); its length, 0 if none. */
+size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap);
 /* 1 + id of the folded literal s[0..n) in the rule set's table. */
 uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n);
 

@@ -1,0 +1,101 @@
+/* test_relit.c - the literal taken from a regular expression for the
+ * prefilter (aw_re_literal) must be in every string the expression
+ * matches: checked on fixed cases and on random patterns against PCRE2
+ * itself, with subjects built from the patterns' own characters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "sigma/sigma_int.h"
+
+static size_t lit_of(const char *re, char *out)
+{
+    return aw_re_literal(re, strlen(re), false, out, 256);
+}
+
+static void test_fixed(void **state)
+{
+    char l[256];
+    (void)state;
+    assert_int_equal(lit_of("ab+cde", l), 3);
+    assert_memory_equal(l, "cde", 3);
+    assert_int_equal(lit_of("a\\.b\\.c", l), 5);
+    assert_memory_equal(l, "a.b.c", 5);
+    assert_int_equal(lit_of("evil\\d+\\.exe$", l), 4);
+    assert_int_equal(lit_of("colou?r", l), 4);
+    assert_memory_equal(l, "colo", 4);
+    assert_int_equal(lit_of("ab|cdef", l), 0);          /* top-level alternation */
+    assert_int_equal(lit_of("(?i)abcdef", l), 0);       /* caseless */
+    assert_int_equal(aw_re_literal("abcdef", 6, true, l, sizeof l), 0);
+    assert_int_equal(lit_of("(?x)abc def", l), 0);      /* extended: spaces are no literal */
+    assert_int_equal(lit_of("\\x41bcd", l), 0);         /* stops at an escape it does not know */
+    assert_int_equal(lit_of("xyz\\x41bcd", l), 3);
+    assert_int_equal(lit_of("\\Qabc\\E", l), 0);
+}
+
+static void test_random(void **state)
+{
+    static const char *atoms[] = {"a", "b", "c", "ab", "abc", "x", "\\.", "\\\\", "\\d", "\\w", ".",
+                                  "[a-c]", "[^x]", "(a|b)", "(?:cd)", "(ab)?", "?", "*", "+", "{2}",
+                                  "{1,3}", "{", "}", "|", "^", "$", "\\s", "e", "f", "-", "_"};
+    (void)state;
+    srand(7);
+    long with_lit = 0;
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    for (int it = 0; it < 30000; it++) {
+        char pat[128] = "";
+        int na = 1 + rand() % 8, ec;
+        PCRE2_SIZE eo;
+        for (int k = 0; k < na; k++)
+            strcat(pat, atoms[rand() % (int)(sizeof atoms / sizeof *atoms)]);
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+        if (!re)
+            continue;
+        char lit[256];
+        size_t ln = lit_of(pat, lit);
+        for (int s = 0; ln && s < 40; s++) {
+            char subj[160];
+            size_t sl = 0, pl = strlen(pat);
+            for (size_t q = 0; q < pl && sl < 150; q++) {   /* the pattern's characters, mangled */
+                char ch = pat[q];
+                if (strchr("()[]?*+{}|^$", ch) && rand() % 2)
+                    continue;
+                if (ch == '\\' && q + 1 < pl) {
+                    ch = pat[++q];
+                    ch = ch == 'd' ? '7' : ch == 'w' ? 'q' : ch == 's' ? ' ' : ch;
+                }
+                subj[sl++] = ch;
+                if (rand() % 4 == 0)
+                    subj[sl++] = ch;
+            }
+            if (pcre2_match(re, (PCRE2_SPTR)subj, sl, 0, 0, md, NULL) < 0)
+                continue;
+            with_lit++;
+            bool found = false;
+            for (size_t q = 0; q + ln <= sl && !found; q++)
+                found = memcmp(subj + q, lit, ln) == 0;
+            if (!found)
+                fail_msg("/%s/ matches '%.*s' without its literal '%.*s'", pat, (int)sl, subj, (int)ln, lit);
+        }
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    assert_true(with_lit > 1000);   /* the check saw enough matches */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixed),
+        cmocka_unit_test(test_random),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
