@@ -369,9 +369,11 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
  * p[0..n) must contain, for the prefilter: the longest run (>= 3) of plain characters
  * at the top level of a pattern without top-level alternation. Anything
  * not understood ends the scan (runs before it are still required); a
- * quantified character leaves its run. Case-insensitive patterns (`i`,
- * also inline) yield nothing: in UTF mode PCRE2 folds k, s and others
- * with non-ASCII characters (U+212A KELVIN SIGN), Hyperscan only ASCII.
+ * quantified character leaves its run. In a case-insensitive pattern
+ * (`i`, also inline) runs also end at non-ASCII bytes and at k, K, s, S:
+ * in UTF mode PCRE2 folds those with U+212A KELVIN SIGN and U+017F LONG
+ * S (the only ASCII letters it folds with non-ASCII characters, checked
+ * over every code point), Hyperscan's caseless match only ASCII.
  * Returns the run's length (0: none), copied to out[0..cap). */
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
 {
@@ -413,8 +415,6 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
             return 0;
         }
     }
-    if (caseless)
-        return 0;
     size_t best = 0, run = 0;
     char cur[256];
     for (size_t i = 0; i < n;) {
@@ -478,7 +478,8 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
             if (i < n && (p[i] == '?' || p[i] == '+'))
                 i++;                            /* lazy / possessive */
             continue;
-        } else if (c == '.' || c == '^' || c == '$' || c == ')' || c == '|') {
+        } else if (c == '.' || c == '^' || c == '$' || c == ')' || c == '|' ||
+                   (caseless && (c >= 0x80 || strchr("kKsS", c)))) {
             i++;
         } else {
             lit = c, is_lit = true;

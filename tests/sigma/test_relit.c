@@ -33,8 +33,15 @@ static void test_fixed(void **state)
     assert_int_equal(lit_of("colou?r", l), 4);
     assert_memory_equal(l, "colo", 4);
     assert_int_equal(lit_of("ab|cdef", l), 0);          /* top-level alternation */
-    assert_int_equal(lit_of("(?i)abcdef", l), 0);       /* caseless */
-    assert_int_equal(aw_re_literal("abcdef", 6, true, l, sizeof l), 0);
+    /* caseless: runs end at k, K, s, S (PCRE2 folds them with U+212A,
+     * U+017F) and at non-ASCII bytes */
+    assert_int_equal(lit_of("(?i)abcdef", l), 6);
+    assert_int_equal(lit_of("(?i)powershell", l), 5);
+    assert_memory_equal(l, "power", 5);
+    assert_int_equal(aw_re_literal("tasklist", 8, true, l, sizeof l), 0);
+    assert_int_equal(aw_re_literal("caf\xc3\xa9 noir", 10, true, l, sizeof l), 5);   /* " noir" */
+    assert_int_equal(lit_of("sabc(?i)dkef", l), 3);     /* inline i: the whole pattern counts as caseless */
+    assert_memory_equal(l, "abc", 3);
     assert_int_equal(lit_of("(?x)abc def", l), 0);      /* extended: spaces are no literal */
     assert_int_equal(lit_of("\\x41bcd", l), 0);         /* stops at an escape it does not know */
     assert_int_equal(lit_of("xyz\\x41bcd", l), 3);
@@ -60,7 +67,13 @@ static void test_random(void **state)
         if (!re)
             continue;
         char lit[256];
-        size_t ln = lit_of(pat, lit);
+        bool ci = it % 2;                   /* half of them case-insensitive */
+        pcre2_code_free(re);
+        re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | (ci ? PCRE2_CASELESS : 0), &ec, &eo,
+                           NULL);
+        if (!re)
+            continue;
+        size_t ln = aw_re_literal(pat, strlen(pat), ci, lit, sizeof lit);
         for (int s = 0; ln && s < 40; s++) {
             char subj[160];
             size_t sl = 0, pl = strlen(pat);
@@ -72,6 +85,8 @@ static void test_random(void **state)
                     ch = pat[++q];
                     ch = ch == 'd' ? '7' : ch == 'w' ? 'q' : ch == 's' ? ' ' : ch;
                 }
+                if (ci && rand() % 3 == 0 && ch >= 'a' && ch <= 'z')
+                    ch = (char)(ch - 32);
                 subj[sl++] = ch;
                 if (rand() % 4 == 0)
                     subj[sl++] = ch;
@@ -81,7 +96,7 @@ static void test_random(void **state)
             with_lit++;
             bool found = false;
             for (size_t q = 0; q + ln <= sl && !found; q++)
-                found = memcmp(subj + q, lit, ln) == 0;
+                found = ci ? strncasecmp(subj + q, lit, ln) == 0 : memcmp(subj + q, lit, ln) == 0;
             if (!found)
                 fail_msg("/%s/ matches '%.*s' without its literal '%.*s'", pat, (int)sl, subj, (int)ln, lit);
         }
