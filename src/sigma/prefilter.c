@@ -34,7 +34,7 @@
 #include "sigma/plan_int.h"
 
 #define PF_MIN_LIT 3
-#define PF_MAX_PER_RULE 512
+#define PF_MAX_PER_RULE 2048
 
 struct aw_prefilter {
     hs_database_t **db;         /* per field id + 1; [0]: keyword literals */
