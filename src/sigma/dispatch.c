@@ -8,7 +8,9 @@
  * such requirement. The analysis is conservative: a requirement is
  * derived only from positive, exact, case-insensitive string equality
  * reached through AND/OR (never through NOT), so skipping a rule can
- * never lose an alert. `AUPWATCH_NO_DISPATCH=1` turns it off (the
+ * never lose an alert. A number in a rule (EventID: 27, compared by
+ * value) takes part when written as a canonical integer: an event's
+ * number is then looked up under its integer value too (match.c). `AUPWATCH_NO_DISPATCH=1` turns it off (the
  * differential test compares both paths). */
 #include <string.h>
 
@@ -22,6 +24,23 @@ typedef struct req {
     size_t n;
 } req;
 
+/* The leaf's number is written as the integer it is: "27", "-3", not
+ * "027", "27.0" or "2.7e1" (so its text is the event's lookup key). */
+static bool canonical_int(const aw_leaf *l)
+{
+    const char *s = l->lit;
+    size_t n = l->litn, i = n && s[0] == '-';
+    if (n - i == 0 || n - i > 15 || (s[i] == '0' && n - i > 1))
+        return false;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    return (double)(s[0] == '-' ? -v : v) == l->num;
+}
+
 /* Every alternative of the item is an exact folded literal. */
 static bool item_exact(const aw_item *it)
 {
@@ -30,7 +49,7 @@ static bool item_exact(const aw_item *it)
     for (size_t g = 0; g < it->n; g++)
         for (size_t a = 0; a < it->groups[g].n; a++) {
             const aw_leaf *l = &it->groups[g].alts[a];
-            if (l->kind != LM_GLOB || l->shape != GS_EXACT || l->cased || l->is_num)
+            if (l->kind != LM_GLOB || l->shape != GS_EXACT || l->cased || (l->is_num && !canonical_int(l)))
                 return false;
         }
     return true;

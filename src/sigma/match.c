@@ -507,6 +507,27 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
     return n;
 }
 
+/* The rules bucketed under value s[0..len) join the candidates (kept
+ * in rule-set order, each once). */
+static size_t bucket_take(aw_matcher *m, const aw_psrc *ps, const char *s, size_t len, size_t n)
+{
+    const aw_dbucket *b = &ps->buckets[aw_dispatch_hash(s, len) & (ps->nbuckets - 1)];
+    for (size_t k = 0; k < b->n; k++) {
+        const aw_dentry *e = &b->e[k];
+        size_t ri = e->rule->rule->index;
+        if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
+            continue;
+        m->cstamp[ri] = m->cgen;
+        size_t j = n++;
+        while (j > 0 && m->cand[j - 1]->rule->index > ri) {
+            m->cand[j] = m->cand[j - 1];
+            j--;
+        }
+        m->cand[j] = e->rule;
+    }
+    return n;
+}
+
 static size_t candidates(aw_matcher *m, const aw_psrc *ps)
 {
     size_t n = 0;
@@ -518,23 +539,18 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
         return m->pf_on && m->p->post ? posted(m, ps, 0) : 0;
     const fcache *c = field(m, ps->dfield);
     for (uint32_t i = 0; i < c->count; i++) {
-        const char *s;
-        size_t len;
-        if (!node_text(m, m->vals[c->start + i], &s, &len))
-            continue;
-        const aw_dbucket *b = &ps->buckets[aw_dispatch_hash(s, len) & (ps->nbuckets - 1)];
-        for (size_t k = 0; k < b->n; k++) {
-            const aw_dentry *e = &b->e[k];
-            size_t ri = e->rule->rule->index;
-            if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
-                continue;
-            m->cstamp[ri] = m->cgen;
-            size_t j = n++;
-            while (j > 0 && m->cand[j - 1]->rule->index > ri) {
-                m->cand[j] = m->cand[j - 1];
-                j--;
-            }
-            m->cand[j] = e->rule;
+        const aw_jnode *v = m->vals[c->start + i];
+        const char *s = NULL;
+        size_t len = 0;
+        if (node_text(m, v, &s, &len))
+            n = bucket_take(m, ps, s, len, n);
+        /* a number is also looked up as its integer value: rules compare
+         * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
+        if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
+            char num[32];
+            size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
+            if (!s || k != len || memcmp(num, s, k) != 0)
+                n = bucket_take(m, ps, num, k, n);
         }
     }
     return m->pf_on && m->p->post ? posted(m, ps, n) : n;

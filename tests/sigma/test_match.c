@@ -379,6 +379,25 @@ static void test_prefilter_exact(void **state)
           "{\"kind\":1,\"p\":\"POWERSHELL\",\"q\":\"cmd\"}");
 }
 
+/* Rules that require a number (EventID: 27) are dispatched on it: an
+ * event's number is looked up under its integer value as well as its
+ * text, so every event a rule matches still reaches it. */
+static void test_numeric_dispatch(void **state)
+{
+    fx *f = *state;
+    const char *rules = "title: a\nlogsource: {product: test}\ndetection:\n  s: {EventID: 27}\n  condition: s\n"
+                        "---\ntitle: b\nlogsource: {product: test}\ndetection:\n  s: {EventID: 28}\n  condition: s\n"
+                        "---\ntitle: c\nlogsource: {product: test}\ndetection:\n  s: {EventID: '1e3'}\n  condition: s\n";
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":27}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":27.0}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":2.7e1}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":\"27\"}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":\"027\"}", NULL), 0);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":[5,28]}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":1e3}", NULL), 1);    /* text '1e3' */
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":27.5}", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_routing_filters_placeholders),
         cmocka_unit_test(test_correlation_only),
         cmocka_unit_test(test_prefilter_exact),
+        cmocka_unit_test(test_numeric_dispatch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
