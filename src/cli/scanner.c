@@ -601,7 +601,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
     aw_reader_opts ro = {s->o.max_record, s->threaded};
     aw_record rec;
     if (aw_reader_open(&r, path, &ro, &err) != AW_OK) {
-        fprintf(stderr, "aupwatch: %s: %s\n", path, err.msg);
+        fprintf(stderr, "aupwatch: %s\n", err.msg);     /* the message names the path */
         s->st.unreadable++;
         return AW_EIO;
     }
@@ -654,7 +654,7 @@ aw_status aw_scanner_path(aw_scanner *s, const char *path)
     aw_errbuf err;
     unsigned long long before = s->st.unreadable;
     if (aw_input_walk(path, walk_cb, s, &err) != AW_OK) {
-        fprintf(stderr, "aupwatch: %s: %s\n", path, err.msg);
+        fprintf(stderr, "aupwatch: %s\n", err.msg);     /* the message names the path */
         s->st.unreadable++;
         return AW_EIO;
     }
