@@ -375,6 +375,46 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
  * S (the only ASCII letters it folds with non-ASCII characters, checked
  * over every code point), Hyperscan's caseless match only ASCII.
  * Returns the run's length (0: none), copied to out[0..cap). */
+/* Index of the ']' closing the class whose '[' is at p[i], or n. */
+static size_t class_end(const char *p, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    if (j < n && p[j] == '^')
+        j++;
+    if (j < n && p[j] == ']')
+        j++;                                    /* a leading ']' is literal */
+    for (; j < n && p[j] != ']'; j++)
+        if (p[j] == '\\')
+            j++;
+    return j < n ? j : n;
+}
+
+/* Index of the ')' closing the group whose '(' is at p[i], or n. */
+static size_t group_end(const char *p, size_t n, size_t i)
+{
+    int d = 0;
+    for (size_t j = i; j < n; j++) {
+        if (p[j] == '\\')
+            j++;
+        else if (p[j] == '[')
+            j = class_end(p, n, j);
+        else if (p[j] == '(')
+            d++;
+        else if (p[j] == ')' && --d == 0)
+            return j;
+    }
+    return n;
+}
+
+/* Keep cur[0..run) in out when it is the longest run so far. */
+static void keep_run(const char *cur, size_t run, size_t *best, char *out, size_t cap)
+{
+    if (run <= *best)
+        return;
+    *best = run;
+    memcpy(out, cur, run < cap ? run : cap);
+}
+
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
 {
     int depth = 0;
@@ -385,15 +425,7 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
                 return 0;
             i++;
         } else if (c == '[') {
-            size_t j = i + 1;
-            if (j < n && p[j] == '^')
-                j++;
-            if (j < n && p[j] == ']')
-                j++;
-            for (; j < n && p[j] != ']'; j++)
-                if (p[j] == '\\')
-                    j++;
-            i = j;
+            i = class_end(p, n, i);
         } else if (c == '(') {
             depth++;
             if (i + 1 < n && p[i + 1] == '?') {
@@ -419,34 +451,8 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
     char cur[256];
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)p[i];
-        unsigned char lit = 0;
-        bool is_lit = false;
-        if (c == '(') {                         /* a group: one atom */
-            int d = 0;
-            size_t j = i;
-            for (; j < n; j++) {
-                if (p[j] == '\\')
-                    j++;
-                else if (p[j] == '[')
-                    for (j++; j < n && p[j] != ']'; j++)
-                        j += p[j] == '\\';
-                else if (p[j] == '(')
-                    d++;
-                else if (p[j] == ')' && --d == 0)
-                    break;
-            }
-            if (j >= n)
-                break;
-            i = j + 1;
-        } else if (c == '[') {                  /* a class: one atom */
-            size_t j = i + 1;
-            if (j < n && p[j] == '^')
-                j++;
-            if (j < n && p[j] == ']')
-                j++;
-            for (; j < n && p[j] != ']'; j++)
-                if (p[j] == '\\')
-                    j++;
+        if (c == '(' || c == '[') {             /* a group or a class: one atom */
+            size_t j = c == '(' ? group_end(p, n, i) : class_end(p, n, i);
             if (j >= n)
                 break;
             i = j + 1;
@@ -454,17 +460,18 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
             if (i + 1 >= n)
                 break;
             unsigned char d = (unsigned char)p[i + 1];
+            i += 2;
             if (d < 0x80 && !((d | 0x20) >= 'a' && (d | 0x20) <= 'z') && !(d >= '0' && d <= '9')) {
-                lit = d, is_lit = true;         /* an escaped punctuation mark */
+                if (run < sizeof cur) {         /* an escaped punctuation mark */
+                    cur[run++] = (char)d;
+                    continue;
+                }
             } else if (!strchr("dDwWsSbBhHvVAzZ", (char)d) || d == 0) {
                 break;                          /* \x, \p, \1 ...: stop here */
             }
-            i += 2;
         } else if (c == '*' || c == '+' || c == '?' || c == '{') {
-            if (run > best + 1) {               /* up to the quantified atom */
-                best = run - 1;
-                memcpy(out, cur, best < cap ? best : cap);
-            }
+            if (run)                            /* up to the quantified atom */
+                keep_run(cur, run - 1, &best, out, cap);
             run = 0;
             if (c == '{') {
                 size_t j = i + 1;
@@ -482,23 +489,16 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
                    (caseless && (c >= 0x80 || strchr("kKsS", c)))) {
             i++;
         } else {
-            lit = c, is_lit = true;
             i++;
+            if (run < sizeof cur) {
+                cur[run++] = (char)c;           /* a quantifier next takes it out */
+                continue;
+            }
         }
-        if (is_lit && run < sizeof cur) {
-            cur[run++] = (char)lit;     /* a quantifier next takes it out */
-            continue;
-        }
-        if (run > best) {
-            best = run;
-            memcpy(out, cur, best < cap ? best : cap);
-        }
+        keep_run(cur, run, &best, out, cap);    /* the run ends here */
         run = 0;
     }
-    if (run > best) {
-        best = run;
-        memcpy(out, cur, best < cap ? best : cap);
-    }
+    keep_run(cur, run, &best, out, cap);
     return best >= 3 && best <= cap ? best : 0;
 }
 
