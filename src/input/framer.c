@@ -61,45 +61,9 @@ static inline const unsigned char *str_stop(const unsigned char *p,
     return p;
 }
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-
-/* Bit masks of one 64-byte block (p[0..64) readable). */
-typedef struct blockm {
-    uint64_t quote, bslash, nl, bracket;
-} blockm;
-
-static inline blockm classify64(const unsigned char *p)
-{
-    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
-    const __m128i sp = _mm_set1_epi8(0x20), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}');
-    blockm m = {0, 0, 0, 0};
-    for (int i = 0; i < 4; i++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
-        __m128i f = _mm_or_si128(v, sp);            /* '[' -> '{', ']' -> '}' */
-        m.quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << (16 * i);
-        m.bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bs)) << (16 * i);
-        m.nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
-        m.bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-                         _mm_or_si128(_mm_cmpeq_epi8(f, ob), _mm_cmpeq_epi8(f, cb))) << (16 * i);
-    }
-    return m;
-}
-
-/* Bit i: an odd number of quotes in bits 0..i. */
-static inline uint64_t prefix_xor(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
 /* A bracket, newline or stray backslash outside strings at q: the
- * transitions of scan(). Returns an SC_ code to stop with, or -1. */
+ * transitions of scan() and scan_blocks(). Returns an SC_ code to stop
+ * with, or -1. */
 static inline int outside(aw_reader *r, const unsigned char *q, const unsigned char *e,
                           const unsigned char *b)
 {
@@ -144,6 +108,43 @@ static inline int outside(aw_reader *r, const unsigned char *q, const unsigned c
     default:                                /* a backslash outside strings */
         return -1;
     }
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Bit masks of one 64-byte block (p[0..64) readable). */
+typedef struct blockm {
+    uint64_t quote, bslash, nl, bracket;
+} blockm;
+
+static inline blockm classify64(const unsigned char *p)
+{
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
+    const __m128i sp = _mm_set1_epi8(0x20), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}');
+    blockm m = {0, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i f = _mm_or_si128(v, sp);            /* '[' -> '{', ']' -> '}' */
+        m.quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) << (16 * i);
+        m.bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bs)) << (16 * i);
+        m.nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
+        m.bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(f, ob), _mm_cmpeq_epi8(f, cb))) << (16 * i);
+    }
+    return m;
+}
+
+/* Bit i: an odd number of quotes in bits 0..i. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
 }
 
 /* The state machine of scan() over whole 64-byte blocks, visiting only
@@ -290,40 +291,14 @@ static int scan(aw_reader *r)
             break;
         case '{':
         case '[':
-            if (r->depth >= AW_FR_MAX_DEPTH) {
-                r->pos = (size_t)(p - b);
-                return SC_DEPTH;
-            }
-            if (c == '[')
-                r->stk[r->depth >> 6] |= 1ULL << (r->depth & 63);
-            else
-                r->stk[r->depth >> 6] &= ~(1ULL << (r->depth & 63));
-            r->depth++;
-            break;
         case '}':
         case ']':
-            if (r->depth == 0 ||
-                (int)((r->stk[(r->depth - 1) >> 6] >> ((r->depth - 1) & 63)) &
-                      1) != (c == ']')) {
-                r->pos = (size_t)(p - b);
-                return SC_MISMATCH;
-            }
-            if (--r->depth == 0) {
-                r->pos = (size_t)(p - b);
-                return SC_DONE;
-            }
+        case '\n': {
+            int st = outside(r, p - 1, e, b);
+            if (st >= 0)
+                return st;
             break;
-        case '\n':
-            r->line++;
-            if (p == e) {
-                r->nl_pending = 1;
-                goto need;
-            }
-            if (*p == '{') {
-                r->pos = (size_t)(p - b);
-                return SC_NEWREC;
-            }
-            break;
+        }
         default:
             break;
         }
