@@ -308,7 +308,8 @@ static void eval_record(worker *w, batch *b, srec *r, int how)
 {
     const aw_source *cls[64];
     aw_errbuf err;
-    aw_own_spec spec = {0};
+    aw_own_spec spec;
+    spec.n = 0;                         /* filled only for PREP_SPEC */
     size_t off = 0;
     int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err, how, &spec);
     if (nc < 0) {

@@ -384,18 +384,17 @@ static int own_decide(uint64_t th, const uint64_t *blocks, int k)
     return mine;
 }
 
+void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine)
+{
+    if (d && op->node)
+        aw_json_set_string(d, op->node, mine ? "true" : "false");
+}
+
 int aw_mapping_own_decide(aw_doc *d, const aw_own_op *op)
 {
     int mine = own_decide(op->tenant, op->blocks, op->k);
-    if (d && op->node)
-        aw_json_set_string(d, op->node, mine ? "true" : "false");
+    aw_mapping_own_set(d, op, mine);
     return mine;
-}
-
-void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine)
-{
-    if (op->node)
-        aw_json_set_string(d, op->node, mine ? "true" : "false");
 }
 
 static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own_spec *spec, dmemo *mm)
