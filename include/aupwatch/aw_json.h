@@ -46,6 +46,9 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
                        size_t *err_off, aw_errbuf *err);
 
 size_t aw_doc_count(const aw_doc *d);
+/* Nodes parsed from the record's text: nodes from this index on were
+ * added by aw_json_append_member, so their bytes are not in the text. */
+size_t aw_doc_parsed_count(const aw_doc *d);
 const aw_jnode *aw_doc_root(const aw_doc *d);
 const aw_jnode *aw_doc_node(const aw_doc *d, uint32_t idx);
 uint32_t aw_doc_index(const aw_doc *d, const aw_jnode *n);

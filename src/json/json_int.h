@@ -18,6 +18,8 @@
 struct aw_doc {
     aw_jnode *nodes;    /* preorder: a subtree is a contiguous index range */
     uint32_t n;
+    uint32_t nparsed;   /* nodes [0, nparsed) came from the record's text;
+                           later ones were appended (derived fields) */
     size_t cap;
     char *arena;        /* the record's copy (strings decoded in place),
                            then number copies */

@@ -58,6 +58,11 @@ size_t aw_doc_count(const aw_doc *d)
     return d ? d->n : 0;
 }
 
+size_t aw_doc_parsed_count(const aw_doc *d)
+{
+    return d ? d->nparsed : 0;
+}
+
 const aw_jnode *aw_doc_root(const aw_doc *d)
 {
     return d && d->n ? &d->nodes[0] : NULL;
@@ -408,7 +413,7 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
     aw_status st;
     const unsigned char *p, *e;
 
-    d->n = 0;
+    d->n = d->nparsed = 0;
     d->ridx_state = 0;
     if (len >= UINT32_MAX) {
         aw_errbuf_set(err, "record of %zu bytes is too large", len);
@@ -563,6 +568,7 @@ after:
         }
         if (err_off)
             *err_off = 0;
+        d->nparsed = d->n;
         return AW_OK;
     }
     {

@@ -559,8 +559,9 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
 /* Literals present in the event, for the rules of source ps: the values
  * of each field they test, scanned for that field's literals (the
  * values the rules read, so no escape can hide a literal), and for
- * keyword literals the raw record, or, when it uses \u escapes (which
- * could hide a literal's bytes), every key and value after unescaping. */
+ * keyword literals the raw record and the members derived since, or,
+ * when it uses \u escapes (which could hide a literal's bytes), every key
+ * and value after unescaping. */
 static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len, int *has_u)
 {
     const aw_prefilter *pf = m->p->pf;
@@ -582,12 +583,12 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
         return;
     if (*has_u < 0)                     /* once per event */
         *has_u = memmem(raw, len, "\\u", 2) != NULL;
+    size_t n = aw_doc_count(m->doc), i = 0;
     if (!*has_u) {
         aw_prefilter_scan(pf, m->hs, -1, raw, len, &m->pfh);
-        return;
+        i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
     }
-    size_t n = aw_doc_count(m->doc);
-    for (uint32_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         const aw_jnode *x = aw_doc_node(m->doc, i);
         if (x->key && x->klen)
             aw_prefilter_scan(pf, m->hs, -1, x->key, x->klen, &m->pfh);

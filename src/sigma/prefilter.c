@@ -16,10 +16,13 @@
  * token of a rule value, looked for in exactly the text the value is
  * matched against, so any bytes may be in it. A keyword literal is
  * looked for in the raw record, so it is a run of bytes that a JSON
- * producer must write verbatim: no quote, backslash, slash (may be
- * written \/), control byte, nor the structural : , { } [ ] (so a run
- * never spans tokens of the compact form used for object values). A
- * rule keeps its requirement as clauses (literal sets, all of which must
+ * producer must write verbatim in a string: no quote, backslash, slash
+ * (may be written \/) nor control byte. Keywords are matched against
+ * scalar values only (numbers and booleans as written), never against
+ * the compact form of an object, so : , { } [ ] in a keyword are bytes
+ * of one value; in the raw record they can only add candidates. Members
+ * derived after parsing are not in the raw record: they are scanned
+ * too. A rule keeps its requirement as clauses (literal sets, all of which must
  * have one literal present): each positive item AND-ed in the condition
  * adds a clause. The one way a keyword literal's bytes can still be
  * hidden is a \uXXXX escape; a record containing "\u" is therefore
@@ -44,7 +47,7 @@ struct aw_prefilter {
 
 static bool safe(unsigned char c)
 {
-    return c >= 0x20 && !strchr("\"\\/:,{}[]", c);
+    return c >= 0x20 && c != '"' && c != '\\' && c != '/';
 }
 
 /* Longest run (>= PF_MIN_LIT) of the leaf's literal tokens: of safe

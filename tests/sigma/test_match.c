@@ -54,9 +54,11 @@ static int count_hit(void *ud, const aw_hit *h)
     return 0;
 }
 
-/* Hits of the rule set `rules` on `event`; -1 if the rules were rejected.
- * f->kinds collects the diagnostic kinds. */
-static int run(fx *f, const char *rules, const char *event, const char *placeholders)
+/* Hits of the rule set `rules` on `event`, with the member `dkey`:
+ * `dval` appended as a derived field when dkey is not NULL; -1 if the
+ * rules were rejected. f->kinds collects the diagnostic kinds. */
+static int run_derived(fx *f, const char *rules, const char *event, const char *placeholders,
+                       const char *dkey, const char *dval)
 {
     aw_ruleset *rs = aw_ruleset_new();
     f->kinds[0] = 0;
@@ -79,6 +81,8 @@ static int run(fx *f, const char *rules, const char *event, const char *placehol
     aw_doc *d = aw_doc_new();
     aw_errbuf err;
     assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
+    if (dkey)
+        assert_int_equal(aw_json_append_member(d, dkey, AW_JSTR, dval, 0), AW_OK);
     int hits = 0, raw_hits = 0;
     aw_matcher_eval(m, d, count_hit, &hits);
     /* with the raw record the literal prefilter is active: same result */
@@ -90,6 +94,11 @@ static int run(fx *f, const char *rules, const char *event, const char *placehol
     aw_plan_free(p);
     aw_ruleset_free(rs);
     return hits;
+}
+
+static int run(fx *f, const char *rules, const char *event, const char *placeholders)
+{
+    return run_derived(f, rules, event, placeholders, NULL, NULL);
 }
 
 #define RULE(det) "title: t\nlogsource: {product: test}\ndetection:\n" det
@@ -351,6 +360,14 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {n: 4688}\n  condition: s\n", "{\"kind\":1,\"n\":4.688e3}");
     FIRES(f, "  s: {p|contains: caf\u00e9}\n  condition: s\n", "{\"kind\":1,\"p\":\"le caf\\u00e9 noir\"}");
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"dropped\":\"powershell\"}");
+    /* keywords hold structural bytes as any other (the raw record is
+     * scanned for them); members derived after parsing are not in it */
+    FIRES(f, "  k: ['event::drop']\n  condition: k\n", "{\"kind\":1,\"m\":\"x EVENT::drop y\"}");
+    FIRES(f, "  k: ['{a: [1, 2]}']\n  condition: k\n", "{\"kind\":1,\"m\":\"{a: [1, 2]}\"}");
+    QUIET(f, "  k: ['event::drop']\n  condition: k\n", "{\"kind\":1,\"event\":\":drop\"}");
+    QUIET(f, "  k: ['\"x\":1']\n  condition: k\n", "{\"kind\":1,\"x\":1}");
+    assert_int_equal(run_derived(f, RULE("  k: ['tenant::foreign']\n  condition: k\n"), "{\"kind\":1}", NULL,
+                                 "aw.side", "tenant::foreign"), 1);
     /* a keyword's literal found only in a member name is no match */
     QUIET(f, "  k: [statusz]\n  condition: k\n", "{\"kind\":1,\"statusz\":\"x\"}");
     /* a `contains` of exactly its literal is decided by the literal scan */
