@@ -41,6 +41,11 @@ struct aw_matcher {
     uint64_t *litbits;          /* literals found in the current record */
     size_t nwords;
     aw_pfhits pfh;              /* litbits + the list of literals found */
+    /* scans already made in this event, per (field, resolution) key and
+     * for keywords (key npfkeys): the literals they found, in evlits */
+    uint32_t *pk_stamp, *pk_start, *pk_n;
+    uint32_t *evlits;
+    size_t nevlits, capevlits;
     bool pf_on;                 /* prefilter active for the current record */
     uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
     /* lower-cased copies of node texts, made once per event */
@@ -64,7 +69,7 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
 {
     aw_matcher *m = aw_xcalloc(1, sizeof *m);
     m->p = p;
-    m->fc = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *m->fc);
+    m->fc = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->fc);
     m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
     m->cand = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cand);
     m->cstamp = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cstamp);
@@ -77,6 +82,9 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
         m->litbits = aw_xcalloc(m->nwords, sizeof *m->litbits);
         m->pfh.bits = m->litbits;
         m->pfh.found = aw_xcalloc(aw_prefilter_count(p->pf), sizeof *m->pfh.found);
+        m->pk_stamp = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_stamp);
+        m->pk_start = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_start);
+        m->pk_n = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_n);
     }
     return m;
 }
@@ -95,6 +103,10 @@ void aw_matcher_free(aw_matcher *m)
     free(m->cstamp);
     free(m->litbits);
     free(m->pfh.found);
+    free(m->pk_stamp);
+    free(m->pk_start);
+    free(m->pk_n);
+    free(m->evlits);
     free(m->fstamp);
     free(m->foff);
     free(m->fbuf);
@@ -119,9 +131,11 @@ static int collect(const aw_doc *d, const aw_jnode *n, void *ud)
     return 0;
 }
 
+/* The values of field fid in the current source, read once per event
+ * for every source that resolves it to the same paths. */
 static const fcache *field(aw_matcher *m, int fid)
 {
-    fcache *c = &m->fc[fid];
+    fcache *c = &m->fc[m->src->res[fid]];
     if (c->gen == m->gen)
         return c;
     c->gen = m->gen;
@@ -464,13 +478,16 @@ static bool prule_eval(aw_matcher *m, const aw_prule *pr)
     return true;
 }
 
-static void begin_source(aw_matcher *m, const aw_doc *d, const aw_psrc *ps)
+/* A new event: the values read and the literal scans made are stale. */
+static void begin_event(aw_matcher *m, const aw_doc *d)
 {
     m->doc = d;
-    m->src = ps;
     m->nvals = 0;
+    m->nevlits = 0;
     if (++m->gen == 0) {        /* wrapped: invalidate every cache entry */
-        memset(m->fc, 0, m->p->nfields * sizeof *m->fc);
+        memset(m->fc, 0, m->p->nres * sizeof *m->fc);
+        if (m->pk_stamp)
+            memset(m->pk_stamp, 0, (m->p->npfkeys + 1) * sizeof *m->pk_stamp);
         m->leaves_gen = 0;
         m->gen = 1;
     }
@@ -562,29 +579,39 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
  * keyword literals the raw record and the members derived since, or,
  * when it uses \u escapes (which could hide a literal's bytes), every key
  * and value after unescaping. */
-static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len, int *has_u)
+/* The scan under `key` was made earlier in this event (for another
+ * source reading the same values): set the literals it found again.
+ * Returns false if it was not; the caller scans, then calls remember(). */
+static bool replay(aw_matcher *m, uint32_t key)
+{
+    if (m->pk_stamp[key] != m->gen)
+        return false;
+    for (uint32_t i = m->pk_start[key], e = i + m->pk_n[key]; i < e; i++) {
+        uint32_t id = m->evlits[i];
+        m->litbits[id >> 6] |= 1ull << (id & 63);
+        m->pfh.found[m->pfh.nfound++] = id;
+    }
+    return true;
+}
+
+/* Keep the literals found since pfh.nfound was `from` as the scan of key
+ * (a key's literals are its field's: no other scan sets them). */
+static void remember(aw_matcher *m, uint32_t key, size_t from)
+{
+    size_t n = m->pfh.nfound - from;
+    aw_grow((void **)&m->evlits, &m->capevlits, m->nevlits + n, sizeof *m->evlits);
+    memcpy(m->evlits + m->nevlits, m->pfh.found + from, n * sizeof *m->evlits);
+    m->pk_stamp[key] = m->gen;
+    m->pk_start[key] = (uint32_t)m->nevlits;
+    m->pk_n[key] = (uint32_t)n;
+    m->nevlits += n;
+}
+
+static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
 {
     const aw_prefilter *pf = m->p->pf;
-    /* clear only the bits set last time */
-    for (size_t i = 0; i < m->pfh.nfound; i++)
-        m->litbits[m->pfh.found[i] >> 6] = 0;
-    m->pfh.nfound = 0;
-    for (size_t k = 0; k < ps->npffields; k++) {
-        int f = ps->pffields[k];
-        const fcache *c = field(m, f);
-        for (uint32_t i = 0; i < c->count; i++) {
-            const char *s;
-            size_t n;
-            if (node_text(m, m->vals[c->start + i], &s, &n))
-                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
-        }
-    }
-    if (!ps->pfkw)
-        return;
-    if (*has_u < 0)                     /* once per event */
-        *has_u = memmem(raw, len, "\\u", 2) != NULL;
     size_t n = aw_doc_count(m->doc), i = 0;
-    if (!*has_u) {
+    if (!memmem(raw, len, "\\u", 2)) {
         aw_prefilter_scan(pf, m->hs, -1, raw, len, &m->pfh);
         i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
     }
@@ -594,6 +621,34 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
             aw_prefilter_scan(pf, m->hs, -1, x->key, x->klen, &m->pfh);
         if (x->type != AW_JARR && x->type != AW_JOBJ && x->vlen)
             aw_prefilter_scan(pf, m->hs, -1, x->val, x->vlen, &m->pfh);
+    }
+}
+
+static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
+{
+    const aw_prefilter *pf = m->p->pf;
+    /* clear only the bits set last time */
+    for (size_t i = 0; i < m->pfh.nfound; i++)
+        m->litbits[m->pfh.found[i] >> 6] = 0;
+    m->pfh.nfound = 0;
+    for (size_t k = 0; k < ps->npffields; k++) {
+        if (replay(m, ps->pfkeys[k]))
+            continue;
+        size_t from = m->pfh.nfound;
+        int f = ps->pffields[k];
+        const fcache *c = field(m, f);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const char *s;
+            size_t n;
+            if (node_text(m, m->vals[c->start + i], &s, &n))
+                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
+        }
+        remember(m, ps->pfkeys[k], from);
+    }
+    if (ps->pfkw && !replay(m, (uint32_t)m->p->npfkeys)) {
+        size_t from = m->pfh.nfound;
+        scan_keywords(m, raw, len);
+        remember(m, (uint32_t)m->p->npfkeys, from);
     }
 }
 
@@ -642,21 +697,21 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
     }
     m->fused = 0;
     m->n_events++;
+    begin_event(m, d);
     /* The literal scan pays off only when many rules would otherwise be
      * evaluated: with dispatch, a source's bucketed rules are few. */
     size_t many = 0;
     for (size_t s = 0; s < nc; s++)
         many += m->p->srcs[aw_source_index(cls[s])].nalways;
     bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
-    int has_u = -1;
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
         if (!ps->nrules)
             continue;
-        begin_source(m, d, ps);
+        m->src = ps;
         m->pf_on = pf;
         if (pf)
-            prefilter(m, ps, raw, len, &has_u);
+            prefilter(m, ps, raw, len);
         size_t nd = candidates(m, ps), ia = 0, id = 0;
         aw_prule *const *all = ps->always;
         size_t nall = ps->nalways;
@@ -705,7 +760,8 @@ static void explain_rule(aw_matcher *m, const aw_rule *r)
 void aw_matcher_explain(aw_matcher *m, const aw_doc *d, const aw_hit *hit, aw_explain_fn fn, void *ud)
 {
     const aw_prule *pr = &m->p->prules[hit->rule->index];
-    begin_source(m, d, &m->p->srcs[aw_source_index(hit->source)]);
+    begin_event(m, d);
+    m->src = &m->p->srcs[aw_source_index(hit->source)];
     /* the literal bits may be another source's: no gating here */
     bool pf_on = m->pf_on;
     m->pf_on = false;

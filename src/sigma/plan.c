@@ -37,6 +37,66 @@ static bool filter_targets(const aw_rule *f, const aw_rule *r)
     return false;
 }
 
+/* Resolution ids: every (source, field) whose path list is the same
+ * (same paths, same order) gets one id, so a field read by the rules of
+ * several sources an event belongs to is read once per event. */
+typedef struct rslot {
+    uint64_t h;
+    uint32_t s, f, id;
+    bool used;
+} rslot;
+
+static uint64_t paths_hash(const char *const *pp, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        for (const unsigned char *c = (const unsigned char *)pp[i];; c++) {
+            h = (h ^ *c) * 0x100000001b3ull;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
+static bool paths_eq(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
+}
+
+static void intern_resolutions(aw_plan *p)
+{
+    size_t cap = 16;
+    while (cap < 2 * p->nsrc * p->nfields)
+        cap <<= 1;
+    rslot *t = aw_xcalloc(cap, sizeof *t);
+    for (size_t s = 0; s < p->nsrc; s++) {
+        aw_psrc *ps = &p->srcs[s];
+        ps->res = aw_xcalloc(p->nfields ? p->nfields : 1, sizeof *ps->res);
+        for (size_t f = 0; f < p->nfields; f++) {
+            uint64_t h = paths_hash(ps->paths[f], ps->npaths[f]);
+            for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+                rslot *e = &t[i];
+                if (!e->used) {
+                    *e = (rslot){h, (uint32_t)s, (uint32_t)f, (uint32_t)p->nres++, true};
+                    ps->res[f] = e->id;
+                    break;
+                }
+                const aw_psrc *o = &p->srcs[e->s];
+                if (e->h == h && paths_eq(o->paths[e->f], o->npaths[e->f], ps->paths[f], ps->npaths[f])) {
+                    ps->res[f] = e->id;
+                    break;
+                }
+            }
+        }
+    }
+    free(t);
+}
+
 static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
@@ -135,6 +195,7 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
             ps->npaths[f] = aw_source_resolve(ps->src, rs->fields[f], &ps->paths[f]);
         ps->rules = aw_xcalloc(nr ? nr : 1, sizeof *ps->rules);
     }
+    intern_resolutions(p);
     const aw_source **hits = aw_xcalloc(ns ? ns : 1, sizeof *hits);
     for (size_t i = 0; i < nr; i++) {
         aw_rule *r = rs->rules[i];
@@ -200,6 +261,8 @@ void aw_plan_free(aw_plan *p)
     for (size_t s = 0; s < p->nsrc; s++) {
         free(p->srcs[s].paths);
         free(p->srcs[s].npaths);
+        free(p->srcs[s].res);
+        free(p->srcs[s].pfkeys);
         free(p->srcs[s].rules);
         free(p->srcs[s].nopf);
         free(p->srcs[s].pffields);

@@ -40,6 +40,9 @@ typedef struct aw_psrc {
     const aw_source *src;
     const char *const **paths;  /* per field id */
     size_t *npaths;
+    uint32_t *res;              /* per field id: its resolution id, shared
+                                   by every (source, field) reading the
+                                   same paths, so values are read once */
     aw_prule **rules;           /* every rule this source serves */
     size_t nrules;
     /* dispatch (dispatch.c): rules requiring dfield == literal sit in
@@ -56,6 +59,8 @@ typedef struct aw_psrc {
     /* prefilter: fields scanned for their literals, keyword literals */
     int *pffields;
     size_t npffields;
+    uint32_t *pfkeys;           /* per pffields entry: id of (field,
+                                   resolution), whose scan an event reuses */
     bool pfkw;
 } aw_psrc;
 
@@ -89,6 +94,8 @@ struct aw_plan {
     const aw_ruleset *rs;
     const aw_mapping *map;
     size_t nfields;
+    size_t nres;                /* resolution ids (aw_psrc.res) */
+    size_t npfkeys;             /* (field, resolution) ids; npfkeys: keywords */
     aw_psrc *srcs;
     size_t nsrc;
     aw_prule *prules;           /* indexed by rule->index */

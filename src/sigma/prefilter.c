@@ -297,12 +297,34 @@ static void mark_rule_fields(const aw_rule *r, uint8_t *mark)
                 mark[r->searches[s].alts[a].items[i].field + 1] = 1;
 }
 
+/* Dense id of (field, resolution): the sources that read one field
+ * through the same paths share it, so an event scans those values once. */
+static uint32_t pfkey(uint64_t *keys, uint32_t *ids, size_t cap, size_t *n, uint64_t k)
+{
+    size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+    for (;; i = (i + 1) & (cap - 1)) {
+        if (keys[i] == k + 1)
+            return ids[i];
+        if (!keys[i]) {
+            keys[i] = k + 1;
+            return ids[i] = (uint32_t)(*n)++;
+        }
+    }
+}
+
 /* Per source: the fields whose values its rules test and that have
  * literals (each is scanned for them), and whether keyword literals
  * are wanted. */
 static void source_fields(aw_plan *p, const aw_prefilter *pf)
 {
     uint8_t *mark = aw_xcalloc(pf->ndb, 1);
+    size_t cap = 16, ndbs = 0;
+    for (size_t f = 1; f < pf->ndb; f++)
+        ndbs += pf->db[f] != NULL;
+    while (cap < 2 * p->nsrc * ndbs)
+        cap <<= 1;
+    uint64_t *keys = aw_xcalloc(cap, sizeof *keys);
+    uint32_t *ids = aw_xcalloc(cap, sizeof *ids);
     for (size_t s = 0; s < p->nsrc; s++) {
         aw_psrc *ps = &p->srcs[s];
         memset(mark, 0, pf->ndb);
@@ -313,11 +335,16 @@ static void source_fields(aw_plan *p, const aw_prefilter *pf)
         }
         ps->pfkw = mark[0] && pf->db[0];
         ps->pffields = aw_xcalloc(pf->ndb, sizeof *ps->pffields);
+        ps->pfkeys = aw_xcalloc(pf->ndb, sizeof *ps->pfkeys);
         for (size_t f = 1; f < pf->ndb; f++)
-            if (mark[f] && pf->db[f])
+            if (mark[f] && pf->db[f]) {
+                ps->pfkeys[ps->npffields] = pfkey(keys, ids, cap, &p->npfkeys, (uint64_t)(f - 1) << 32 | ps->res[f - 1]);
                 ps->pffields[ps->npffields++] = (int)f - 1;
+            }
     }
     free(mark);
+    free(keys);
+    free(ids);
 }
 
 aw_prefilter *aw_prefilter_build(aw_plan *p)
