@@ -46,6 +46,8 @@ struct aw_matcher {
     uint32_t *pk_stamp, *pk_start, *pk_n;
     uint32_t *evlits;
     size_t nevlits, capevlits;
+    char *kwbuf;                /* unescaped keys and values, quote-separated */
+    size_t kwcap;
     bool pf_on;                 /* prefilter active for the current record */
     uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
     /* lower-cased copies of node texts, made once per event */
@@ -107,6 +109,7 @@ void aw_matcher_free(aw_matcher *m)
     free(m->pk_start);
     free(m->pk_n);
     free(m->evlits);
+    free(m->kwbuf);
     free(m->fstamp);
     free(m->foff);
     free(m->fbuf);
@@ -607,21 +610,27 @@ static void remember(aw_matcher *m, uint32_t key, size_t from)
     m->nevlits += n;
 }
 
+/* Keyword literals: the raw record and the members derived after it;
+ * or, if the record has \u escapes, every scalar value (what keywords
+ * match) unescaped, each followed by a quote (no keyword literal holds
+ * one, so none spans two values), in one scan. */
 static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
 {
-    const aw_prefilter *pf = m->p->pf;
-    size_t n = aw_doc_count(m->doc), i = 0;
+    size_t n = aw_doc_count(m->doc), i = 0, used = 0;
     if (!memmem(raw, len, "\\u", 2)) {
-        aw_prefilter_scan(pf, m->hs, -1, raw, len, &m->pfh);
+        aw_prefilter_scan(m->p->pf, m->hs, -1, raw, len, &m->pfh);
         i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
     }
     for (; i < n; i++) {
         const aw_jnode *x = aw_doc_node(m->doc, i);
-        if (x->key && x->klen)
-            aw_prefilter_scan(pf, m->hs, -1, x->key, x->klen, &m->pfh);
-        if (x->type != AW_JARR && x->type != AW_JOBJ && x->vlen)
-            aw_prefilter_scan(pf, m->hs, -1, x->val, x->vlen, &m->pfh);
+        if (x->type == AW_JARR || x->type == AW_JOBJ)
+            continue;
+        aw_grow((void **)&m->kwbuf, &m->kwcap, used + x->vlen + 1, 1);
+        memcpy(m->kwbuf + used, x->val, x->vlen);
+        used += x->vlen;
+        m->kwbuf[used++] = '"';
     }
+    aw_prefilter_scan(m->p->pf, m->hs, -1, m->kwbuf, used, &m->pfh);
 }
 
 static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)

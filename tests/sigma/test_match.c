@@ -368,6 +368,11 @@ static void test_prefilter_exact(void **state)
     QUIET(f, "  k: ['\"x\":1']\n  condition: k\n", "{\"kind\":1,\"x\":1}");
     assert_int_equal(run_derived(f, RULE("  k: ['tenant::foreign']\n  condition: k\n"), "{\"kind\":1}", NULL,
                                  "aw.side", "tenant::foreign"), 1);
+    /* a record with \\u escapes is scanned value by value, unescaped */
+    FIRES(f, "  k: ['event::drop']\n  condition: k\n", "{\"kind\":1,\"a\":\"\\u00e9\",\"m\":[7,\"ev\\u0065nt::drop\"]}");
+    FIRES(f, "  k: ['4688']\n  condition: k\n", "{\"kind\":1,\"a\":\"\\u00e9\",\"n\":4688}");
+    assert_int_equal(run_derived(f, RULE("  k: ['tenant::foreign']\n  condition: k\n"), "{\"kind\":\"\\u0031\"}", NULL,
+                                 "aw.side", "tenant::foreign"), 1);
     /* a keyword's literal found only in a member name is no match */
     QUIET(f, "  k: [statusz]\n  condition: k\n", "{\"kind\":1,\"statusz\":\"x\"}");
     /* a `contains` of exactly its literal is decided by the literal scan */
