@@ -36,7 +36,11 @@
 
 #include "sigma/plan_int.h"
 
+/* Shortest literal: a field's values are short and few, so two bytes
+ * (a Cyrillic look-alike, "^^") still skip most of them; the raw record
+ * is long and two bytes would be found in most. */
 #define PF_MIN_LIT 3
+#define PF_MIN_FIELD_LIT 2
 #define PF_MAX_PER_RULE 2048
 
 struct aw_prefilter {
@@ -50,10 +54,11 @@ static bool safe(unsigned char c)
     return c >= 0x20 && c != '"' && c != '\\' && c != '/';
 }
 
-/* Longest run (>= PF_MIN_LIT) of the leaf's literal tokens: of safe
- * bytes when it is looked for in the raw record (`raw`: keywords); any
- * bytes when it is looked for in the text the leaf is matched against
- * (a field's values, decoded, objects compacted as the matcher does). */
+/* Longest run of the leaf's literal tokens: of PF_MIN_LIT or more safe
+ * bytes when it is looked for in the raw record (`raw`: keywords); of
+ * PF_MIN_FIELD_LIT or more of any bytes when it is looked for in the
+ * text the leaf is matched against (a field's values, decoded, objects
+ * compacted as the matcher does). */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
 {
     if (l->kind != LM_GLOB || l->is_num)
@@ -77,7 +82,7 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
             run = 0;
         }
     }
-    if (best < PF_MIN_LIT)
+    if (best < (raw ? PF_MIN_LIT : PF_MIN_FIELD_LIT))
         return false;
     *s = bs;
     *n = best;

@@ -393,6 +393,10 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {p|re: 'ab|cdef'}\n  condition: s\n", "{\"kind\":1,\"p\":\"ab\"}");
     FIRES(f, "  s: {p|re: 'a{b'}\n  condition: s\n", "{\"kind\":1,\"p\":\"a{b\"}");
     QUIET(f, "  s: {p|re: 'abcdef'}\n  condition: s\n", "{\"kind\":1,\"p\":\"abc\",\"q\":\"abcdef\"}");
+    /* two-byte literals gate a field's values */
+    FIRES(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"p\\u0410ypal\"}");
+    FIRES(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"c^^md\"}");
+    QUIET(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"\u0430^\",\"q\":\"^^\"}");
     /* literals are looked for in their own field's values */
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"q\":\"powershell\"}");
     FIRES(f, "  s: {p|contains: powershell, q: cmd.exe}\n  condition: s\n",
