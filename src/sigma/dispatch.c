@@ -132,67 +132,101 @@ uint64_t aw_dispatch_hash(const char *s, size_t n)
     return hash_folded(s, n);
 }
 
-/* Build the index of one source: choose the field most rules require,
- * bucket those rules by literal, keep the rest in `always`. Rules stay
- * in rule-set order inside every list. */
+/* The fields of the rule's exact items: those it may require. */
+static size_t exact_fields(const aw_rule *r, int *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < r->nsearch; s++)
+        for (size_t a = 0; a < r->searches[s].n; a++)
+            for (size_t i = 0; i < r->searches[s].alts[a].n; i++) {
+                const aw_item *it = &r->searches[s].alts[a].items[i];
+                if (!item_exact(it))
+                    continue;
+                size_t k = 0;
+                while (k < n && out[k] != it->field)
+                    k++;
+                if (k == n && n < max)
+                    out[n++] = it->field;
+            }
+    return n;
+}
+
+static void bucket_rule(aw_dindex *x, const req *q, aw_prule *pr)
+{
+    for (size_t k = 0; k < q->n; k++) {
+        const aw_leaf *l = q->lits[k];
+        aw_dbucket *b = &x->buckets[hash_folded(l->lit, l->litn) & (x->nbuckets - 1)];
+        /* one entry per (literal, rule); literals sharing a slot are
+         * told apart at lookup by comparing the text */
+        b->e = aw_xrealloc(b->e, (b->n + 1) * sizeof *b->e);
+        b->e[b->n].lit = l->lit;
+        b->e[b->n].litn = l->litn;
+        b->e[b->n].rule = pr;
+        b->n++;
+    }
+}
+
+/* Build the indexes of one source, greedily: the field that the most
+ * rules require (ties: the one with more literals, more selective)
+ * takes them; then the same among the rules left, up to
+ * AW_DISPATCH_FIELDS fields of two rules or more. The rest go to
+ * `always`. Rules stay in rule-set order inside every list. */
 void aw_dispatch_build(aw_psrc *ps, size_t nfields)
 {
     size_t *votes = aw_xcalloc(nfields ? nfields : 1, sizeof *votes);
-    req *reqs = aw_xcalloc(ps->nrules ? ps->nrules : 1, sizeof *reqs);
-    for (size_t i = 0; i < ps->nrules; i++) {
-        reqs[i].field = -1;
-        const aw_rule *r = ps->rules[i]->rule;
-        if (cond_req(r, r->cond, -1, &reqs[i]))
-            votes[reqs[i].field]++;
-        else
-            reqs[i].field = -1;
-    }
-    int best = -1;
-    for (size_t f = 0; f < nfields; f++)
-        if (votes[f] >= 2 && (best < 0 || votes[f] > votes[best]))
-            best = (int)f;
-    ps->dfield = best;
-    if (best >= 0) {
-        /* Re-derive requirements on the chosen field where possible. */
+    size_t *nlits = aw_xcalloc(nfields ? nfields : 1, sizeof *nlits);
+    bool *placed = aw_xcalloc(ps->nrules ? ps->nrules : 1, sizeof *placed);
+    req *q = aw_xmalloc(sizeof *q);
+    int fl[16];
+    while (ps->ndidx < AW_DISPATCH_FIELDS) {
+        memset(votes, 0, nfields * sizeof *votes);
+        memset(nlits, 0, nfields * sizeof *nlits);
         for (size_t i = 0; i < ps->nrules; i++) {
             const aw_rule *r = ps->rules[i]->rule;
-            req q;
-            if (reqs[i].field != best && cond_req(r, r->cond, best, &q) && q.field == best)
-                reqs[i] = q;
+            size_t nf = placed[i] ? 0 : exact_fields(r, fl, 16);
+            for (size_t k = 0; k < nf; k++)
+                if (cond_req(r, r->cond, fl[k], q) && q->field == fl[k]) {
+                    votes[fl[k]]++;
+                    nlits[fl[k]] += q->n;
+                }
         }
-        size_t nb = 64;
-        while (nb < 4 * votes[best])
-            nb *= 2;
-        ps->nbuckets = nb;
-        ps->buckets = aw_xcalloc(nb, sizeof *ps->buckets);
+        int best = -1;
+        for (size_t f = 0; f < nfields; f++)
+            if (votes[f] >= 2 && (best < 0 || votes[f] > votes[best] ||
+                                  (votes[f] == votes[best] && nlits[f] > nlits[best])))
+                best = (int)f;
+        if (best < 0)
+            break;
+        aw_dindex *x = &ps->didx[ps->ndidx++];
+        x->field = best;
+        x->nbuckets = 64;
+        while (x->nbuckets < 4 * nlits[best])
+            x->nbuckets *= 2;
+        x->buckets = aw_xcalloc(x->nbuckets, sizeof *x->buckets);
+        for (size_t i = 0; i < ps->nrules; i++) {
+            const aw_rule *r = ps->rules[i]->rule;
+            if (!placed[i] && cond_req(r, r->cond, best, q) && q->field == best) {
+                bucket_rule(x, q, ps->rules[i]);
+                placed[i] = true;
+            }
+        }
     }
     ps->always = aw_xcalloc(ps->nrules ? ps->nrules : 1, sizeof *ps->always);
-    for (size_t i = 0; i < ps->nrules; i++) {
-        if (best < 0 || reqs[i].field != best) {
+    for (size_t i = 0; i < ps->nrules; i++)
+        if (!placed[i])
             ps->always[ps->nalways++] = ps->rules[i];
-            continue;
-        }
-        for (size_t k = 0; k < reqs[i].n; k++) {
-            const aw_leaf *l = reqs[i].lits[k];
-            uint64_t h = hash_folded(l->lit, l->litn);
-            aw_dbucket *b = &ps->buckets[h & (ps->nbuckets - 1)];
-            /* one entry per (literal, rule); literals sharing a slot are
-             * told apart at lookup by comparing the text */
-            b->e = aw_xrealloc(b->e, (b->n + 1) * sizeof *b->e);
-            b->e[b->n].lit = l->lit;
-            b->e[b->n].litn = l->litn;
-            b->e[b->n].rule = ps->rules[i];
-            b->n++;
-        }
-    }
     free(votes);
-    free(reqs);
+    free(nlits);
+    free(placed);
+    free(q);
 }
 
 void aw_dispatch_free(aw_psrc *ps)
 {
-    for (size_t i = 0; i < ps->nbuckets; i++)
-        free(ps->buckets[i].e);
-    free(ps->buckets);
+    for (size_t x = 0; x < ps->ndidx; x++) {
+        for (size_t i = 0; i < ps->didx[x].nbuckets; i++)
+            free(ps->didx[x].buckets[i].e);
+        free(ps->didx[x].buckets);
+    }
     free(ps->always);
 }

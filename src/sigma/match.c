@@ -529,9 +529,9 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
 
 /* The rules bucketed under value s[0..len) join the candidates (kept
  * in rule-set order, each once). */
-static size_t bucket_take(aw_matcher *m, const aw_psrc *ps, const char *s, size_t len, size_t n)
+static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size_t len, size_t n)
 {
-    const aw_dbucket *b = &ps->buckets[aw_dispatch_hash(s, len) & (ps->nbuckets - 1)];
+    const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
     for (size_t k = 0; k < b->n; k++) {
         const aw_dentry *e = &b->e[k];
         size_t ri = e->rule->rule->index;
@@ -555,33 +555,28 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
         memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
         m->cgen = 1;
     }
-    if (ps->dfield < 0)
-        return m->pf_on && m->p->post ? posted(m, ps, 0) : 0;
-    const fcache *c = field(m, ps->dfield);
-    for (uint32_t i = 0; i < c->count; i++) {
-        const aw_jnode *v = m->vals[c->start + i];
-        const char *s = NULL;
-        size_t len = 0;
-        if (node_text(m, v, &s, &len))
-            n = bucket_take(m, ps, s, len, n);
-        /* a number is also looked up as its integer value: rules compare
-         * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
-        if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
-            char num[32];
-            size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
-            if (!s || k != len || memcmp(num, s, k) != 0)
-                n = bucket_take(m, ps, num, k, n);
+    for (size_t x = 0; x < ps->ndidx; x++) {
+        const aw_dindex *dx = &ps->didx[x];
+        const fcache *c = field(m, dx->field);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const aw_jnode *v = m->vals[c->start + i];
+            const char *s = NULL;
+            size_t len = 0;
+            if (node_text(m, v, &s, &len))
+                n = bucket_take(m, dx, s, len, n);
+            /* a number is also looked up as its integer value: rules compare
+             * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
+            if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
+                char num[32];
+                size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
+                if (!s || k != len || memcmp(num, s, k) != 0)
+                    n = bucket_take(m, dx, num, k, n);
+            }
         }
     }
     return m->pf_on && m->p->post ? posted(m, ps, n) : n;
 }
 
-/* Literals present in the event, for the rules of source ps: the values
- * of each field they test, scanned for that field's literals (the
- * values the rules read, so no escape can hide a literal), and for
- * keyword literals the raw record and the members derived since, or,
- * when it uses \u escapes (which could hide a literal's bytes), every key
- * and value after unescaping. */
 /* The scan under `key` was made earlier in this event (for another
  * source reading the same values): set the literals it found again.
  * Returns false if it was not; the caller scans, then calls remember(). */
@@ -633,6 +628,11 @@ static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
     aw_prefilter_scan(m->p->pf, m->hs, -1, m->kwbuf, used, &m->pfh);
 }
 
+/* Literals present in the event, for the rules of source ps: the values
+ * of each field they test, scanned for that field's literals (the
+ * values the rules read, so no escape can hide a literal), and keyword
+ * literals (scan_keywords). Scans made for an earlier source of the
+ * event are replayed. */
 static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
 {
     const aw_prefilter *pf = m->p->pf;

@@ -239,7 +239,6 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
     p->no_dispatch = (opts && opts->no_dispatch) || (nd && *nd && strcmp(nd, "0") != 0);
     for (size_t s = 0; s < ns; s++) {
         if (p->no_dispatch) {
-            p->srcs[s].dfield = -1;
             p->srcs[s].always = aw_xcalloc(p->srcs[s].nrules ? p->srcs[s].nrules : 1, sizeof(aw_prule *));
             memcpy(p->srcs[s].always, p->srcs[s].rules, p->srcs[s].nrules * sizeof(aw_prule *));
             p->srcs[s].nalways = p->srcs[s].nrules;

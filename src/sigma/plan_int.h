@@ -36,6 +36,15 @@ typedef struct aw_dbucket {
     size_t n;
 } aw_dbucket;
 
+/* Rules requiring one field's value to be one of a few literals,
+ * bucketed by literal (dispatch.c). */
+#define AW_DISPATCH_FIELDS 4
+typedef struct aw_dindex {
+    int field;
+    aw_dbucket *buckets;
+    size_t nbuckets;
+} aw_dindex;
+
 typedef struct aw_psrc {
     const aw_source *src;
     const char *const **paths;  /* per field id */
@@ -45,11 +54,10 @@ typedef struct aw_psrc {
                                    same paths, so values are read once */
     aw_prule **rules;           /* every rule this source serves */
     size_t nrules;
-    /* dispatch (dispatch.c): rules requiring dfield == literal sit in
-     * buckets; the others in `always` */
-    int dfield;                 /* -1: no dispatch */
-    aw_dbucket *buckets;
-    size_t nbuckets;
+    /* dispatch (dispatch.c): each rule requiring a value of one of the
+     * index fields sits in that field's buckets; the others in `always` */
+    aw_dindex didx[AW_DISPATCH_FIELDS];
+    size_t ndidx;
     aw_prule **always;
     size_t nalways;
     /* with the prefilter on: the `always` rules without literals; the
