@@ -89,6 +89,16 @@ static int run_derived(fx *f, const char *rules, const char *event, const char *
     aw_matcher_eval_raw(m, d, event, strlen(event), count_hit, &raw_hits);
     if (hits != raw_hits)
         fail_msg("prefilter changed the result: %d hits without, %d with, on %s", hits, raw_hits, event);
+    /* the reference path, every rule evaluated: same result */
+    aw_plan_opts ro = {.no_dispatch = true};
+    aw_plan *rp = aw_plan_new(rs, f->map, &ro, diag, f);
+    aw_matcher *rm = aw_matcher_new(rp);
+    int ref_hits = 0;
+    aw_matcher_eval_raw(rm, d, event, strlen(event), count_hit, &ref_hits);
+    if (hits != ref_hits)
+        fail_msg("dispatch changed the result: %d hits, %d on the reference path, on %s", hits, ref_hits, event);
+    aw_matcher_free(rm);
+    aw_plan_free(rp);
     aw_doc_free(d);
     aw_matcher_free(m);
     aw_plan_free(p);
@@ -424,6 +434,27 @@ static void test_numeric_dispatch(void **state)
     assert_int_equal(run(f, rules, "{\"kind\":1,\"EventID\":27.5}", NULL), 0);
 }
 
+/* Rules are indexed under several fields: those testing only eventName
+ * or only userType are found through their own field's index. */
+static void test_dispatch_fields(void **state)
+{
+    fx *f = *state;
+    const char *rules =
+        "title: a\nlogsource: {product: test}\ndetection:\n  s: {src: s3, name: DeleteBucket}\n  condition: s\n"
+        "---\ntitle: b\nlogsource: {product: test}\ndetection:\n  s: {src: ec2, name: RunInstances}\n  condition: s\n"
+        "---\ntitle: c\nlogsource: {product: test}\ndetection:\n  s: {name: [DeleteBucket, PutBucketAcl]}\n"
+        "  t: {err: x}\n  condition: s and not t\n"
+        "---\ntitle: d\nlogsource: {product: test}\ndetection:\n  s: {name: ConsoleLogin}\n  condition: s\n"
+        "---\ntitle: e\nlogsource: {product: test}\ndetection:\n  s: {user: Root}\n  condition: s\n"
+        "---\ntitle: f\nlogsource: {product: test}\ndetection:\n  s: {user: AssumedRole, role: Role}\n"
+        "  condition: s\n";
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"src\":\"S3\",\"name\":\"deletebucket\"}", NULL), 2);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"src\":\"x\",\"name\":\"PutBucketAcl\"}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"name\":\"ConsoleLogin\",\"user\":\"Root\"}", NULL), 2);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"user\":[\"a\",\"AssumedRole\"],\"role\":\"Role\"}", NULL), 1);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"name\":\"DeleteBucket\",\"err\":\"x\"}", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_correlation_only),
         cmocka_unit_test(test_prefilter_exact),
         cmocka_unit_test(test_numeric_dispatch),
+        cmocka_unit_test(test_dispatch_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
