@@ -192,7 +192,8 @@ static const fmt *fmt_of(const char *s, size_t n)
 
 /* The derivations of one event read the same few paths (an object key
  * feeds five of them): each path is looked up once per event. Paths are
- * the mapping's own strings, so their address names them. */
+ * the mapping's own strings: one written several times is several
+ * strings, so the text is compared when the address differs. */
 #define MEMO_MAX 16
 typedef struct dmemo_e {
     const char *path;
@@ -208,7 +209,7 @@ typedef struct dmemo {
 static const char *scalar_at(dmemo *mm, const aw_doc *d, const char *path, size_t *len)
 {
     for (size_t i = 0; i < mm->n; i++)
-        if (mm->e[i].path == path) {
+        if (mm->e[i].path == path || strcmp(mm->e[i].path, path) == 0) {
             *len = mm->e[i].len;
             return mm->e[i].v;
         }
