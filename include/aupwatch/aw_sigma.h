@@ -81,8 +81,10 @@ typedef struct aw_plan_opts {
                                    scanned, e.g. `rules check`) */
     int prefilter_min_rules;    /* scan for literals only when an event's
                                    sources have at least this many rules
-                                   outside dispatch (0: 24; tests use 1
-                                   to exercise the prefilter) */
+                                   outside dispatch, a keyword value
+                                   counting as one more (it is tried on
+                                   every value of the event) (0: 24;
+                                   tests use 1 to exercise the prefilter) */
 } aw_plan_opts;
 
 /* Compile. Rules whose log source no mapping covers are reported

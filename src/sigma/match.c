@@ -708,10 +708,11 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
     m->n_events++;
     begin_event(m, d);
     /* The literal scan pays off only when many rules would otherwise be
-     * evaluated: with dispatch, a source's bucketed rules are few. */
+     * evaluated (keyword values weigh more): with dispatch, a source's
+     * bucketed rules are few. */
     size_t many = 0;
     for (size_t s = 0; s < nc; s++)
-        many += m->p->srcs[aw_source_index(cls[s])].nalways;
+        many += m->p->srcs[aw_source_index(cls[s])].pf_weight;
     bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
     for (size_t s = 0; s < nc; s++) {
         const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];

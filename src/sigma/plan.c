@@ -97,6 +97,18 @@ static void intern_resolutions(aw_plan *p)
     free(t);
 }
 
+/* Keyword values of a rule: each is tried on every value of an event. */
+static size_t keyword_values(const aw_rule *r)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < r->nsearch; s++)
+        for (size_t a = 0; a < r->searches[s].n; a++)
+            for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
+                if (r->searches[s].alts[a].items[i].field < 0)
+                    n += r->searches[s].alts[a].items[i].n;
+    return n;
+}
+
 static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)
@@ -246,6 +258,13 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
             aw_dispatch_build(&p->srcs[s], p->nfields);
         }
     }
+    for (size_t s = 0; s < ns; s++)
+        for (size_t i = 0; i < p->srcs[s].nalways; i++) {
+            const aw_prule *pr = p->srcs[s].always[i];
+            p->srcs[s].pf_weight += 1 + keyword_values(pr->rule);
+            for (size_t f = 0; f < pr->nfilters; f++)
+                p->srcs[s].pf_weight += keyword_values(pr->filters[f]);
+        }
     p->pf_min_rules = opts && opts->prefilter_min_rules > 0 ? (size_t)opts->prefilter_min_rules : 24;
     if (!p->no_dispatch && !(opts && opts->no_prefilter))
         p->pf = aw_prefilter_build(p);
