@@ -36,9 +36,9 @@
 
 #include "sigma/plan_int.h"
 
-/* Shortest literal: a field's values are short and few, so two bytes
- * (a Cyrillic look-alike, "^^") still skip most of them; the raw record
- * is long and two bytes would be found in most. */
+/* Shortest literal: three bytes; in a field's values (short and few),
+ * two bytes when one is non-ASCII (a Cyrillic look-alike is rare in
+ * most values; "-d" is in most command lines). */
 #define PF_MIN_LIT 3
 #define PF_MIN_FIELD_LIT 2
 #define PF_MAX_PER_RULE 2048
@@ -56,9 +56,9 @@ static bool safe(unsigned char c)
 
 /* Longest run of the leaf's literal tokens: of PF_MIN_LIT or more safe
  * bytes when it is looked for in the raw record (`raw`: keywords); of
- * PF_MIN_FIELD_LIT or more of any bytes when it is looked for in the
- * text the leaf is matched against (a field's values, decoded, objects
- * compacted as the matcher does). */
+ * any bytes when it is looked for in the text the leaf is matched
+ * against (a field's values, decoded, objects compacted as the matcher
+ * does), PF_MIN_FIELD_LIT or more if one is non-ASCII. */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
 {
     if (l->kind != LM_GLOB || l->is_num)
@@ -82,7 +82,10 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
             run = 0;
         }
     }
-    if (best < (raw ? PF_MIN_LIT : PF_MIN_FIELD_LIT))
+    /* two bytes only when one is non-ASCII (a UTF-8 letter): two ASCII
+     * bytes ("-d", "/c") are in most values and slow the scan down */
+    bool utf8 = best && ((unsigned char)bs[0] >= 0x80 || (unsigned char)bs[best - 1] >= 0x80);
+    if (best < (!raw && utf8 ? PF_MIN_FIELD_LIT : PF_MIN_LIT))
         return false;
     *s = bs;
     *n = best;
