@@ -407,6 +407,9 @@ static void test_prefilter_exact(void **state)
     FIRES(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"p\\u0410ypal\"}");
     FIRES(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"c^^md\"}");
     QUIET(f, "  s: {p|contains: [\"\u0410\", '^^']}\n  condition: s\n", "{\"kind\":1,\"p\":\"\u0430^\",\"q\":\"^^\"}");
+    /* values with no literal run, or one too short, are always tried */
+    FIRES(f, "  s: {p: ['*', 'x']}\n  condition: s\n", "{\"kind\":1,\"p\":\"\"}");
+    FIRES(f, "  s: {p|contains: ['-d', '?']}\n  k: ['*']\n  condition: s and k\n", "{\"kind\":1,\"p\":\"a -d\"}");
     /* literals are looked for in their own field's values */
     QUIET(f, "  s: {p|contains: powershell}\n  condition: s\n", "{\"kind\":1,\"p\":\"cmd.exe\",\"q\":\"powershell\"}");
     FIRES(f, "  s: {p|contains: powershell, q: cmd.exe}\n  condition: s\n",
