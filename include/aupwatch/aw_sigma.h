@@ -82,7 +82,7 @@ typedef struct aw_plan_opts {
     int prefilter_min_rules;    /* scan for literals only when an event's
                                    sources have at least this many rules
                                    outside dispatch, a keyword value
-                                   counting as one more (it is tried on
+                                   counting as four more (it is tried on
                                    every value of the event) (0: 24;
                                    tests use 1 to exercise the prefilter) */
 } aw_plan_opts;

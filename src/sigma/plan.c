@@ -97,7 +97,10 @@ static void intern_resolutions(aw_plan *p)
     free(t);
 }
 
-/* Keyword values of a rule: each is tried on every value of an event. */
+/* Weight of a rule's keyword values in the prefilter decision: each is
+ * tried on every value of an event (a few dozen), so it weighs as
+ * KEYWORD_WEIGHT rules. */
+#define KEYWORD_WEIGHT 4
 static size_t keyword_values(const aw_rule *r)
 {
     size_t n = 0;
@@ -106,7 +109,7 @@ static size_t keyword_values(const aw_rule *r)
             for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
                 if (r->searches[s].alts[a].items[i].field < 0)
                     n += r->searches[s].alts[a].items[i].n;
-    return n;
+    return n * KEYWORD_WEIGHT;
 }
 
 static void diag_rule(aw_diag_fn diag, void *ud, const aw_rule *r, const char *kind, const char *fmt, ...)

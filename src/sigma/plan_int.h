@@ -61,7 +61,8 @@ typedef struct aw_psrc {
     aw_prule **always;
     size_t nalways;
     size_t pf_weight;           /* cost of `always` without the prefilter:
-                                   a rule, plus one per keyword value */
+                                   a rule, plus KEYWORD_WEIGHT (plan.c) per
+                                   keyword value */
     /* with the prefilter on: the `always` rules without literals; the
      * others are reached from the literals found (plan postings) */
     aw_prule **nopf;
