@@ -498,11 +498,18 @@ static void begin_event(aw_matcher *m, const aw_doc *d)
 
 /* Candidates from the dispatch index: rules whose required literal
  * equals (case-insensitively) a value of the dispatch field. Sorted by
- * rule index so alerts come out in rule-set order. */
+ * rule index so alerts come out in rule-set order: the plan's prules
+ * are indexed by rule index, so their addresses are in that order and
+ * the hot loops below never load the rule to learn its index. */
 static int by_index(const void *a, const void *b)
 {
-    size_t x = (*(const aw_prule *const *)a)->rule->index, y = (*(const aw_prule *const *)b)->rule->index;
+    const aw_prule *x = *(const aw_prule *const *)a, *y = *(const aw_prule *const *)b;
     return x < y ? -1 : x > y;
+}
+
+static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
+{
+    return (size_t)(pr - m->p->prules);
 }
 
 /* With the prefilter on, the `always` rules that have literals are not
@@ -515,7 +522,7 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
         uint32_t id = m->pfh.found[f];
         for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
             const aw_prule *pr = m->p->post[k];
-            size_t ri = pr->rule->index;
+            size_t ri = rule_index(m, pr);
             if (m->cstamp[ri] == m->cgen || !(pr->alw[s >> 6] & bit))
                 continue;
             m->cstamp[ri] = m->cgen;
@@ -534,12 +541,12 @@ static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size
     const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
     for (size_t k = 0; k < b->n; k++) {
         const aw_dentry *e = &b->e[k];
-        size_t ri = e->rule->rule->index;
+        size_t ri = rule_index(m, e->rule);
         if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
             continue;
         m->cstamp[ri] = m->cgen;
         size_t j = n++;
-        while (j > 0 && m->cand[j - 1]->rule->index > ri) {
+        while (j > 0 && m->cand[j - 1] > e->rule) {
             m->cand[j] = m->cand[j - 1];
             j--;
         }
@@ -732,11 +739,12 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
         /* merge the rules always run and the candidates, both in rule-set order */
         while (ia < nall || id < nd) {
             const aw_prule *pr;
-            if (id == nd || (ia < nall && all[ia]->rule->index < m->cand[id]->rule->index))
+            if (id == nd || (ia < nall && all[ia] < m->cand[id]))
                 pr = all[ia++];
             else
                 pr = m->cand[id++];
-            if (m->fired[pr->rule->index] == m->evstamp)
+            size_t ri = rule_index(m, pr);
+            if (m->fired[ri] == m->evstamp)
                 continue;
             m->n_considered++;
             if (!pf_pass(m, pr))
@@ -744,7 +752,7 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
             m->n_evaluated++;
             if (!prule_eval(m, pr))
                 continue;
-            m->fired[pr->rule->index] = m->evstamp;
+            m->fired[ri] = m->evstamp;
             hits++;
             aw_hit h = {pr->rule, ps->src, pr->correlation_only};
             if (fn && fn(ud, &h))

@@ -109,7 +109,8 @@ struct aw_plan {
     size_t npfkeys;             /* (field, resolution) ids; npfkeys: keywords */
     aw_psrc *srcs;
     size_t nsrc;
-    aw_prule *prules;           /* indexed by rule->index */
+    aw_prule *prules;           /* indexed by rule->index (so a prule's
+                                   address orders it as its rule) */
     size_t nactive, ncorr;
     size_t max_search;
     bool no_dispatch;           /* reference path: evaluate every rule */
