@@ -1,17 +1,19 @@
 /* dispatch.c - find, for each rule, a field whose value the rule
  * requires to be one of a few literals, and index the rules of a log
- * source by that field's value.
+ * source by that field's value (up to AW_DISPATCH_FIELDS fields per
+ * source, each rule under one).
  *
- * Most cloud rules test eventName/eventSource, most Windows rules
- * EventID or Image: an event then needs to be evaluated only against
- * the rules indexed under its own value, plus the rules that have no
- * such requirement. The analysis is conservative: a requirement is
- * derived only from positive, exact, case-insensitive string equality
- * reached through AND/OR (never through NOT), so skipping a rule can
- * never lose an alert. A number in a rule (EventID: 27, compared by
- * value) takes part when written as a canonical integer: an event's
- * number is then looked up under its integer value too (match.c). `AUPWATCH_NO_DISPATCH=1` turns it off (the
- * differential test compares both paths). */
+ * Most cloud rules test eventName/eventSource, some only
+ * userIdentity.type; most Windows rules EventID: an event then needs
+ * to be evaluated only against the rules indexed under its own values,
+ * plus the rules that have no such requirement. The analysis is
+ * conservative: a requirement is derived only from positive, exact,
+ * case-insensitive string equality reached through AND/OR (never
+ * through NOT), so skipping a rule can never lose an alert. A number in
+ * a rule (EventID: 27, compared by value) takes part when written as a
+ * canonical integer: an event's number is then looked up under its
+ * integer value too (match.c). `AUPWATCH_NO_DISPATCH=1` turns it off
+ * (the differential test compares both paths). */
 #include <string.h>
 
 #include "sigma/plan_int.h"
