@@ -29,6 +29,8 @@ struct aw_doc {
     int ridx_state;     /* 0 not built, 1 built, -1 too many members */
     uint32_t ridx[AWJ_RIDX];
     uint32_t ridx_n;    /* members indexed (bound on occupancy) */
+    uint64_t rmask;     /* bit (hash & 63) of every indexed member: most
+                           lookups of absent keys stop at it */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -34,9 +34,11 @@ static void ridx_build(aw_doc *d)
             return;
     memset(d->ridx, 0, sizeof d->ridx);
     d->ridx_n = count;
+    d->rmask = 0;
     for (i = d->nodes[0].child; i; i = d->nodes[i].next) {
         const aw_jnode *m = &d->nodes[i];
         uint32_t h = ridx_hash(m->key, m->klen);
+        d->rmask |= 1ull << (h & 63);
         for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
             uint32_t j = d->ridx[h];
             if (!j) {
@@ -60,7 +62,10 @@ const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
         if (d->ridx_state == 0)
             ridx_build((aw_doc *)d);
         if (d->ridx_state == 1) {
-            for (uint32_t h = ridx_hash(key, klen);; h = (h + 1) & (AWJ_RIDX - 1)) {
+            uint32_t h = ridx_hash(key, klen);
+            if (!(d->rmask & 1ull << (h & 63)))
+                return NULL;
+            for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
                 uint32_t j = d->ridx[h];
                 if (!j)
                     return NULL;
@@ -262,6 +267,7 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
     if (d->ridx_state == 1 && ++d->ridx_n <= AWJ_RIDX / 2) {
         /* the key is new (looked up above): extend the index in place */
         uint32_t h = ridx_hash(key, klen);
+        d->rmask |= 1ull << (h & 63);
         while (d->ridx[h])
             h = (h + 1) & (AWJ_RIDX - 1);
         d->ridx[h] = idx + 1;

@@ -391,6 +391,62 @@ static void test_drop_leaves(void **st)
     assert_true(get("a")->num == 1);
 }
 
+/* First member named k that is not dropped, by walking the root: what
+ * the root's hash index must answer. */
+static const aw_jnode *member_linear(const char *k, size_t n)
+{
+    const aw_jnode *r = aw_doc_root(doc);
+    for (uint32_t i = r->child; i; i = aw_doc_node(doc, i)->next) {
+        const aw_jnode *m = aw_doc_node(doc, i);
+        if (!m->dropped && m->klen == n && memcmp(m->key, k, n) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/* The root's member index (and its mask of key hashes) agrees with a
+ * linear walk: random objects with duplicate keys, dropped members,
+ * members appended after the index was built, and more members than
+ * the index takes. */
+static void test_root_index(void **st)
+{
+    static const char *names[] = {"a", "b", "eventName", "eventSource", "eventType", "userIdentity",
+                                  "awsRegion", "x.y", "errorCode", "k", "kk", "kkk", "Event", "schemaType",
+                                  "protoPayload", "operationName", "category", "resourceId"};
+    size_t nn = sizeof names / sizeof *names;
+    char buf[8192], key[32];
+    (void)st;
+    srand(7);
+    for (int round = 0; round < 400; round++) {
+        size_t len = 0, members = (size_t)(rand() % (round % 5 == 4 ? 120 : 24));
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "{");
+        for (size_t i = 0; i < members; i++) {
+            if (rand() % 3)
+                snprintf(key, sizeof key, "%s", names[rand() % nn]);
+            else
+                snprintf(key, sizeof key, "m%d", rand() % 200);
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"%s\":%zu", i ? "," : "", key, i);
+        }
+        snprintf(buf + len, sizeof buf - len, "}");
+        assert_int_equal(parse(buf), AW_OK);
+        if (round % 3 == 0)
+            aw_json_drop(doc, names[rand() % nn], strlen(names[rand() % nn]));
+        for (int q = 0; q < 300; q++) {
+            if (q == 150 && round % 2 == 0) {       /* after the index was built */
+                snprintf(key, sizeof key, "m%d", rand() % 200);
+                aw_status as = aw_json_append_member(doc, names[round % nn], AW_JSTR, "v", 0);
+                assert_true(as == AW_OK || as == AW_ERR);
+            }
+            if (rand() % 2)
+                snprintf(key, sizeof key, "%s", names[rand() % nn]);
+            else
+                snprintf(key, sizeof key, "m%d", rand() % 220);
+            size_t kn = strlen(key);
+            assert_ptr_equal(aw_json_member(doc, aw_doc_root(doc), key, kn), member_linear(key, kn));
+        }
+    }
+}
+
 static void test_compact_quote(void **st)
 {
     char out[256];
@@ -479,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_leaves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_quote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large, setup, teardown),
