@@ -339,8 +339,12 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
     case LM_RE:
         if (m->pf_on && l->lit_id && !LIT_FOUND(m, l->lit_id))
             return false;               /* a run every match contains is absent */
-        return node_text(m, n, &s, &len) &&
-               pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
+        if (!node_text(m, n, &s, &len))
+            return false;
+        /* without the scan, look for that run (folded: a superset) */
+        if (l->litn && !m->pf_on && !memmem(node_folded(m, n, s, len), len, l->lit, l->litn))
+            return false;
+        return pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
     case LM_CIDR:
         return n->type == AW_JSTR && aw_cidr_match(&l->cidr, n->val, n->vlen);
     case LM_CMP:

@@ -69,7 +69,9 @@ typedef struct aw_leaf {
     bool cased;
     /* LM_GLOB */
     aw_gshape shape;
-    const char *lit;        /* folded (unless cased) literal for simple shapes */
+    const char *lit;        /* folded (unless cased) literal for simple
+                               shapes; LM_RE: folded run every match
+                               contains (aw_re_literal), or NULL */
     size_t litn;
     aw_sstr pat;            /* general shape, folded unless cased */
     bool is_num;            /* rule value was a YAML number: compare by value too */
