@@ -57,6 +57,12 @@ uint32_t aw_doc_index(const aw_doc *d, const aw_jnode *n);
 const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
                                const char *key, size_t klen);
 
+/* The same for the root object, given h = aw_json_key_hash(key, klen)
+ * computed once for a key looked up in many records. */
+uint32_t aw_json_key_hash(const char *key, size_t klen);
+const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key,
+                                    size_t klen, uint32_t h);
+
 /* Visit every node reached by the dotted `path` from `from` (NULL =
  * root). At each object a member whose name equals the whole remaining
  * path wins (literal keys containing dots); otherwise the path is split

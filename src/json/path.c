@@ -52,38 +52,53 @@ static void ridx_build(aw_doc *d)
     d->ridx_state = 1;
 }
 
-const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
-                               const char *key, size_t klen)
+static const aw_jnode *linear_member(const aw_doc *d, const aw_jnode *obj, const char *key, size_t klen)
 {
-    uint32_t i;
-    if (!d || !obj || obj->type != AW_JOBJ)
-        return NULL;
-    if (obj == d->nodes) {
-        if (d->ridx_state == 0)
-            ridx_build((aw_doc *)d);
-        if (d->ridx_state == 1) {
-            uint32_t h = ridx_hash(key, klen);
-            if (!(d->rmask & 1ull << (h & 63)))
-                return NULL;
-            for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
-                uint32_t j = d->ridx[h];
-                if (!j)
-                    return NULL;
-                const aw_jnode *m = &d->nodes[j - 1];
-                if (m->klen == klen && memcmp(m->key, key, klen) == 0) {
-                    if (!m->dropped)
-                        return m;
-                    break;                  /* dropped: a later duplicate may stand */
-                }
-            }
-        }
-    }
-    for (i = obj->child; i; i = d->nodes[i].next) {
+    for (uint32_t i = obj->child; i; i = d->nodes[i].next) {
         const aw_jnode *m = &d->nodes[i];
         if (m->klen == klen && !m->dropped && memcmp(m->key, key, klen) == 0)
             return m;
     }
     return NULL;
+}
+
+uint32_t aw_json_key_hash(const char *key, size_t klen)
+{
+    return ridx_hash(key, klen);
+}
+
+const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
+{
+    if (!d || !d->n || d->nodes[0].type != AW_JOBJ)
+        return NULL;
+    if (d->ridx_state == 0)
+        ridx_build((aw_doc *)d);
+    if (d->ridx_state == 1) {
+        if (!(d->rmask & 1ull << (h & 63)))
+            return NULL;
+        for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
+            uint32_t j = d->ridx[h];
+            if (!j)
+                return NULL;
+            const aw_jnode *m = &d->nodes[j - 1];
+            if (m->klen == klen && memcmp(m->key, key, klen) == 0) {
+                if (!m->dropped)
+                    return m;
+                break;                      /* dropped: a later duplicate may stand */
+            }
+        }
+    }
+    return linear_member(d, d->nodes, key, klen);
+}
+
+const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
+                               const char *key, size_t klen)
+{
+    if (!d || !obj || obj->type != AW_JOBJ)
+        return NULL;
+    if (obj == d->nodes)
+        return aw_json_root_member(d, key, klen, ridx_hash(key, klen));
+    return linear_member(d, obj, key, klen);
 }
 
 typedef struct walk {

@@ -190,7 +190,7 @@ static int guard_pass(const aw_mapping *m, const aw_doc *d, uint32_t i, gcache *
         return 1;
     for (uint64_t need = g & ~gc->known; need; need &= need - 1) {
         unsigned b = (unsigned)__builtin_ctzll(need);
-        if (aw_json_member(d, aw_doc_root(d), x->gkeys[b].s, x->gkeys[b].n))
+        if (aw_json_root_member(d, x->gkeys[b].s, x->gkeys[b].n, x->gkeys[b].h))
             gc->present |= 1ULL << b;
         gc->known |= 1ULL << b;
     }

@@ -60,7 +60,7 @@ static int gkey_bit(mp_index *x, const char *s, size_t n)
             return (int)i;
     if (x->ngkeys == MP_GUARD_KEYS)
         return -1;
-    x->gkeys[x->ngkeys] = (mp_gkey){s, n};
+    x->gkeys[x->ngkeys] = (mp_gkey){s, n, aw_json_key_hash(s, n)};
     return (int)x->ngkeys++;
 }
 

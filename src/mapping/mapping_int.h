@@ -137,6 +137,7 @@ typedef struct mp_bucket {
 typedef struct mp_gkey {
     const char *s;              /* points into a slot path */
     size_t n;
+    uint32_t h;                 /* aw_json_key_hash(s, n) */
 } mp_gkey;
 
 typedef struct mp_index {
