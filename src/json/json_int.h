@@ -31,6 +31,7 @@ struct aw_doc {
     uint32_t ridx_n;    /* members indexed (bound on occupancy) */
     uint64_t rmask;     /* bit (hash & 63) of every indexed member: most
                            lookups of absent keys stop at it */
+    uint32_t rtail;     /* last member of the root (appends), 0: unknown */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

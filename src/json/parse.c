@@ -415,6 +415,7 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
 
     d->n = d->nparsed = 0;
     d->ridx_state = 0;
+    d->rtail = 0;
     if (len >= UINT32_MAX) {
         aw_errbuf_set(err, "record of %zu bytes is too large", len);
         if (err_off)

@@ -263,7 +263,7 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
         d->nodes = nn;
         d->cap = ncap;
     }
-    uint32_t idx = d->n++, last = d->nodes[0].child;
+    uint32_t idx = d->n++, last = d->rtail ? d->rtail : d->nodes[0].child;
     aw_jnode *n = &d->nodes[idx];
     memset(n, 0, sizeof *n);
     n->type = (uint8_t)type;
@@ -279,6 +279,7 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
             last = d->nodes[last].next;
         d->nodes[last].next = idx;
     }
+    d->rtail = idx;
     if (d->ridx_state == 1 && ++d->ridx_n <= AWJ_RIDX / 2) {
         /* the key is new (looked up above): extend the index in place */
         uint32_t h = ridx_hash(key, klen);
