@@ -1,71 +1,15 @@
-/* match.c - evaluate events against a plan.
+/* match.c - the matcher, and one rule against the current event.
  *
- * Per event: classify it into log sources; per source, evaluate the
- * rules that source serves. Field values are looked up lazily, once per
- * (event, source), and cached in the matcher; the cache, the keyword
- * leaf list and the per-rule search results are reused between events,
- * so a warm matcher does not allocate. */
+ * Field values are looked up lazily, once per event for all the sources
+ * that read them through the same paths, and cached in the matcher;
+ * the cache, the keyword leaf list and the per-rule search results are
+ * reused between events, so a warm matcher does not allocate. Which
+ * rules an event meets is select.c's business. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
 
-#include <hs/hs.h>
-
-#include "sigma/plan_int.h"
-
-#define MAX_SOURCES_PER_EVENT 64
-#define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
-
-typedef struct fcache {
-    uint32_t gen;
-    uint32_t start, count;
-    bool present;
-} fcache;
-
-struct aw_matcher {
-    const aw_plan *p;
-    const aw_doc *doc;
-    const aw_psrc *src;
-    fcache *fc;
-    uint32_t gen;
-    const aw_jnode **vals;
-    size_t nvals, capvals;
-    uint32_t leaves_gen;
-    uint32_t leaves_start, leaves_count;
-    uint32_t *fired;            /* per rule: event stamp it fired at */
-    uint32_t evstamp;
-    const aw_prule **cand;      /* dispatch candidates of one event+source */
-    uint32_t *cstamp;           /* per rule: stamp when made a candidate */
-    uint32_t cgen;
-    hs_scratch_t *hs;           /* prefilter scratch */
-    uint64_t *litbits;          /* literals found in the current record */
-    size_t nwords;
-    aw_pfhits pfh;              /* litbits + the list of literals found */
-    /* scans already made in this event, per (field, resolution) key and
-     * for keywords (key npfkeys): the literals they found, in evlits */
-    uint32_t *pk_stamp, *pk_start, *pk_n;
-    uint32_t *evlits;
-    size_t nevlits, capevlits;
-    char *kwbuf;                /* unescaped keys and values, quote-separated */
-    size_t kwcap;
-    bool pf_on;                 /* prefilter active for the current record */
-    uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
-    /* lower-cased copies of node texts, made once per event */
-    uint32_t *fstamp, *foff;
-    size_t fnodes;
-    char *fbuf;
-    size_t fcap, fused;
-    char *ftmp;                 /* folded compact text of an object */
-    size_t ftcap;
-    int8_t *sres;               /* per search: -1 unknown, 0/1 */
-    pcre2_match_data *md;
-    char *scratch;
-    size_t scap;
-    /* explain hook */
-    aw_explain_fn xfn;
-    void *xud;
-    const char *xident;
-};
+#include "sigma/match_int.h"
 
 aw_matcher *aw_matcher_new(const aw_plan *p)
 {
@@ -134,9 +78,8 @@ static int collect(const aw_doc *d, const aw_jnode *n, void *ud)
     return 0;
 }
 
-/* The values of field fid in the current source, read once per event
- * for every source that resolves it to the same paths. */
-static const fcache *field(aw_matcher *m, int fid)
+/* (match_int.h) */
+const fcache *aw_match_field(aw_matcher *m, int fid)
 {
     fcache *c = &m->fc[m->src->res[fid]];
     if (c->gen == m->gen)
@@ -166,8 +109,8 @@ static void leaves(aw_matcher *m, uint32_t *start, uint32_t *count)
     *count = m->leaves_count;
 }
 
-/* Text of a node for string matchers; objects are compacted. */
-static bool node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *len)
+/* (match_int.h) */
+bool aw_match_node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *len)
 {
     switch (n->type) {
     case AW_JSTR:
@@ -291,7 +234,7 @@ static bool fold_eq(const char *a, const char *b, size_t n, bool cased)
 
 static bool fieldref(aw_matcher *m, const aw_leaf *l, const char *s, size_t n)
 {
-    const fcache *c = field(m, l->ref_field);
+    const fcache *c = aw_match_field(m, l->ref_field);
     for (uint32_t i = 0; i < c->count; i++) {
         const aw_jnode *o = m->vals[c->start + i];
         if (o->type == AW_JOBJ || o->type == AW_JARR || o->type == AW_JNULL)
@@ -333,13 +276,13 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
         /* the value's literal is not in the record: it cannot match */
         if (m->pf_on && l->lit_id && !LIT_FOUND(m, l->lit_id))
             return false;
-        if (!node_text(m, n, &s, &len))
+        if (!aw_match_node_text(m, n, &s, &len))
             return false;
         return l->cased ? aw_glob_match(l, s, len) : aw_glob_match_fold(l, s, node_folded(m, n, s, len), len);
     case LM_RE:
         if (m->pf_on && l->lit_id && !LIT_FOUND(m, l->lit_id))
             return false;               /* a run every match contains is absent */
-        if (!node_text(m, n, &s, &len))
+        if (!aw_match_node_text(m, n, &s, &len))
             return false;
         /* without the scan, look for that run (folded: a superset) */
         if (l->litn && !m->pf_on && !memmem(node_folded(m, n, s, len), len, l->lit, l->litn))
@@ -377,7 +320,7 @@ static void explain_value(aw_matcher *m, const aw_item *it, const aw_jnode *n)
     char out[512];
     if (!m->xfn)
         return;
-    if (n && !node_text(m, n, &s, &len))
+    if (n && !aw_match_node_text(m, n, &s, &len))
         s = "null", len = 4;
     aw_source_render(m->src->src, m->p->map, it->field >= 0 ? it->field_name : "", s, len, out, sizeof out);
     m->xfn(m->xud, m->xident, it->field >= 0 ? it->field_name : NULL, out);
@@ -391,7 +334,7 @@ static bool item_match(aw_matcher *m, const aw_item *it)
         leaves(m, &start, &count);
         present = count > 0;
     } else {
-        const fcache *c = field(m, it->field);
+        const fcache *c = aw_match_field(m, it->field);
         start = c->start, count = c->count, present = c->present;
     }
     bool result = it->all;
@@ -475,7 +418,7 @@ static bool rule_eval(aw_matcher *m, const aw_rule *r)
     return cond_eval(m, r, r->cond);
 }
 
-static bool prule_eval(aw_matcher *m, const aw_prule *pr)
+bool aw_match_prule(aw_matcher *m, const aw_prule *pr)
 {
     if (!rule_eval(m, pr->rule))
         return false;
@@ -485,8 +428,8 @@ static bool prule_eval(aw_matcher *m, const aw_prule *pr)
     return true;
 }
 
-/* A new event: the values read and the literal scans made are stale. */
-static void begin_event(aw_matcher *m, const aw_doc *d)
+/* (match_int.h) */
+void aw_match_begin_event(aw_matcher *m, const aw_doc *d)
 {
     m->doc = d;
     m->nvals = 0;
@@ -498,272 +441,6 @@ static void begin_event(aw_matcher *m, const aw_doc *d)
         m->leaves_gen = 0;
         m->gen = 1;
     }
-}
-
-/* Candidates from the dispatch index: rules whose required literal
- * equals (case-insensitively) a value of the dispatch field. Sorted by
- * rule index so alerts come out in rule-set order: the plan's prules
- * are indexed by rule index, so their addresses are in that order and
- * the hot loops below never load the rule to learn its index. */
-static int by_index(const void *a, const void *b)
-{
-    const aw_prule *x = *(const aw_prule *const *)a, *y = *(const aw_prule *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
-{
-    return (size_t)(pr - m->p->prules);
-}
-
-/* With the prefilter on, the `always` rules that have literals are not
- * walked one by one: the literals found lead to them (postings). */
-static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
-{
-    size_t s = aw_source_index(ps->src), before = n;
-    uint64_t bit = 1ull << (s & 63);
-    for (size_t f = 0; f < m->pfh.nfound; f++) {
-        uint32_t id = m->pfh.found[f];
-        for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
-            const aw_prule *pr = m->p->post[k];
-            size_t ri = rule_index(m, pr);
-            if (m->cstamp[ri] == m->cgen || !(pr->alw[s >> 6] & bit))
-                continue;
-            m->cstamp[ri] = m->cgen;
-            m->cand[n++] = pr;
-        }
-    }
-    if (n > before)
-        qsort(m->cand, n, sizeof *m->cand, by_index);
-    return n;
-}
-
-/* The rules bucketed under value s[0..len) join the candidates (kept
- * in rule-set order, each once). */
-static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size_t len, size_t n)
-{
-    const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
-    for (size_t k = 0; k < b->n; k++) {
-        const aw_dentry *e = &b->e[k];
-        size_t ri = rule_index(m, e->rule);
-        if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
-            continue;
-        m->cstamp[ri] = m->cgen;
-        size_t j = n++;
-        while (j > 0 && m->cand[j - 1] > e->rule) {
-            m->cand[j] = m->cand[j - 1];
-            j--;
-        }
-        m->cand[j] = e->rule;
-    }
-    return n;
-}
-
-static size_t candidates(aw_matcher *m, const aw_psrc *ps)
-{
-    size_t n = 0;
-    if (++m->cgen == 0) {
-        memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
-        m->cgen = 1;
-    }
-    for (size_t x = 0; x < ps->ndidx; x++) {
-        const aw_dindex *dx = &ps->didx[x];
-        const fcache *c = field(m, dx->field);
-        for (uint32_t i = 0; i < c->count; i++) {
-            const aw_jnode *v = m->vals[c->start + i];
-            const char *s = NULL;
-            size_t len = 0;
-            if (node_text(m, v, &s, &len))
-                n = bucket_take(m, dx, s, len, n);
-            /* a number is also looked up as its integer value: rules compare
-             * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
-            if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
-                char num[32];
-                size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
-                if (!s || k != len || memcmp(num, s, k) != 0)
-                    n = bucket_take(m, dx, num, k, n);
-            }
-        }
-    }
-    return m->pf_on && m->p->post ? posted(m, ps, n) : n;
-}
-
-/* The scan under `key` was made earlier in this event (for another
- * source reading the same values): set the literals it found again.
- * Returns false if it was not; the caller scans, then calls remember(). */
-static bool replay(aw_matcher *m, uint32_t key)
-{
-    if (m->pk_stamp[key] != m->gen)
-        return false;
-    for (uint32_t i = m->pk_start[key], e = i + m->pk_n[key]; i < e; i++) {
-        uint32_t id = m->evlits[i];
-        m->litbits[id >> 6] |= 1ull << (id & 63);
-        m->pfh.found[m->pfh.nfound++] = id;
-    }
-    return true;
-}
-
-/* Keep the literals found since pfh.nfound was `from` as the scan of key
- * (a key's literals are its field's: no other scan sets them). */
-static void remember(aw_matcher *m, uint32_t key, size_t from)
-{
-    size_t n = m->pfh.nfound - from;
-    aw_grow((void **)&m->evlits, &m->capevlits, m->nevlits + n, sizeof *m->evlits);
-    memcpy(m->evlits + m->nevlits, m->pfh.found + from, n * sizeof *m->evlits);
-    m->pk_stamp[key] = m->gen;
-    m->pk_start[key] = (uint32_t)m->nevlits;
-    m->pk_n[key] = (uint32_t)n;
-    m->nevlits += n;
-}
-
-/* Keyword literals: the raw record and the members derived after it;
- * or, if the record has \u escapes, every scalar value (what keywords
- * match) unescaped, each followed by a quote (no keyword literal holds
- * one, so none spans two values), in one scan. */
-static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
-{
-    size_t n = aw_doc_count(m->doc), i = 0, used = 0;
-    if (!memmem(raw, len, "\\u", 2)) {
-        aw_prefilter_scan(m->p->pf, m->hs, -1, raw, len, &m->pfh);
-        i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
-    }
-    for (; i < n; i++) {
-        const aw_jnode *x = aw_doc_node(m->doc, i);
-        if (x->type == AW_JARR || x->type == AW_JOBJ)
-            continue;
-        aw_grow((void **)&m->kwbuf, &m->kwcap, used + x->vlen + 1, 1);
-        memcpy(m->kwbuf + used, x->val, x->vlen);
-        used += x->vlen;
-        m->kwbuf[used++] = '"';
-    }
-    aw_prefilter_scan(m->p->pf, m->hs, -1, m->kwbuf, used, &m->pfh);
-}
-
-/* Literals present in the event, for the rules of source ps: the values
- * of each field they test, scanned for that field's literals (the
- * values the rules read, so no escape can hide a literal), and keyword
- * literals (scan_keywords). Scans made for an earlier source of the
- * event are replayed. */
-static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
-{
-    const aw_prefilter *pf = m->p->pf;
-    /* clear only the bits set last time */
-    for (size_t i = 0; i < m->pfh.nfound; i++)
-        m->litbits[m->pfh.found[i] >> 6] = 0;
-    m->pfh.nfound = 0;
-    for (size_t k = 0; k < ps->npffields; k++) {
-        if (replay(m, ps->pfkeys[k]))
-            continue;
-        size_t from = m->pfh.nfound;
-        int f = ps->pffields[k];
-        const fcache *c = field(m, f);
-        for (uint32_t i = 0; i < c->count; i++) {
-            const char *s;
-            size_t n;
-            if (node_text(m, m->vals[c->start + i], &s, &n))
-                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
-        }
-        remember(m, ps->pfkeys[k], from);
-    }
-    if (ps->pfkw && !replay(m, (uint32_t)m->p->npfkeys)) {
-        size_t from = m->pfh.nfound;
-        scan_keywords(m, raw, len);
-        remember(m, (uint32_t)m->p->npfkeys, from);
-    }
-}
-
-static bool pf_pass(const aw_matcher *m, const aw_prule *pr)
-{
-    if (!m->pf_on || !pr->lits)
-        return true;
-    size_t i = 0;
-    for (size_t c = 0; c < pr->nclauses; c++) {
-        bool found = false;
-        for (; i < pr->clause_end[c]; i++)
-            if (m->litbits[pr->lits[i] >> 6] & (1ull << (pr->lits[i] & 63))) {
-                found = true;
-                i = pr->clause_end[c];
-                break;
-            }
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
-{
-    return aw_matcher_eval_raw(m, d, NULL, 0, fn, ud);
-}
-
-size_t aw_matcher_eval_raw(aw_matcher *m, const aw_doc *d, const char *raw, size_t len, aw_hit_fn fn,
-                           void *ud)
-{
-    const aw_source *cls[MAX_SOURCES_PER_EVENT];
-    size_t nc = aw_mapping_classify(m->p->map, d, cls, MAX_SOURCES_PER_EVENT);
-    if (nc > MAX_SOURCES_PER_EVENT)
-        nc = MAX_SOURCES_PER_EVENT;
-    return aw_matcher_eval_sources(m, d, raw, len, cls, nc, fn, ud);
-}
-
-size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, size_t len,
-                               const aw_source *const *cls, size_t nc, aw_hit_fn fn, void *ud)
-{
-    size_t hits = 0;
-    if (++m->evstamp == 0) {
-        memset(m->fired, 0, m->p->rs->nrules * sizeof *m->fired);
-        memset(m->fstamp, 0, m->fnodes * sizeof *m->fstamp);
-        m->evstamp = 1;
-    }
-    m->fused = 0;
-    m->n_events++;
-    begin_event(m, d);
-    /* The literal scan pays off only when many rules would otherwise be
-     * evaluated (keyword values weigh more): with dispatch, a source's
-     * bucketed rules are few. */
-    size_t many = 0;
-    for (size_t s = 0; s < nc; s++)
-        many += m->p->srcs[aw_source_index(cls[s])].pf_weight;
-    bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
-    for (size_t s = 0; s < nc; s++) {
-        const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
-        if (!ps->nrules)
-            continue;
-        m->src = ps;
-        m->pf_on = pf;
-        if (pf)
-            prefilter(m, ps, raw, len);
-        size_t nd = candidates(m, ps), ia = 0, id = 0;
-        aw_prule *const *all = ps->always;
-        size_t nall = ps->nalways;
-        if (m->pf_on && m->p->post) {       /* the others came as candidates */
-            all = ps->nopf;
-            nall = ps->nnopf;
-        }
-        /* merge the rules always run and the candidates, both in rule-set order */
-        while (ia < nall || id < nd) {
-            const aw_prule *pr;
-            if (id == nd || (ia < nall && all[ia] < m->cand[id]))
-                pr = all[ia++];
-            else
-                pr = m->cand[id++];
-            size_t ri = rule_index(m, pr);
-            if (m->fired[ri] == m->evstamp)
-                continue;
-            m->n_considered++;
-            if (!pf_pass(m, pr))
-                continue;
-            m->n_evaluated++;
-            if (!prule_eval(m, pr))
-                continue;
-            m->fired[ri] = m->evstamp;
-            hits++;
-            aw_hit h = {pr->rule, ps->src, pr->correlation_only};
-            if (fn && fn(ud, &h))
-                return hits;
-        }
-    }
-    return hits;
 }
 
 static void explain_rule(aw_matcher *m, const aw_rule *r)
@@ -782,7 +459,7 @@ static void explain_rule(aw_matcher *m, const aw_rule *r)
 void aw_matcher_explain(aw_matcher *m, const aw_doc *d, const aw_hit *hit, aw_explain_fn fn, void *ud)
 {
     const aw_prule *pr = &m->p->prules[hit->rule->index];
-    begin_event(m, d);
+    aw_match_begin_event(m, d);
     m->src = &m->p->srcs[aw_source_index(hit->source)];
     /* the literal bits may be another source's: no gating here */
     bool pf_on = m->pf_on;

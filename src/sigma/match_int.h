@@ -1,0 +1,76 @@
+/* match_int.h - private to src/sigma: the matcher's state, shared by
+ * match.c (a rule against the current event: values, leaves, items,
+ * conditions) and select.c (which rules an event is evaluated against:
+ * dispatch, literal prefilter, candidates in rule-set order). */
+#ifndef AW_MATCH_INT_H
+#define AW_MATCH_INT_H
+
+#include <hs/hs.h>
+
+#include "sigma/plan_int.h"
+
+#define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
+
+typedef struct fcache {
+    uint32_t gen;
+    uint32_t start, count;
+    bool present;
+} fcache;
+
+struct aw_matcher {
+    const aw_plan *p;
+    const aw_doc *doc;
+    const aw_psrc *src;
+    fcache *fc;
+    uint32_t gen;
+    const aw_jnode **vals;
+    size_t nvals, capvals;
+    uint32_t leaves_gen;
+    uint32_t leaves_start, leaves_count;
+    uint32_t *fired;            /* per rule: event stamp it fired at */
+    uint32_t evstamp;
+    const aw_prule **cand;      /* dispatch candidates of one event+source */
+    uint32_t *cstamp;           /* per rule: stamp when made a candidate */
+    uint32_t cgen;
+    hs_scratch_t *hs;           /* prefilter scratch */
+    uint64_t *litbits;          /* literals found in the current record */
+    size_t nwords;
+    aw_pfhits pfh;              /* litbits + the list of literals found */
+    /* scans already made in this event, per (field, resolution) key and
+     * for keywords (key npfkeys): the literals they found, in evlits */
+    uint32_t *pk_stamp, *pk_start, *pk_n;
+    uint32_t *evlits;
+    size_t nevlits, capevlits;
+    char *kwbuf;                /* unescaped keys and values, quote-separated */
+    size_t kwcap;
+    bool pf_on;                 /* prefilter active for the current record */
+    uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
+    /* lower-cased copies of node texts, made once per event */
+    uint32_t *fstamp, *foff;
+    size_t fnodes;
+    char *fbuf;
+    size_t fcap, fused;
+    char *ftmp;                 /* folded compact text of an object */
+    size_t ftcap;
+    int8_t *sres;               /* per search: -1 unknown, 0/1 */
+    pcre2_match_data *md;
+    char *scratch;
+    size_t scap;
+    /* explain hook */
+    aw_explain_fn xfn;
+    void *xud;
+    const char *xident;
+};
+
+/* match.c */
+/* The values of field fid in the current source (m->src), read once per
+ * event for every source that resolves it to the same paths. */
+const fcache *aw_match_field(aw_matcher *m, int fid);
+/* Text of a node for string matchers; objects are compacted. */
+bool aw_match_node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *len);
+/* The rule and its filters on the current event and source. */
+bool aw_match_prule(aw_matcher *m, const aw_prule *pr);
+/* A new event: the values read and the literal scans made are stale. */
+void aw_match_begin_event(aw_matcher *m, const aw_doc *d);
+
+#endif

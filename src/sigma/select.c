@@ -1,0 +1,278 @@
+/* select.c - which rules an event is evaluated against, in rule-set
+ * order: per log source of the event, the rules dispatched under its
+ * values (dispatch.c), and those in `always` that the literal
+ * prefilter did not rule out (prefilter.c); each is then confirmed
+ * exactly by match.c. Scans made for one source are replayed for the
+ * next source reading the same values. */
+#include <math.h>
+#include <string.h>
+
+#include "sigma/match_int.h"
+
+#define MAX_SOURCES_PER_EVENT 64
+
+/* Candidates from the dispatch index: rules whose required literal
+ * equals (case-insensitively) a value of the dispatch field. Sorted by
+ * rule index so alerts come out in rule-set order: the plan's prules
+ * are indexed by rule index, so their addresses are in that order and
+ * the hot loops below never load the rule to learn its index. */
+static int by_index(const void *a, const void *b)
+{
+    const aw_prule *x = *(const aw_prule *const *)a, *y = *(const aw_prule *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
+{
+    return (size_t)(pr - m->p->prules);
+}
+
+/* With the prefilter on, the `always` rules that have literals are not
+ * walked one by one: the literals found lead to them (postings). */
+static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
+{
+    size_t s = aw_source_index(ps->src), before = n;
+    uint64_t bit = 1ull << (s & 63);
+    for (size_t f = 0; f < m->pfh.nfound; f++) {
+        uint32_t id = m->pfh.found[f];
+        for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
+            const aw_prule *pr = m->p->post[k];
+            size_t ri = rule_index(m, pr);
+            if (m->cstamp[ri] == m->cgen || !(pr->alw[s >> 6] & bit))
+                continue;
+            m->cstamp[ri] = m->cgen;
+            m->cand[n++] = pr;
+        }
+    }
+    if (n > before)
+        qsort(m->cand, n, sizeof *m->cand, by_index);
+    return n;
+}
+
+/* The rules bucketed under value s[0..len) join the candidates (kept
+ * in rule-set order, each once). */
+static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size_t len, size_t n)
+{
+    const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
+    for (size_t k = 0; k < b->n; k++) {
+        const aw_dentry *e = &b->e[k];
+        size_t ri = rule_index(m, e->rule);
+        if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
+            continue;
+        m->cstamp[ri] = m->cgen;
+        size_t j = n++;
+        while (j > 0 && m->cand[j - 1] > e->rule) {
+            m->cand[j] = m->cand[j - 1];
+            j--;
+        }
+        m->cand[j] = e->rule;
+    }
+    return n;
+}
+
+static size_t candidates(aw_matcher *m, const aw_psrc *ps)
+{
+    size_t n = 0;
+    if (++m->cgen == 0) {
+        memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
+        m->cgen = 1;
+    }
+    for (size_t x = 0; x < ps->ndidx; x++) {
+        const aw_dindex *dx = &ps->didx[x];
+        const fcache *c = aw_match_field(m, dx->field);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const aw_jnode *v = m->vals[c->start + i];
+            const char *s = NULL;
+            size_t len = 0;
+            if (aw_match_node_text(m, v, &s, &len))
+                n = bucket_take(m, dx, s, len, n);
+            /* a number is also looked up as its integer value: rules compare
+             * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
+            if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
+                char num[32];
+                size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
+                if (!s || k != len || memcmp(num, s, k) != 0)
+                    n = bucket_take(m, dx, num, k, n);
+            }
+        }
+    }
+    return m->pf_on && m->p->post ? posted(m, ps, n) : n;
+}
+
+/* The scan under `key` was made earlier in this event (for another
+ * source reading the same values): set the literals it found again.
+ * Returns false if it was not; the caller scans, then calls remember(). */
+static bool replay(aw_matcher *m, uint32_t key)
+{
+    if (m->pk_stamp[key] != m->gen)
+        return false;
+    for (uint32_t i = m->pk_start[key], e = i + m->pk_n[key]; i < e; i++) {
+        uint32_t id = m->evlits[i];
+        m->litbits[id >> 6] |= 1ull << (id & 63);
+        m->pfh.found[m->pfh.nfound++] = id;
+    }
+    return true;
+}
+
+/* Keep the literals found since pfh.nfound was `from` as the scan of key
+ * (a key's literals are its field's: no other scan sets them). */
+static void remember(aw_matcher *m, uint32_t key, size_t from)
+{
+    size_t n = m->pfh.nfound - from;
+    aw_grow((void **)&m->evlits, &m->capevlits, m->nevlits + n, sizeof *m->evlits);
+    memcpy(m->evlits + m->nevlits, m->pfh.found + from, n * sizeof *m->evlits);
+    m->pk_stamp[key] = m->gen;
+    m->pk_start[key] = (uint32_t)m->nevlits;
+    m->pk_n[key] = (uint32_t)n;
+    m->nevlits += n;
+}
+
+/* Keyword literals: the raw record and the members derived after it;
+ * or, if the record has \u escapes, every scalar value (what keywords
+ * match) unescaped, each followed by a quote (no keyword literal holds
+ * one, so none spans two values), in one scan. */
+static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
+{
+    size_t n = aw_doc_count(m->doc), i = 0, used = 0;
+    if (!memmem(raw, len, "\\u", 2)) {
+        aw_prefilter_scan(m->p->pf, m->hs, -1, raw, len, &m->pfh);
+        i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
+    }
+    for (; i < n; i++) {
+        const aw_jnode *x = aw_doc_node(m->doc, i);
+        if (x->type == AW_JARR || x->type == AW_JOBJ)
+            continue;
+        aw_grow((void **)&m->kwbuf, &m->kwcap, used + x->vlen + 1, 1);
+        memcpy(m->kwbuf + used, x->val, x->vlen);
+        used += x->vlen;
+        m->kwbuf[used++] = '"';
+    }
+    aw_prefilter_scan(m->p->pf, m->hs, -1, m->kwbuf, used, &m->pfh);
+}
+
+/* Literals present in the event, for the rules of source ps: the values
+ * of each field they test, scanned for that field's literals (the
+ * values the rules read, so no escape can hide a literal), and keyword
+ * literals (scan_keywords). Scans made for an earlier source of the
+ * event are replayed. */
+static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
+{
+    const aw_prefilter *pf = m->p->pf;
+    /* clear only the bits set last time */
+    for (size_t i = 0; i < m->pfh.nfound; i++)
+        m->litbits[m->pfh.found[i] >> 6] = 0;
+    m->pfh.nfound = 0;
+    for (size_t k = 0; k < ps->npffields; k++) {
+        if (replay(m, ps->pfkeys[k]))
+            continue;
+        size_t from = m->pfh.nfound;
+        int f = ps->pffields[k];
+        const fcache *c = aw_match_field(m, f);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const char *s;
+            size_t n;
+            if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
+                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
+        }
+        remember(m, ps->pfkeys[k], from);
+    }
+    if (ps->pfkw && !replay(m, (uint32_t)m->p->npfkeys)) {
+        size_t from = m->pfh.nfound;
+        scan_keywords(m, raw, len);
+        remember(m, (uint32_t)m->p->npfkeys, from);
+    }
+}
+
+static bool pf_pass(const aw_matcher *m, const aw_prule *pr)
+{
+    if (!m->pf_on || !pr->lits)
+        return true;
+    size_t i = 0;
+    for (size_t c = 0; c < pr->nclauses; c++) {
+        bool found = false;
+        for (; i < pr->clause_end[c]; i++)
+            if (m->litbits[pr->lits[i] >> 6] & (1ull << (pr->lits[i] & 63))) {
+                found = true;
+                i = pr->clause_end[c];
+                break;
+            }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
+{
+    return aw_matcher_eval_raw(m, d, NULL, 0, fn, ud);
+}
+
+size_t aw_matcher_eval_raw(aw_matcher *m, const aw_doc *d, const char *raw, size_t len, aw_hit_fn fn,
+                           void *ud)
+{
+    const aw_source *cls[MAX_SOURCES_PER_EVENT];
+    size_t nc = aw_mapping_classify(m->p->map, d, cls, MAX_SOURCES_PER_EVENT);
+    if (nc > MAX_SOURCES_PER_EVENT)
+        nc = MAX_SOURCES_PER_EVENT;
+    return aw_matcher_eval_sources(m, d, raw, len, cls, nc, fn, ud);
+}
+
+size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, size_t len,
+                               const aw_source *const *cls, size_t nc, aw_hit_fn fn, void *ud)
+{
+    size_t hits = 0;
+    if (++m->evstamp == 0) {
+        memset(m->fired, 0, m->p->rs->nrules * sizeof *m->fired);
+        memset(m->fstamp, 0, m->fnodes * sizeof *m->fstamp);
+        m->evstamp = 1;
+    }
+    m->fused = 0;
+    m->n_events++;
+    aw_match_begin_event(m, d);
+    /* The literal scan pays off only when many rules would otherwise be
+     * evaluated (keyword values weigh more): with dispatch, a source's
+     * bucketed rules are few. */
+    size_t many = 0;
+    for (size_t s = 0; s < nc; s++)
+        many += m->p->srcs[aw_source_index(cls[s])].pf_weight;
+    bool pf = many >= m->p->pf_min_rules && raw && m->litbits;
+    for (size_t s = 0; s < nc; s++) {
+        const aw_psrc *ps = &m->p->srcs[aw_source_index(cls[s])];
+        if (!ps->nrules)
+            continue;
+        m->src = ps;
+        m->pf_on = pf;
+        if (pf)
+            prefilter(m, ps, raw, len);
+        size_t nd = candidates(m, ps), ia = 0, id = 0;
+        aw_prule *const *all = ps->always;
+        size_t nall = ps->nalways;
+        if (m->pf_on && m->p->post) {       /* the others came as candidates */
+            all = ps->nopf;
+            nall = ps->nnopf;
+        }
+        /* merge the rules always run and the candidates, both in rule-set order */
+        while (ia < nall || id < nd) {
+            const aw_prule *pr;
+            if (id == nd || (ia < nall && all[ia] < m->cand[id]))
+                pr = all[ia++];
+            else
+                pr = m->cand[id++];
+            size_t ri = rule_index(m, pr);
+            if (m->fired[ri] == m->evstamp)
+                continue;
+            m->n_considered++;
+            if (!pf_pass(m, pr))
+                continue;
+            m->n_evaluated++;
+            if (!aw_match_prule(m, pr))
+                continue;
+            m->fired[ri] = m->evstamp;
+            hits++;
+            aw_hit h = {pr->rule, ps->src, pr->correlation_only};
+            if (fn && fn(ud, &h))
+                return hits;
+        }
+    }
+    return hits;
+}
