@@ -44,8 +44,18 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
             m->cand[n++] = pr;
         }
     }
-    if (n > before)
+    if (n - before > 32) {
         qsort(m->cand, n, sizeof *m->cand, by_index);
+        return n;
+    }
+    /* a few: insert each into the sorted list (dispatched ones first) */
+    for (size_t i = before; i < n; i++) {
+        const aw_prule *pr = m->cand[i];
+        size_t j = i;
+        for (; j > 0 && m->cand[j - 1] > pr; j--)
+            m->cand[j] = m->cand[j - 1];
+        m->cand[j] = pr;
+    }
     return n;
 }
 
