@@ -120,6 +120,15 @@ typedef int (*aw_hit_fn)(void *ud, const aw_hit *hit);
 aw_matcher *aw_matcher_new(const aw_plan *p);
 void aw_matcher_free(aw_matcher *m);
 
+/* What a matcher did so far: events evaluated (once per evaluation:
+ * an event evaluated twice counts twice), rules considered (reached by
+ * dispatch or a literal, or always run) and rules evaluated (those the
+ * prefilter's clauses did not rule out). Added to *sum. */
+typedef struct aw_matcher_counts {
+    uint64_t events, considered, evaluated;
+} aw_matcher_counts;
+void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum);
+
 /* Evaluate one parsed event (content drops already applied). Each rule
  * fires at most once per event. Returns the number of hits. */
 size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud);

@@ -134,6 +134,10 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
             secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0,
             secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss, st->threads, st->own_decided,
             st->own_reevaluated);
+    const aw_matcher_counts *mc = &st->matcher;
+    double ev = mc->events ? (double)mc->events : 1.0;
+    fprintf(f, ",\"rules_per_event\":{\"evaluations\":%llu,\"considered\":%.2f,\"evaluated\":%.2f}",
+            (unsigned long long)mc->events, (double)mc->considered / ev, (double)mc->evaluated / ev);
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);

@@ -573,6 +573,12 @@ void aw_scanner_free(aw_scanner *s)
 void aw_scanner_finish(aw_scanner *s)
 {
     drain(s, true, 0);
+    /* every batch is committed: the workers are idle (drain synchronised
+     * with them under s->mu) */
+    memset(&s->st.matcher, 0, sizeof s->st.matcher);
+    for (int i = 0; i < s->nthreads; i++)
+        aw_matcher_counts_add(s->w[i].m, &s->st.matcher);
+    aw_matcher_counts_add(s->cw.m, &s->st.matcher);
     if (!s->corr)
         return;
     aw_correlator_flush(s->corr);

@@ -35,6 +35,13 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     return m;
 }
 
+void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum)
+{
+    sum->events += m->n_events;
+    sum->considered += m->n_considered;
+    sum->evaluated += m->n_evaluated;
+}
+
 void aw_matcher_free(aw_matcher *m)
 {
     if (!m)

@@ -44,7 +44,7 @@ struct aw_matcher {
     char *kwbuf;                /* unescaped keys and values, quote-separated */
     size_t kwcap;
     bool pf_on;                 /* prefilter active for the current record */
-    uint64_t n_considered, n_evaluated, n_events;  /* AUPWATCH_DEBUG_PREFILTER */
+    uint64_t n_considered, n_evaluated, n_events;  /* aw_matcher_counts_add */
     /* lower-cased copies of node texts, made once per event */
     uint32_t *fstamp, *foff;
     size_t fnodes;

@@ -55,6 +55,10 @@ check "malformed: exit 0 without --strict" "[ $rc -eq 0 ]"
 check "malformed: good records still alert" "[ \$(wc -l < \"$t/out\") -eq 2 ]"
 check "malformed: file:line reported" "grep -q 'bad.jsonl:2: ' \"$t/err\" && grep -q 'bad.jsonl:3: ' \"$t/err\" && grep -q 'bad.jsonl:5: ' \"$t/err\""
 check "malformed: counted in stats" "jq -e '.malformed==3 and .records==5 and .alerts==2' \"$t/st.json\" >/dev/null"
+# one rule (too few to index or prefilter): evaluated on each good record
+check "stats: rules per event" "jq -e '.rules_per_event.evaluations==2 and .rules_per_event.considered==1 and .rules_per_event.evaluated==1' \"$t/st.json\" >/dev/null"
+"$B" scan -q -j 2 --rules "$t/rule.yml" --stats-json "$t/st2.json" "$t/a.jsonl" > /dev/null
+check "stats: rules per event summed over threads" "jq -e '.threads==2 and .rules_per_event.evaluations==3 and .rules_per_event.evaluated==1' \"$t/st2.json\" >/dev/null"
 "$B" scan -q --strict --rules "$t/rule.yml" "$t/bad.jsonl" >/dev/null 2>&1; rc=$?
 check "--strict: malformed records exit 1" "[ $rc -eq 1 ]"
 head -c 2000000 /dev/zero | tr '\0' 'a' | sed 's/^/{"k":"/; s/$/"}/' > "$t/big.jsonl"; ev 1 StopLogging >> "$t/big.jsonl"
