@@ -27,6 +27,16 @@ static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
     return (size_t)(pr - m->p->prules);
 }
 
+/* Insert pr into the sorted candidates m->cand[0..n); returns n + 1. */
+static size_t cand_insert(aw_matcher *m, size_t n, const aw_prule *pr)
+{
+    size_t j = n;
+    for (; j > 0 && m->cand[j - 1] > pr; j--)
+        m->cand[j] = m->cand[j - 1];
+    m->cand[j] = pr;
+    return n + 1;
+}
+
 /* With the prefilter on, the `always` rules that have literals are not
  * walked one by one: the literals found lead to them (postings). */
 static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
@@ -49,13 +59,8 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
         return n;
     }
     /* a few: insert each into the sorted list (dispatched ones first) */
-    for (size_t i = before; i < n; i++) {
-        const aw_prule *pr = m->cand[i];
-        size_t j = i;
-        for (; j > 0 && m->cand[j - 1] > pr; j--)
-            m->cand[j] = m->cand[j - 1];
-        m->cand[j] = pr;
-    }
+    for (size_t i = before; i < n; i++)
+        cand_insert(m, i, m->cand[i]);
     return n;
 }
 
@@ -70,12 +75,7 @@ static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size
         if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
             continue;
         m->cstamp[ri] = m->cgen;
-        size_t j = n++;
-        while (j > 0 && m->cand[j - 1] > e->rule) {
-            m->cand[j] = m->cand[j - 1];
-            j--;
-        }
-        m->cand[j] = e->rule;
+        n = cand_insert(m, n, e->rule);
     }
     return n;
 }
