@@ -78,7 +78,9 @@ typedef struct aw_psrc {
 /* prefilter.c */
 typedef struct aw_prefilter aw_prefilter;
 struct hs_scratch;
-aw_prefilter *aw_prefilter_build(aw_plan *p);
+/* NULL when no rule has a literal, or (reported through diag) when
+ * Hyperscan rejects them: every rule is then evaluated. */
+aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud);
 void aw_prefilter_free(aw_prefilter *pf);
 size_t aw_prefilter_count(const aw_prefilter *pf);
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, struct hs_scratch **scratch);

@@ -258,38 +258,50 @@ static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, 
     return false;
 }
 
-/* One database per field with literals (ids: the rule set's). 0 ok. */
-static int compile_dbs(const aw_plan *p, aw_prefilter *pf)
+/* One database per field with literals (ids: the rule set's), the
+ * literals grouped by field in one pass. 0 ok; on failure, diag says
+ * which field's literals Hyperscan rejected and why. */
+static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void *ud)
 {
     const aw_ruleset *rs = p->rs;
     pf->ndb = p->nfields + 1;
     pf->db = aw_xcalloc(pf->ndb, sizeof *pf->db);
-    size_t *cnt = aw_xcalloc(pf->ndb, sizeof *cnt);
+    size_t *start = aw_xcalloc(pf->ndb + 1, sizeof *start);   /* CSR by field + 1 */
     for (size_t i = 0; i < pf->nlits; i++)
-        cnt[rs->litfield[i] + 1]++;
+        start[rs->litfield[i] + 2]++;
+    for (size_t f = 0; f < pf->ndb; f++)
+        start[f + 1] += start[f];
     const char **lits = aw_xcalloc(pf->nlits, sizeof *lits);
     size_t *lens = aw_xcalloc(pf->nlits, sizeof *lens);
     unsigned *flags = aw_xcalloc(pf->nlits, sizeof *flags);
     unsigned *ids = aw_xcalloc(pf->nlits, sizeof *ids);
+    for (size_t i = 0; i < pf->nlits; i++) {
+        size_t k = start[rs->litfield[i] + 1]++;
+        lits[k] = rs->lits[i];
+        lens[k] = rs->litn[i];
+        flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        ids[k] = (unsigned)i;
+    }
     int rc = 0;
-    for (size_t f = 0; f < pf->ndb && rc == 0; f++) {
-        if (!cnt[f])
+    for (size_t f = 0, from = 0; f < pf->ndb && rc == 0; from = start[f++]) {
+        unsigned n = (unsigned)(start[f] - from);   /* filled: start[f] ends group f (field f - 1) */
+        if (!n)
             continue;
-        unsigned n = 0;
-        for (size_t i = 0; i < pf->nlits; i++)
-            if ((size_t)(rs->litfield[i] + 1) == f) {
-                lits[n] = rs->lits[i];
-                lens[n] = rs->litn[i];
-                flags[n] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-                ids[n++] = (unsigned)i;
-            }
         hs_compile_error_t *err = NULL;
-        if (hs_compile_lit_multi(lits, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &pf->db[f], &err) != HS_SUCCESS) {
+        if (hs_compile_lit_multi(lits + from, flags + from, ids + from, lens + from, n, HS_MODE_BLOCK, NULL,
+                                 &pf->db[f], &err) != HS_SUCCESS) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "Hyperscan could not compile the %u literals of %s%s%s: %s; every rule "
+                     "is evaluated without the literal prefilter (same alerts, slower)", n,
+                     f ? "field '" : "keywords", f ? rs->fields[f - 1] : "", f ? "'" : "",
+                     err && err->message ? err->message : "unknown error");
+            if (diag)
+                diag(ud, NULL, 0, "prefilter-unavailable", msg);
             hs_free_compile_error(err);
             rc = -1;
         }
     }
-    free(cnt);
+    free(start);
     free(lits);
     free(lens);
     free(flags);
@@ -355,7 +367,7 @@ static void source_fields(aw_plan *p, const aw_prefilter *pf)
     free(ids);
 }
 
-aw_prefilter *aw_prefilter_build(aw_plan *p)
+aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud)
 {
     const aw_ruleset *rs = p->rs;
     size_t with = 0;
@@ -381,7 +393,7 @@ aw_prefilter *aw_prefilter_build(aw_plan *p)
         with++;
     }
     free(f);
-    if (compile_dbs(p, pf) != 0) {
+    if (compile_dbs(p, pf, diag, ud) != 0) {
         /* never fatal: without a prefilter every rule is evaluated */
         for (size_t i = 0; i < rs->nrules; i++) {
             free(p->prules[i].lits);
