@@ -134,23 +134,24 @@ uint64_t aw_dispatch_hash(const char *s, size_t n)
     return hash_folded(s, n);
 }
 
-/* The fields of the rule's exact items: those it may require. */
-static size_t exact_fields(const aw_rule *r, int *out, size_t max)
+/* The fields of the rule's exact items (those it may require), each
+ * once, at most FIELDS_MAX. */
+#define FIELDS_MAX 16
+typedef struct fieldset {
+    int f[FIELDS_MAX];
+    size_t n;
+} fieldset;
+
+static void add_exact_field(const aw_item *it, void *ud)
 {
-    size_t n = 0;
-    for (size_t s = 0; s < r->nsearch; s++)
-        for (size_t a = 0; a < r->searches[s].n; a++)
-            for (size_t i = 0; i < r->searches[s].alts[a].n; i++) {
-                const aw_item *it = &r->searches[s].alts[a].items[i];
-                if (!item_exact(it))
-                    continue;
-                size_t k = 0;
-                while (k < n && out[k] != it->field)
-                    k++;
-                if (k == n && n < max)
-                    out[n++] = it->field;
-            }
-    return n;
+    fieldset *fs = ud;
+    if (!item_exact(it))
+        return;
+    size_t k = 0;
+    while (k < fs->n && fs->f[k] != it->field)
+        k++;
+    if (k == fs->n && fs->n < FIELDS_MAX)
+        fs->f[fs->n++] = it->field;
 }
 
 static void bucket_rule(aw_dindex *x, const req *q, aw_prule *pr)
@@ -179,17 +180,18 @@ void aw_dispatch_build(aw_psrc *ps, size_t nfields)
     size_t *nlits = aw_xcalloc(nfields ? nfields : 1, sizeof *nlits);
     bool *placed = aw_xcalloc(ps->nrules ? ps->nrules : 1, sizeof *placed);
     req *q = aw_xmalloc(sizeof *q);
-    int fl[16];
     while (ps->ndidx < AW_DISPATCH_FIELDS) {
         memset(votes, 0, nfields * sizeof *votes);
         memset(nlits, 0, nfields * sizeof *nlits);
         for (size_t i = 0; i < ps->nrules; i++) {
             const aw_rule *r = ps->rules[i]->rule;
-            size_t nf = placed[i] ? 0 : exact_fields(r, fl, 16);
-            for (size_t k = 0; k < nf; k++)
-                if (cond_req(r, r->cond, fl[k], q) && q->field == fl[k]) {
-                    votes[fl[k]]++;
-                    nlits[fl[k]] += q->n;
+            fieldset fs = {.n = 0};
+            if (!placed[i])
+                aw_rule_items_each(r, add_exact_field, &fs);
+            for (size_t k = 0; k < fs.n; k++)
+                if (cond_req(r, r->cond, fs.f[k], q) && q->field == fs.f[k]) {
+                    votes[fs.f[k]]++;
+                    nlits[fs.f[k]] += q->n;
                 }
         }
         int best = -1;

@@ -101,14 +101,16 @@ static void intern_resolutions(aw_plan *p)
  * tried on every value of an event (a few dozen), so it weighs as
  * KEYWORD_WEIGHT rules. */
 #define KEYWORD_WEIGHT 4
+static void count_keywords(const aw_item *it, void *ud)
+{
+    if (it->field < 0)
+        *(size_t *)ud += it->n;
+}
+
 static size_t keyword_values(const aw_rule *r)
 {
     size_t n = 0;
-    for (size_t s = 0; s < r->nsearch; s++)
-        for (size_t a = 0; a < r->searches[s].n; a++)
-            for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
-                if (r->searches[s].alts[a].items[i].field < 0)
-                    n += r->searches[s].alts[a].items[i].n;
+    aw_rule_items_each(r, count_keywords, &n);
     return n * KEYWORD_WEIGHT;
 }
 

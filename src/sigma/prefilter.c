@@ -309,12 +309,9 @@ static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void
     return rc;
 }
 
-static void mark_rule_fields(const aw_rule *r, uint8_t *mark)
+static void mark_field(const aw_item *it, void *mark)
 {
-    for (size_t s = 0; s < r->nsearch; s++)
-        for (size_t a = 0; a < r->searches[s].n; a++)
-            for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
-                mark[r->searches[s].alts[a].items[i].field + 1] = 1;
+    ((uint8_t *)mark)[it->field + 1] = 1;
 }
 
 /* Dense id of (field, resolution): the sources that read one field
@@ -349,9 +346,9 @@ static void source_fields(aw_plan *p, const aw_prefilter *pf)
         aw_psrc *ps = &p->srcs[s];
         memset(mark, 0, pf->ndb);
         for (size_t i = 0; i < ps->nrules; i++) {
-            mark_rule_fields(ps->rules[i]->rule, mark);
+            aw_rule_items_each(ps->rules[i]->rule, mark_field, mark);
             for (size_t f = 0; f < ps->rules[i]->nfilters; f++)
-                mark_rule_fields(ps->rules[i]->filters[f], mark);
+                aw_rule_items_each(ps->rules[i]->filters[f], mark_field, mark);
         }
         ps->pfkw = mark[0] && pf->db[0];
         ps->pffields = aw_xcalloc(pf->ndb, sizeof *ps->pffields);

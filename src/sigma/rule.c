@@ -363,3 +363,11 @@ aw_rule *aw_rule_compile(aw_rctx *cx, aw_ynode *doc)
         return NULL;
     return usable(cx, r, doc) ? r : NULL;
 }
+
+void aw_rule_items_each(const aw_rule *r, aw_item_fn fn, void *ud)
+{
+    for (size_t s = 0; s < r->nsearch; s++)
+        for (size_t a = 0; a < r->searches[s].n; a++)
+            for (size_t i = 0; i < r->searches[s].alts[a].n; i++)
+                fn(&r->searches[s].alts[a].items[i], ud);
+}

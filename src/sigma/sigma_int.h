@@ -248,6 +248,10 @@ void aw_rule_reject(aw_rctx *cx, unsigned line, const char *kind, const char *fm
 /* Compile a detection map (rule or filter body) into searches + cond. */
 bool aw_detection_compile(aw_rctx *cx, aw_rule *r, aw_ynode *det, bool is_filter);
 
+/* Visit every item of every search of r (whatever the condition). */
+typedef void (*aw_item_fn)(const aw_item *it, void *ud);
+void aw_rule_items_each(const aw_rule *r, aw_item_fn fn, void *ud);
+
 /* Build the leaf matchers for `field|mods: value-node`. Appends to item.
  * Returns false after rejecting. */
 bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line,
