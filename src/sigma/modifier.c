@@ -596,11 +596,9 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
         size_t litn = it->field >= 0 ? aw_re_literal(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
         if (litn) {
             l->lit_id = aw_ruleset_lit(cx->rs, it->field, lit, litn);
-            /* folded: looked for in the folded value before PCRE2 runs */
-            char *fl = aw_arena_alloc(a, litn);
-            for (size_t i = 0; i < litn; i++)
-                fl[i] = (char)((unsigned char)lit[i] >= 'A' && (unsigned char)lit[i] <= 'Z' ? lit[i] + 32 : lit[i]);
-            l->lit = fl;
+            /* the table's folded copy: looked for in the folded value
+             * before PCRE2 runs */
+            l->lit = cx->rs->lits[l->lit_id - 1];
             l->litn = litn;
         }
         l->orig = aw_sstr_literal(a, buf, strlen(buf));

@@ -272,10 +272,12 @@ typedef struct aw_expansion {
 /* Prefilter literal of a glob leaf: its longest run of bytes a JSON
  * writer must emit verbatim (prefilter.c). */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);
-/* A run every match of a case-sensitive regular expression contains
- * (modifier.c); its length, 0 if none. */
+/* A run every match of regular expression p[0..n) contains (modifier.c:
+ * in a caseless one, a run its folding cannot change); its length, 0 if
+ * none. */
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap);
-/* 1 + id of the folded literal s[0..n) in the rule set's table. */
+/* 1 + id of the folded literal s[0..n) in the rule set's table, whose
+ * folded copy (rs->lits[id - 1]) lives as long as the rule set. */
 uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n);
 
 /* ---- CIDR --------------------------------------------------------------- */
