@@ -88,11 +88,7 @@ static ssize_t read_plain(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     ssize_t n;
     if (s->raw_pos < s->raw_len) {
-        size_t k = s->raw_len - s->raw_pos;
-        if (k > cap)
-            k = cap;
-        memcpy(dst, s->raw + s->raw_pos, k);
-        s->raw_pos += k;
+        size_t k = aw_src_take(s->raw, &s->raw_pos, s->raw_len, dst, cap);
         s->bytes_out += k;
         return (ssize_t)k;
     }

@@ -116,12 +116,8 @@ ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errb
         pthread_cond_wait(&t->cv, &t->mu);
     dchunk *c = &t->slot[t->head];
     pthread_mutex_unlock(&t->mu);
-    size_t k = c->len - t->cpos;
+    size_t k = aw_src_take(c->data, &t->cpos, c->len, dst, cap);
     if (k) {
-        if (k > cap)
-            k = cap;
-        memcpy(dst, c->data + t->cpos, k);
-        t->cpos += k;
         s->seen_out += k;
         if (t->cpos < c->len || c->status != 0)
             return (ssize_t)k;          /* the status comes with the next call */

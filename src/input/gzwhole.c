@@ -94,11 +94,7 @@ ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
         if (s->dec_pos < s->dec_len) {
-            size_t k = s->dec_len - s->dec_pos;
-            if (k > cap)
-                k = cap;
-            memcpy(dst, s->dec + s->dec_pos, k);
-            s->dec_pos += k;
+            size_t k = aw_src_take(s->dec, &s->dec_pos, s->dec_len, dst, cap);
             s->bytes_out += k;
             return (ssize_t)k;
         }

@@ -4,6 +4,7 @@
 #define AW_INPUT_INT_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -101,6 +102,18 @@ struct aw_reader {
     int depth, in_str, esc, nl_pending, scalar;
     uint64_t stk[AW_FR_MAX_DEPTH / 64]; /* bit set: '[' at that level */
 };
+
+/* Hand out decoded bytes: copies up to cap bytes of buf[*pos..len) to
+ * dst and advances *pos. Returns the count (0 when buf is drained). */
+static inline size_t aw_src_take(const void *buf, size_t *pos, size_t len, char *dst, size_t cap)
+{
+    size_t k = len - *pos;
+    if (k > cap)
+        k = cap;
+    memcpy(dst, (const char *)buf + *pos, k);
+    *pos += k;
+    return k;
+}
 
 /* Make more bytes available: keeps buf[keep..end) (moved to the front),
  * grows the buffer up to maxcap, reads. Sets r->eof at end of input.
