@@ -336,10 +336,14 @@ static void memo_forget(dmemo *mm, const char *key)
     mm->n = j;
 }
 
-static void append(dmemo *mm, aw_doc *d, const char *key, uint8_t type, const char *val, double num)
+/* Returns 1 if the member was added (0: not added: the record already
+ * has it, or no memory). */
+static int append(dmemo *mm, aw_doc *d, const char *key, uint8_t type, const char *val, double num)
 {
-    if (aw_json_append_member(d, key, (aw_jtype)type, val, num) == AW_OK)   /* derived once */
-        memo_forget(mm, key);
+    if (aw_json_append_member(d, key, (aw_jtype)type, val, num) != AW_OK)   /* derived once */
+        return 0;
+    memo_forget(mm, key);
+    return 1;
 }
 
 static const char *first_of(dmemo *mm, const aw_doc *d, const char *const *p, size_t np, size_t *len)
@@ -468,11 +472,7 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             op->tenant = hash(tn, tl);
             op->k = k;
             memcpy(op->blocks, blocks, sizeof op->blocks);
-            op->node = 0;
-            if (aw_json_append_member(d, x->name, AW_JSTR, "false", 0) == AW_OK) {
-                op->node = (uint32_t)(aw_doc_count(d) - 1);
-                memo_forget(mm, x->name);
-            }
+            op->node = append(mm, d, x->name, AW_JSTR, "false", 0) ? (uint32_t)(aw_doc_count(d) - 1) : 0;
             return;
         }
         append(mm, d, x->name, AW_JSTR, own_decide(hash(tn, tl), blocks, k) ? "true" : "false", 0);
