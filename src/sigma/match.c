@@ -25,7 +25,9 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     m->scratch = aw_xmalloc(m->scap);
     if (p->pf && aw_prefilter_scratch(p->pf, &m->hs) == AW_OK) {
         m->nwords = (aw_prefilter_count(p->pf) + 63) / 64;
-        m->litbits = aw_xcalloc(m->nwords, sizeof *m->litbits);
+        m->litbase = aw_prefilter_unscanned(p->pf);
+        m->litbits = aw_xmalloc((m->nwords ? m->nwords : 1) * sizeof *m->litbits);
+        memcpy(m->litbits, m->litbase, m->nwords * sizeof *m->litbits);
         m->pfh.bits = m->litbits;
         m->pfh.found = aw_xcalloc(aw_prefilter_count(p->pf), sizeof *m->pfh.found);
         m->pk_stamp = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_stamp);
@@ -291,8 +293,9 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
             return false;               /* a run every match contains is absent */
         if (!aw_match_node_text(m, n, &s, &len))
             return false;
-        /* without the scan, look for that run (folded: a superset) */
-        if (l->litn && !m->pf_on && !memmem(node_folded(m, n, s, len), len, l->lit, l->litn))
+        /* not scanned for, look for that run (folded: a superset) */
+        if (l->litn && !(m->pf_on && LIT_SCANNED(m, l->lit_id)) &&
+            !memmem(node_folded(m, n, s, len), len, l->lit, l->litn))
             return false;
         return pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
     case LM_CIDR:
@@ -355,7 +358,7 @@ static bool item_match(aw_matcher *m, const aw_item *it)
             const aw_leaf *l = &gr->alts[a];
             if (l->kind == LM_EXISTS) {
                 gt = present == l->want;
-            } else if (m->pf_on && l->lit_whole && l->lit_id) {
+            } else if (m->pf_on && l->lit_whole && l->lit_id && LIT_SCANNED(m, l->lit_id)) {
                 gt = LIT_FOUND(m, l->lit_id) != 0;  /* scanned in this field's values */
             } else if (l->kind == LM_NULL && count == 0) {
                 gt = true;

@@ -9,7 +9,11 @@
 
 #include "sigma/plan_int.h"
 
+/* Literal id (1-based) may be in the record: found by the scan, or not
+ * looked for (prefilter.c keeps only the literals rules are reached
+ * through); LIT_SCANNED: looked for, so LIT_FOUND is exact. */
 #define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
+#define LIT_SCANNED(m, id) (!((m)->litbase[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63))))
 
 typedef struct fcache {
     uint32_t gen;
@@ -33,7 +37,9 @@ struct aw_matcher {
     uint32_t *cstamp;           /* per rule: stamp when made a candidate */
     uint32_t cgen;
     hs_scratch_t *hs;           /* prefilter scratch */
-    uint64_t *litbits;          /* literals found in the current record */
+    uint64_t *litbits;          /* literals found in the current record,
+                                   and those not looked for (litbase) */
+    const uint64_t *litbase;    /* aw_prefilter_unscanned */
     size_t nwords;
     aw_pfhits pfh;              /* litbits + the list of literals found */
     /* scans already made in this event, per (field, resolution) key and

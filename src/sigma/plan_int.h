@@ -84,6 +84,9 @@ aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud);
 void aw_prefilter_free(aw_prefilter *pf);
 size_t aw_prefilter_count(const aw_prefilter *pf);
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, struct hs_scratch **scratch);
+/* Bit per literal id that no database holds (never looked for: it may
+ * be present); the matcher's found-bits start from it. */
+const uint64_t *aw_prefilter_unscanned(const aw_prefilter *pf);
 /* Literals found in a record: a bit per literal, and the list of those
  * found (each once). */
 typedef struct aw_pfhits {

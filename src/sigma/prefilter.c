@@ -47,7 +47,13 @@ struct aw_prefilter {
     hs_database_t **db;         /* per field id + 1; [0]: keyword literals */
     size_t ndb;
     size_t nlits;
+    uint64_t *unscanned;        /* bit per literal in no database */
 };
+
+static bool scanned(const aw_prefilter *pf, uint32_t id)
+{
+    return !(pf->unscanned[id >> 6] & (1ull << (id & 63)));
+}
 
 static bool safe(unsigned char c)
 {
@@ -258,8 +264,8 @@ static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, 
     return false;
 }
 
-/* One database per field with literals (ids: the rule set's), the
- * literals grouped by field in one pass. 0 ok; on failure, diag says
+/* One database per field with scanned literals (ids: the rule set's),
+ * the literals grouped by field in one pass. 0 ok; on failure, diag says
  * which field's literals Hyperscan rejected and why. */
 static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void *ud)
 {
@@ -268,7 +274,7 @@ static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void
     pf->db = aw_xcalloc(pf->ndb, sizeof *pf->db);
     size_t *start = aw_xcalloc(pf->ndb + 1, sizeof *start);   /* CSR by field + 1 */
     for (size_t i = 0; i < pf->nlits; i++)
-        start[rs->litfield[i] + 2]++;
+        start[rs->litfield[i] + 2] += scanned(pf, (uint32_t)i);
     for (size_t f = 0; f < pf->ndb; f++)
         start[f + 1] += start[f];
     const char **lits = aw_xcalloc(pf->nlits, sizeof *lits);
@@ -276,6 +282,8 @@ static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void
     unsigned *flags = aw_xcalloc(pf->nlits, sizeof *flags);
     unsigned *ids = aw_xcalloc(pf->nlits, sizeof *ids);
     for (size_t i = 0; i < pf->nlits; i++) {
+        if (!scanned(pf, (uint32_t)i))
+            continue;
         size_t k = start[rs->litfield[i] + 1]++;
         lits[k] = rs->lits[i];
         lens[k] = rs->litn[i];
@@ -364,6 +372,87 @@ static void source_fields(aw_plan *p, const aw_prefilter *pf)
     free(ids);
 }
 
+/* The clause a rule is reached through (postings): its fewest literals. */
+static size_t post_clause(const aw_prule *pr)
+{
+    size_t best = 0, bn = (size_t)-1;
+    for (size_t c = 0; c < pr->nclauses; c++) {
+        size_t n = pr->clause_end[c] - (c ? pr->clause_end[c - 1] : 0);
+        if (n < bn) {
+            bn = n;
+            best = c;
+        }
+    }
+    return best;
+}
+
+static void mark_scanned(aw_prefilter *pf, const aw_prule *pr, size_t c)
+{
+    for (size_t k = c ? pr->clause_end[c - 1] : 0; k < pr->clause_end[c]; k++)
+        pf->unscanned[pr->lits[k] >> 6] &= ~(1ull << (pr->lits[k] & 63));
+}
+
+/* Besides clause `skip`, the clause least likely to be met: the one
+ * whose shortest literal is longest (strength(), on a rule's compiled
+ * clauses); `skip` if it is the only one. */
+static size_t strongest_other(const aw_ruleset *rs, const aw_prule *pr, size_t skip)
+{
+    size_t best = skip, bs = 0;
+    for (size_t c = 0; c < pr->nclauses; c++) {
+        if (c == skip)
+            continue;
+        size_t m = (size_t)-1;
+        for (size_t k = c ? pr->clause_end[c - 1] : 0; k < pr->clause_end[c]; k++)
+            if (rs->litn[pr->lits[k]] < m)
+                m = rs->litn[pr->lits[k]];
+        if (m > bs) {
+            bs = m;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* Which literals are scanned for. Scanning costs on every event; a
+ * literal only pays when it keeps rules from being evaluated. Each rule
+ * keeps two clauses: the one it is reached through (postings) and its
+ * most selective; their literals go into the databases (two thirds of
+ * CommandLine's in the SigmaHQ rule set, and half the scan time). The
+ * rule's other clauses are dropped (they would always pass), and the
+ * matcher treats an unscanned literal as present (match_int.h). */
+static void choose_scanned(aw_plan *p, aw_prefilter *pf)
+{
+    size_t nw = (pf->nlits + 63) / 64;
+    pf->unscanned = aw_xmalloc((nw ? nw : 1) * sizeof *pf->unscanned);
+    memset(pf->unscanned, 0xff, nw * sizeof *pf->unscanned);
+    for (size_t i = 0; i < p->rs->nrules; i++) {
+        const aw_prule *pr = &p->prules[i];
+        if (!pr->lits)
+            continue;
+        size_t c = post_clause(pr);
+        mark_scanned(pf, pr, c);
+        mark_scanned(pf, pr, strongest_other(p->rs, pr, c));
+    }
+    for (size_t i = 0; i < p->rs->nrules; i++) {
+        aw_prule *pr = &p->prules[i];
+        size_t out = 0, nc = 0;
+        for (size_t c = 0, k = 0; c < pr->nclauses; c++) {
+            size_t from = out;
+            bool all = true;
+            for (; k < pr->clause_end[c]; k++) {
+                all = all && scanned(pf, pr->lits[k]);
+                pr->lits[out++] = pr->lits[k];
+            }
+            if (all)
+                pr->clause_end[nc++] = (uint32_t)out;
+            else
+                out = from;
+        }
+        pr->nlits = out;
+        pr->nclauses = nc;
+    }
+}
+
 aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud)
 {
     const aw_ruleset *rs = p->rs;
@@ -390,6 +479,7 @@ aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud)
         with++;
     }
     free(f);
+    choose_scanned(p, pf);
     if (compile_dbs(p, pf, diag, ud) != 0) {
         /* never fatal: without a prefilter every rule is evaluated */
         for (size_t i = 0; i < rs->nrules; i++) {
@@ -416,12 +506,18 @@ void aw_prefilter_free(aw_prefilter *pf)
         if (pf->db[f])
             hs_free_database(pf->db[f]);
     free(pf->db);
+    free(pf->unscanned);
     free(pf);
 }
 
 size_t aw_prefilter_count(const aw_prefilter *pf)
 {
     return pf ? pf->nlits : 0;
+}
+
+const uint64_t *aw_prefilter_unscanned(const aw_prefilter *pf)
+{
+    return pf->unscanned;
 }
 
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, hs_scratch_t **scratch)
@@ -481,15 +577,7 @@ void aw_prefilter_postings(aw_plan *p)
             aw_prule *pr = &p->prules[i];
             if (!pr->alw)
                 continue;
-            size_t best = 0, bn = (size_t)-1, start = 0;
-            for (size_t c = 0; c < pr->nclauses; c++) {
-                size_t n = pr->clause_end[c] - (c ? pr->clause_end[c - 1] : 0);
-                if (n < bn) {
-                    bn = n;
-                    best = c;
-                }
-            }
-            start = best ? pr->clause_end[best - 1] : 0;
+            size_t best = post_clause(pr), start = best ? pr->clause_end[best - 1] : 0;
             for (size_t k = start; k < pr->clause_end[best]; k++) {
                 uint32_t id = pr->lits[k];
                 if (pass == 0)

@@ -168,9 +168,11 @@ static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
 static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
 {
     const aw_prefilter *pf = m->p->pf;
-    /* clear only the bits set last time */
-    for (size_t i = 0; i < m->pfh.nfound; i++)
-        m->litbits[m->pfh.found[i] >> 6] = 0;
+    /* reset only the words set last time (to the literals not scanned) */
+    for (size_t i = 0; i < m->pfh.nfound; i++) {
+        size_t w = m->pfh.found[i] >> 6;
+        m->litbits[w] = m->litbase[w];
+    }
     m->pfh.nfound = 0;
     for (size_t k = 0; k < ps->npffields; k++) {
         if (replay(m, ps->pfkeys[k]))

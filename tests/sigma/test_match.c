@@ -416,6 +416,19 @@ static void test_prefilter_exact(void **state)
           "{\"kind\":1,\"q\":\"cmd.exe\",\"p\":[\"a\",\"powershell -c\"]}");
     FIRES(f, "  s: {p|contains: powershell}\n  t: {q|contains: powershell}\n  condition: s and not t\n",
           "{\"kind\":1,\"p\":\"POWERSHELL\",\"q\":\"cmd\"}");
+    /* only two clauses of a rule are scanned for (the one it is reached
+     * through, the most selective other): a third clause's literals are
+     * not looked for, so its values are matched, not taken as found */
+#define THREE "  a: {p|endswith: '\\a.exe'}\n  b: {q|contains: verylongliteral}\n" \
+              "  c: {r|contains: [abcd, efgh]}\n  condition: a and b and c\n"
+    QUIET(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"zzz\"}");
+    FIRES(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"xEFGHx\"}");
+#undef THREE
+#define THREE "  a: {p|endswith: '\\a.exe'}\n  b: {q|contains: verylongliteral}\n" \
+              "  c: {r|re: 'abc+defg'}\n  condition: a and b and c\n"
+    QUIET(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"abdefg\"}");
+    FIRES(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"abccdefg\"}");
+#undef THREE
 }
 
 /* Rules that require a number (EventID: 27) are dispatched on it: an
