@@ -175,6 +175,10 @@ static void t_time_format(void **st)
     assert_string_equal(b, "2024-01-02T03:04:05.000000001Z");
     aw_time_format(-500000000LL, b, sizeof b);
     assert_string_equal(b, "1969-12-31T23:59:59.500Z");
+    aw_time_format(INT64_MIN, b, sizeof b);     /* the range's ends */
+    assert_string_equal(b, "1677-09-21T00:12:43.145224192Z");
+    aw_time_format(INT64_MAX, b, sizeof b);
+    assert_string_equal(b, "2262-04-11T23:47:16.854775807Z");
     assert_int_equal(aw_time_format(0, b, 5), 4);
     assert_string_equal(b, "1970");
     /* round trip */
