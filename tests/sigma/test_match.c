@@ -381,6 +381,10 @@ static void test_prefilter_exact(void **state)
     /* a record with \\u escapes is scanned value by value, unescaped */
     FIRES(f, "  k: ['event::drop']\n  condition: k\n", "{\"kind\":1,\"a\":\"\\u00e9\",\"m\":[7,\"ev\\u0065nt::drop\"]}");
     FIRES(f, "  k: ['4688']\n  condition: k\n", "{\"kind\":1,\"a\":\"\\u00e9\",\"n\":4688}");
+    /* an escaped backslash is not the start of \\u, nor does it hide one */
+    FIRES(f, "  k: ['evil.exe']\n  condition: k\n", "{\"kind\":1,\"p\":\"C:\\\\users\\\\evil.exe\"}");
+    FIRES(f, "  k: ['evil.exe']\n  condition: k\n", "{\"kind\":1,\"p\":\"x\\\\\\u0065vil.exe\"}");
+    QUIET(f, "  k: ['evil.exe']\n  condition: k\n", "{\"kind\":1,\"p\":\"x\\\\u0065vil.exe\"}");
     assert_int_equal(run_derived(f, RULE("  k: ['tenant::foreign']\n  condition: k\n"), "{\"kind\":\"\\u0031\"}", NULL,
                                  "aw.side", "tenant::foreign"), 1);
     /* a keyword's literal found only in a member name is no match */
