@@ -38,7 +38,7 @@ typedef struct aw_dbucket {
 
 /* Rules requiring one field's value to be one of a few literals,
  * bucketed by literal (dispatch.c). */
-#define AW_DISPATCH_FIELDS 4
+#define AW_DISPATCH_FIELDS 8
 typedef struct aw_dindex {
     int field;
     aw_dbucket *buckets;

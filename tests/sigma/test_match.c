@@ -473,6 +473,24 @@ static void test_dispatch_fields(void **state)
     assert_int_equal(run(f, rules, "{\"kind\":1,\"name\":\"ConsoleLogin\",\"user\":\"Root\"}", NULL), 2);
     assert_int_equal(run(f, rules, "{\"kind\":1,\"user\":[\"a\",\"AssumedRole\"],\"role\":\"Role\"}", NULL), 1);
     assert_int_equal(run(f, rules, "{\"kind\":1,\"name\":\"DeleteBucket\",\"err\":\"x\"}", NULL), 0);
+    /* up to AW_DISPATCH_FIELDS (8) indexes: six fields of two rules each
+     * (a process_creation source of SigmaHQ has EventID sixth) */
+    const char *six =
+        "title: a1\nlogsource: {product: test}\ndetection:\n  s: {f1: [a, b, c]}\n  condition: s\n"
+        "---\ntitle: a2\nlogsource: {product: test}\ndetection:\n  s: {f1: d}\n  condition: s\n"
+        "---\ntitle: b1\nlogsource: {product: test}\ndetection:\n  s: {f2: [a, b]}\n  condition: s\n"
+        "---\ntitle: b2\nlogsource: {product: test}\ndetection:\n  s: {f2: e}\n  condition: s\n"
+        "---\ntitle: c1\nlogsource: {product: test}\ndetection:\n  s: {f3: [a, b]}\n  condition: s\n"
+        "---\ntitle: c2\nlogsource: {product: test}\ndetection:\n  s: {f3: f}\n  condition: s\n"
+        "---\ntitle: d1\nlogsource: {product: test}\ndetection:\n  s: {f4: a}\n  condition: s\n"
+        "---\ntitle: d2\nlogsource: {product: test}\ndetection:\n  s: {f4: g}\n  condition: s\n"
+        "---\ntitle: e1\nlogsource: {product: test}\ndetection:\n  s: {f5: a}\n  condition: s\n"
+        "---\ntitle: e2\nlogsource: {product: test}\ndetection:\n  s: {f5: h}\n  condition: s\n"
+        "---\ntitle: g1\nlogsource: {product: test}\ndetection:\n  s: {n: 27}\n  condition: s\n"
+        "---\ntitle: g2\nlogsource: {product: test}\ndetection:\n  s: {n: 28, f1: z}\n  condition: s\n";
+    assert_int_equal(run(f, six, "{\"kind\":1,\"n\":27}", NULL), 1);
+    assert_int_equal(run(f, six, "{\"kind\":1,\"n\":28,\"f1\":\"Z\"}", NULL), 1);
+    assert_int_equal(run(f, six, "{\"kind\":1,\"f5\":\"H\",\"f4\":\"a\",\"n\":27.0}", NULL), 3);
 }
 
 int main(void)
