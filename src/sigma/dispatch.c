@@ -172,8 +172,12 @@ static void bucket_rule(aw_dindex *x, const req *q, aw_prule *pr)
 /* Build the indexes of one source, greedily: the field that the most
  * rules require (ties: the one with more literals, more selective)
  * takes them; then the same among the rules left, up to
- * AW_DISPATCH_FIELDS fields of two rules or more. The rest go to
- * `always`. Rules stay in rule-set order inside every list. */
+ * AW_DISPATCH_FIELDS fields. A field one rule requires still gets an
+ * index: the lookup costs about what failing the rule's first item
+ * does, and the rule's other items are then never read (CloudTrail's
+ * `userAgent: TruffleHog`, `eventSource: lambda...` with a `contains`
+ * ran on every event). The rest go to `always`. Rules stay in rule-set
+ * order inside every list. */
 void aw_dispatch_build(aw_psrc *ps, size_t nfields)
 {
     size_t *votes = aw_xcalloc(nfields ? nfields : 1, sizeof *votes);
@@ -196,7 +200,7 @@ void aw_dispatch_build(aw_psrc *ps, size_t nfields)
         }
         int best = -1;
         for (size_t f = 0; f < nfields; f++)
-            if (votes[f] >= 2 && (best < 0 || votes[f] > votes[best] ||
+            if (votes[f] > 0 && (best < 0 || votes[f] > votes[best] ||
                                   (votes[f] == votes[best] && nlits[f] > nlits[best])))
                 best = (int)f;
         if (best < 0)

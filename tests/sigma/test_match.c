@@ -493,6 +493,43 @@ static void test_dispatch_fields(void **state)
     assert_int_equal(run(f, six, "{\"kind\":1,\"f5\":\"H\",\"f4\":\"a\",\"n\":27.0}", NULL), 3);
 }
 
+/* Rules considered for one event (dispatch and prefilter as in a scan). */
+static uint64_t considered(fx *f, const char *rules, const char *event)
+{
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
+    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    aw_errbuf err;
+    assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
+    aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
+    aw_matcher_counts c = {0, 0, 0};
+    aw_matcher_counts_add(m, &c);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+    return c.considered;
+}
+
+/* A field only one rule requires is indexed too: that rule is not run
+ * on events whose value differs (CloudTrail's `userAgent: TruffleHog`). */
+static void test_dispatch_single(void **state)
+{
+    fx *f = *state;
+    const char *rules =
+        "title: a\nlogsource: {product: test}\ndetection:\n  s: {ua: TruffleHog}\n  condition: s\n"
+        "---\ntitle: b\nlogsource: {product: test}\ndetection:\n  s: {src: lambda, name|startswith: Up, l|contains: x}\n"
+        "  condition: s\n"
+        "---\ntitle: c\nlogsource: {product: test}\ndetection:\n  s: {name: [A, B]}\n  condition: s\n"
+        "---\ntitle: d\nlogsource: {product: test}\ndetection:\n  s: {name: C}\n  condition: s\n";
+    assert_int_equal(considered(f, rules, "{\"kind\":1,\"ua\":\"curl\",\"src\":\"s3\",\"name\":\"Q\"}"), 0);
+    assert_int_equal(considered(f, rules, "{\"kind\":1,\"ua\":\"trufflehog\",\"name\":\"b\"}"), 2);
+    assert_int_equal(run(f, rules, "{\"kind\":1,\"ua\":\"trufflehog\",\"src\":\"Lambda\",\"name\":\"Upd\",\"l\":\"axb\"}",
+                         NULL), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_prefilter_exact),
         cmocka_unit_test(test_numeric_dispatch),
         cmocka_unit_test(test_dispatch_fields),
+        cmocka_unit_test(test_dispatch_single),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
