@@ -158,6 +158,10 @@ static void bucket_rule(aw_dindex *x, const req *q, aw_prule *pr)
 {
     for (size_t k = 0; k < q->n; k++) {
         const aw_leaf *l = q->lits[k];
+        if (l->litn < x->minlen)
+            x->minlen = l->litn;
+        if (l->litn > x->maxlen)
+            x->maxlen = l->litn;
         aw_dbucket *b = &x->buckets[hash_folded(l->lit, l->litn) & (x->nbuckets - 1)];
         /* one entry per (literal, rule); literals sharing a slot are
          * told apart at lookup by comparing the text */
@@ -211,6 +215,8 @@ void aw_dispatch_build(aw_psrc *ps, size_t nfields)
         while (x->nbuckets < 4 * nlits[best])
             x->nbuckets *= 2;
         x->buckets = aw_xcalloc(x->nbuckets, sizeof *x->buckets);
+        x->minlen = (size_t)-1;
+        x->maxlen = 0;
         for (size_t i = 0; i < ps->nrules; i++) {
             const aw_rule *r = ps->rules[i]->rule;
             if (!placed[i] && cond_req(r, r->cond, best, q) && q->field == best) {

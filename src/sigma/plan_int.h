@@ -43,6 +43,8 @@ typedef struct aw_dindex {
     int field;
     aw_dbucket *buckets;
     size_t nbuckets;
+    size_t minlen, maxlen;      /* of its literals: a value of another
+                                   length is in no bucket (not hashed) */
 } aw_dindex;
 
 typedef struct aw_psrc {

@@ -68,6 +68,8 @@ static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
  * in rule-set order, each once). */
 static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size_t len, size_t n)
 {
+    if (len < x->minlen || len > x->maxlen)
+        return n;
     const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
     for (size_t k = 0; k < b->n; k++) {
         const aw_dentry *e = &b->e[k];
