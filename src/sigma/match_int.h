@@ -10,8 +10,8 @@
 #include "sigma/plan_int.h"
 
 /* Literal id (1-based) may be in the record: found by the scan, or not
- * looked for (prefilter.c keeps only the literals rules are reached
- * through); LIT_SCANNED: looked for, so LIT_FOUND is exact. */
+ * looked for (prefilter.c scans for two clauses' literals per rule);
+ * LIT_SCANNED: looked for, so LIT_FOUND is exact. */
 #define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
 #define LIT_SCANNED(m, id) (!((m)->litbase[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63))))
 

@@ -10,7 +10,9 @@
  * the source's mapping, decoded, objects compacted). A bit is set per
  * literal found; a rule whose literals are all absent is not evaluated,
  * and a value whose literal is absent is not tried. Keyword literals
- * (no field) are looked for in the raw record.
+ * (no field) are looked for in the raw record. Only two clauses of a
+ * rule are looked for (choose_scanned); the other literals count as
+ * present, so their values are matched.
  *
  * Exactness. A field's literal is a run of bytes inside one literal
  * token of a rule value, looked for in exactly the text the value is
