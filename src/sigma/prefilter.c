@@ -133,6 +133,14 @@ static bool merge(clause *into, const clause *from)
     return true;
 }
 
+/* Clauses are 24 KB: copied and started by their used part only (a
+ * whole-struct copy or `= {0}` was most of loading 3,000 rules). */
+static void clause_set(clause *to, const clause *from)
+{
+    to->cnt = 0;
+    merge(to, from);
+}
+
 /* Selectivity of a clause: its shortest literal (longer is rarer). */
 static size_t strength(const clause *c)
 {
@@ -156,7 +164,7 @@ static const clause *best_clause(const cnf *f)
 static void cnf_add(cnf *f, const clause *c)
 {
     if (f->n < PF_MAX_CLAUSES) {
-        f->c[f->n++] = *c;
+        clause_set(&f->c[f->n++], c);
         return;
     }
     size_t weakest = 0;
@@ -164,37 +172,36 @@ static void cnf_add(cnf *f, const clause *c)
         if (strength(&f->c[i]) < strength(&f->c[weakest]))
             weakest = i;
     if (strength(c) > strength(&f->c[weakest]))
-        f->c[weakest] = *c;
+        clause_set(&f->c[weakest], c);
 }
 
 static bool item_clause(const aw_ruleset *rs, const aw_item *it, clause *out)
 {
     if (it->negate || it->n == 0)
         return false;
-    clause best = {.cnt = 0};
+    clause *best = out, gs;
     bool have = false;
+    best->cnt = 0;
     /* OR of groups: every alternative of every group needs a literal.
      * Under `all`, any single group's alternatives suffice. */
     for (size_t g = 0; g < it->n; g++) {
-        clause gs = {.cnt = 0};
         bool ok = true;
+        gs.cnt = 0;
         for (size_t a = 0; a < it->groups[g].n && ok; a++) {
             uint32_t id = it->groups[g].alts[a].lit_id;
             ok = id && add(&gs, id - 1, rs->litn[id - 1]);
         }
         if (it->all) {
-            if (ok && (!have || strength(&gs) > strength(&best))) {
-                best = gs;
+            if (ok && (!have || strength(&gs) > strength(best))) {
+                clause_set(best, &gs);
                 have = true;
             }
         } else {
-            if (!ok || !merge(&best, &gs))
+            if (!ok || !merge(best, &gs))
                 return false;
             have = true;
         }
     }
-    if (have)
-        *out = best;
     return have;
 }
 
@@ -211,14 +218,15 @@ static void conj_cnf(const aw_ruleset *rs, const aw_conj *cj, cnf *out)
 /* OR of branches: one clause, the union of each branch's best. */
 static bool or_clause(const cnf *branches, size_t n, cnf *out)
 {
-    clause acc = {.cnt = 0};
+    clause *acc = &out->c[0];
+    out->n = 0;
+    acc->cnt = 0;
     for (size_t i = 0; i < n; i++) {
         const clause *b = best_clause(&branches[i]);
-        if (!b || !merge(&acc, b))
+        if (!b || !merge(acc, b))
             return false;
     }
-    out->n = 0;
-    cnf_add(out, &acc);
+    out->n = 1;
     return true;
 }
 
@@ -228,7 +236,7 @@ static bool search_cnf(const aw_ruleset *rs, const aw_search *s, cnf *out)
         conj_cnf(rs, &s->alts[0], out);
         return out->n > 0;
     }
-    cnf *br = aw_xcalloc(s->n, sizeof *br);
+    cnf *br = aw_xmalloc(s->n * sizeof *br);  /* conj_cnf starts each */
     for (size_t a = 0; a < s->n; a++)
         conj_cnf(rs, &s->alts[a], &br[a]);
     bool ok = or_clause(br, s->n, out);
@@ -252,7 +260,7 @@ static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, 
         return out->n > 0;
     }
     case CN_OR: {
-        cnf *br = aw_xcalloc(c->n, sizeof *br);
+        cnf *br = aw_xmalloc(c->n * sizeof *br);  /* cond_cnf starts each */
         bool ok = true;
         for (size_t i = 0; i < c->n && ok; i++)
             ok = cond_cnf(rs, r, c->kids[i], &br[i]);
