@@ -65,7 +65,6 @@ typedef struct mp_resolved {    /* interned answer of aw_source_resolve */
     const char *field;
     const char *const *paths;
     size_t n;
-    struct mp_resolved *next;
 } mp_resolved;
 
 /* derive.c: one derived field (`derive:`), appended to the event at
@@ -101,7 +100,10 @@ struct aw_source {
     int pseudo_tenant;          /* "tenant" listed under pseudonymise */
     const char *const *drop;
     size_t ndrop;
-    mp_resolved *cache;         /* guarded by owner->lock */
+    /* resolved fields, open addressing by name (a plan resolves every
+     * field of 3,000 rules for ~95 sources); guarded by owner->lock */
+    mp_resolved **cache;
+    size_t ncache, capcache;
     const mp_derive *derive;    /* derived fields (derive.c) */
     size_t nderive;
 };

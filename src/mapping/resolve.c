@@ -157,6 +157,46 @@ static mp_resolved *build(aw_source *s, aw_arena *a, const char *field)
     return r;
 }
 
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The interned resolution of field in s, built on first use. The table
+ * lives in the mapping's arena (an outgrown one stays there: at most
+ * as much again). */
+static mp_resolved *cache_get(aw_source *s, aw_arena *a, const char *field)
+{
+    size_t i;
+    if (s->capcache) {
+        for (i = name_hash(field) & (s->capcache - 1); s->cache[i]; i = (i + 1) & (s->capcache - 1))
+            if (strcmp(s->cache[i]->field, field) == 0)
+                return s->cache[i];
+    }
+    if (2 * (s->ncache + 1) > s->capcache) {
+        size_t cap = s->capcache ? 2 * s->capcache : 16;
+        mp_resolved **t = aw_arena_alloc(a, cap * sizeof *t);     /* zeroed */
+        for (size_t k = 0; k < s->capcache; k++) {
+            if (!s->cache[k])
+                continue;
+            for (i = name_hash(s->cache[k]->field) & (cap - 1); t[i]; i = (i + 1) & (cap - 1))
+                ;
+            t[i] = s->cache[k];
+        }
+        s->cache = t;
+        s->capcache = cap;
+    }
+    mp_resolved *r = build(s, a, field);
+    for (i = name_hash(field) & (s->capcache - 1); s->cache[i]; i = (i + 1) & (s->capcache - 1))
+        ;
+    s->cache[i] = r;
+    s->ncache++;
+    return r;
+}
+
 size_t aw_source_resolve(const aw_source *s, const char *field, const char *const **paths)
 {
     aw_mapping *m;
@@ -179,14 +219,7 @@ size_t aw_source_resolve(const aw_source *s, const char *field, const char *cons
     m = (aw_mapping *)s->owner;
     ms = (aw_source *)s;
     pthread_mutex_lock(&m->lock);
-    for (r = ms->cache; r; r = r->next)
-        if (strcmp(r->field, field) == 0)
-            break;
-    if (!r) {
-        r = build(ms, &m->arena, field);
-        r->next = ms->cache;
-        ms->cache = r;
-    }
+    r = cache_get(ms, &m->arena, field);
     *paths = r->paths;
     n = r->n;
     pthread_mutex_unlock(&m->lock);

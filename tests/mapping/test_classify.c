@@ -282,6 +282,22 @@ static void t_resolve(void **st)
     assert_int_equal(aw_source_resolve(w, "TargetFilename", &p2), 2);
     assert_ptr_equal(p1, p2);
     assert_int_equal(aw_source_resolve(w, "", &p1), 0);
+    /* still interned after the table has grown several times */
+    const char *const *first[300];
+    for (int i = 0; i < 300; i++) {
+        char f[32];
+        snprintf(f, sizeof f, "Field%d", i);
+        assert_int_equal(aw_source_resolve(w, f, &first[i]), 2);
+    }
+    for (int i = 0; i < 300; i++) {
+        char f[32];
+        snprintf(f, sizeof f, "Field%d", i);
+        assert_int_equal(aw_source_resolve(w, f, &p1), 2);
+        assert_ptr_equal(p1, first[i]);
+        assert_string_equal(strchr(p1[0], '\0') - strlen(f), f);
+    }
+    assert_int_equal(aw_source_resolve(w, "TargetFilename", &p1), 2);
+    assert_ptr_equal(p1, p2);
     aw_mapping_free(m);
 }
 
