@@ -165,34 +165,37 @@ static size_t name_hash(const char *s)
     return (size_t)(h ^ (h >> 32));
 }
 
+/* Slot of field in the table t of cap slots: its entry, or the empty
+ * slot where it would go. */
+static size_t cache_slot(mp_resolved *const *t, size_t cap, const char *field)
+{
+    size_t i = name_hash(field) & (cap - 1);
+    while (t[i] && strcmp(t[i]->field, field) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
 /* The interned resolution of field in s, built on first use. The table
  * lives in the mapping's arena (an outgrown one stays there: at most
  * as much again). */
 static mp_resolved *cache_get(aw_source *s, aw_arena *a, const char *field)
 {
-    size_t i;
     if (s->capcache) {
-        for (i = name_hash(field) & (s->capcache - 1); s->cache[i]; i = (i + 1) & (s->capcache - 1))
-            if (strcmp(s->cache[i]->field, field) == 0)
-                return s->cache[i];
+        mp_resolved *r = s->cache[cache_slot(s->cache, s->capcache, field)];
+        if (r)
+            return r;
     }
     if (2 * (s->ncache + 1) > s->capcache) {
         size_t cap = s->capcache ? 2 * s->capcache : 16;
         mp_resolved **t = aw_arena_alloc(a, cap * sizeof *t);     /* zeroed */
-        for (size_t k = 0; k < s->capcache; k++) {
-            if (!s->cache[k])
-                continue;
-            for (i = name_hash(s->cache[k]->field) & (cap - 1); t[i]; i = (i + 1) & (cap - 1))
-                ;
-            t[i] = s->cache[k];
-        }
+        for (size_t k = 0; k < s->capcache; k++)
+            if (s->cache[k])
+                t[cache_slot(t, cap, s->cache[k]->field)] = s->cache[k];
         s->cache = t;
         s->capcache = cap;
     }
     mp_resolved *r = build(s, a, field);
-    for (i = name_hash(field) & (s->capcache - 1); s->cache[i]; i = (i + 1) & (s->capcache - 1))
-        ;
-    s->cache[i] = r;
+    s->cache[cache_slot(s->cache, s->capcache, field)] = r;
     s->ncache++;
     return r;
 }
