@@ -423,16 +423,14 @@ static void test_prefilter_exact(void **state)
     /* only two clauses of a rule are scanned for (the one it is reached
      * through, the most selective other): a third clause's literals are
      * not looked for, so its values are matched, not taken as found */
-#define THREE "  a: {p|endswith: '\\a.exe'}\n  b: {q|contains: verylongliteral}\n" \
-              "  c: {r|contains: [abcd, efgh]}\n  condition: a and b and c\n"
-    QUIET(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"zzz\"}");
-    FIRES(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"xEFGHx\"}");
-#undef THREE
-#define THREE "  a: {p|endswith: '\\a.exe'}\n  b: {q|contains: verylongliteral}\n" \
-              "  c: {r|re: 'abc+defg'}\n  condition: a and b and c\n"
-    QUIET(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"abdefg\"}");
-    FIRES(f, THREE, "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"abccdefg\"}");
-#undef THREE
+#define AB "  a: {p|endswith: '\\a.exe'}\n  b: {q|contains: verylongliteral}\n"
+#define EV(r) "{\"kind\":1,\"p\":\"x\\\\a.exe\",\"q\":\"a verylongliteral\",\"r\":\"" r "\"}"
+    QUIET(f, AB "  c: {r|contains: [abcd, efgh]}\n  condition: a and b and c\n", EV("zzz"));
+    FIRES(f, AB "  c: {r|contains: [abcd, efgh]}\n  condition: a and b and c\n", EV("xEFGHx"));
+    QUIET(f, AB "  c: {r|re: 'abc+defg'}\n  condition: a and b and c\n", EV("abdefg"));
+    FIRES(f, AB "  c: {r|re: 'abc+defg'}\n  condition: a and b and c\n", EV("abccdefg"));
+#undef AB
+#undef EV
 }
 
 /* Rules that require a number (EventID: 27) are dispatched on it: an
