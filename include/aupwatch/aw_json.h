@@ -21,6 +21,9 @@ typedef enum aw_jtype {
 typedef struct aw_jnode {
     uint8_t type;       /* aw_jtype */
     uint8_t dropped;    /* hidden from lookups (content field dropped) */
+    uint8_t dotted;     /* AW_JOBJ: a member name contains '.', so a dotted
+                           path may name a member whole (path lookups
+                           skip those tries when it is 0) */
     uint32_t next;      /* next sibling */
     uint32_t child;     /* first child of an array/object */
     uint32_t parent;

@@ -51,18 +51,23 @@ struct aw_doc {
  * control characters and non-ASCII bytes. */
 extern const uint8_t awj_str_special[256];
 
-/* First byte in [p, e) that is awj_str_special, or e. */
-static inline const unsigned char *awj_find_special(const unsigned char *p,
-                                                    const unsigned char *e)
+/* First byte in [p, e) that is awj_str_special, or that is '.' when
+ * `dot` is set (member names: the parser notes dotted ones), or e.
+ * Callers pass a constant `dot`, so each inlined copy has one loop. */
+static inline const unsigned char *awj_find_special_or(const unsigned char *p,
+                                                       const unsigned char *e, int dot)
 {
 #ifdef __SSE2__
     /* signed compare: bytes >= 0x80 are negative, so "< 0x20" also
      * catches non-ASCII */
-    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), lo = _mm_set1_epi8(0x20);
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), lo = _mm_set1_epi8(0x20),
+                  dt = _mm_set1_epi8(dot ? '.' : '"');
     while (e - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, lo)));
+        __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, lo));
+        if (dot)
+            s = _mm_or_si128(s, _mm_cmpeq_epi8(v, dt));
+        unsigned m = (unsigned)_mm_movemask_epi8(s);
         if (m)
             return p + __builtin_ctz(m);
         p += 16;
@@ -74,14 +79,23 @@ static inline const unsigned char *awj_find_special(const unsigned char *p,
         memcpy(&w, p, 8);
         t = AWJ_HASZERO(w ^ AWJ_REP('"')) | AWJ_HASZERO(w ^ AWJ_REP('\\')) |
             AWJ_HASLESS(w, 0x20) | (w & AWJ_REP(0x80));
+        if (dot)
+            t |= AWJ_HASZERO(w ^ AWJ_REP('.'));
         if (t)
             return p + (__builtin_ctzll(t) >> 3);
         p += 8;
     }
 #endif
-    while (p < e && !awj_str_special[*p])
+    while (p < e && !awj_str_special[*p] && !(dot && *p == '.'))
         p++;
     return p;
+}
+
+/* First byte in [p, e) that is awj_str_special, or e. */
+static inline const unsigned char *awj_find_special(const unsigned char *p,
+                                                    const unsigned char *e)
+{
+    return awj_find_special_or(p, e, 0);
 }
 
 /* Length (2..4) of the valid UTF-8 sequence at p (p[0] >= 0x80), or 0 if

@@ -184,23 +184,36 @@ static char *put_utf8(char *o, unsigned long cp)
  * its closing quote becomes its NUL; escapes are decoded towards the
  * front (an escape never decodes to more bytes than it takes), behind
  * the bytes still to read. On success *out and *olen describe it and
- * ps->p is past the closing quote. */
-static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
+ * ps->p is past the closing quote. For a member name (`name` set: a
+ * constant, each caller gets its own copy), `dotted` is its object's
+ * flag, set if the name (decoded) contains a '.'. */
+static inline __attribute__((always_inline)) aw_status
+parse_string(pstate *ps, const char **out, uint32_t *olen, int name, uint8_t *dotted)
 {
     const unsigned char *q = ps->p, *p = q + 1, *e = ps->e, *seg = p;
     char *start = (char *)(uintptr_t)p, *o = NULL;     /* o: set at the first escape */
+    if (name && *dotted)
+        dotted = NULL;                                 /* already known */
     for (;;) {
         unsigned c;
-        p = awj_find_special(p, e);
+        p = name && dotted ? awj_find_special_or(p, e, 1) : awj_find_special(p, e);
         if (p >= e)
             return perr(ps, q, "unterminated string starting");
         c = *p;
+        if (name && c == '.') {                        /* only found for a name */
+            *dotted = 1;
+            dotted = NULL;
+            p++;
+            continue;
+        }
         if (c == '"') {
             char *end = (char *)(uintptr_t)p;
             if (o) {
                 size_t n = (size_t)(p - seg);
                 memmove(o, seg, n);
                 end = o + n;
+                if (name && dotted && memchr(start, '.', (size_t)(end - start)))
+                    *dotted = 1;                        /* an escaped '.' (\u002E) */
             }
             *end = '\0';
             *out = start;
@@ -264,6 +277,16 @@ static aw_status parse_string(pstate *ps, const char **out, uint32_t *olen)
         }
         seg = p;
     }
+}
+
+static aw_status parse_value_string(pstate *ps, const char **out, uint32_t *olen)
+{
+    return parse_string(ps, out, olen, 0, NULL);
+}
+
+static aw_status parse_name(pstate *ps, const char **out, uint32_t *olen, uint8_t *dotted)
+{
+    return parse_string(ps, out, olen, 1, dotted);
 }
 
 static const double pow10_tab[23] = {
@@ -489,7 +512,7 @@ value:
         case '"':
             n->type = AW_JSTR;
             ps.p = p;
-            if ((st = parse_string(&ps, &n->val, &n->vlen)) != AW_OK)
+            if ((st = parse_value_string(&ps, &n->val, &n->vlen)) != AW_OK)
                 goto fail;
             p = ps.p;
             goto after;
@@ -550,7 +573,7 @@ member:
         goto fail;
     }
     ps.p = p;
-    if ((st = parse_string(&ps, &key, &klen)) != AW_OK)
+    if ((st = parse_name(&ps, &key, &klen, &d->nodes[stk[sp - 1]].dotted)) != AW_OK)
         goto fail;
     p = skip_ws(ps.p, e);
     if (p >= e || *p != ':') {

@@ -140,18 +140,24 @@ static int walk_path(const walk *w, const aw_jnode *n, const char *path,
     if (n->type != AW_JOBJ)
         return 0;
     {
-        const aw_jnode *m = aw_json_member(d, n, path, plen);
-        size_t k;
-        if (m)
-            return visit_end(w, m);
-        for (k = 0; k < plen; k++) {
-            const char *dot = memchr(path + k, '.', plen - k);
-            if (!dot)
-                break;
-            k = (size_t)(dot - path);
+        /* A head holding a '.' can only name a member of an object with
+         * dotted names (n->dotted): in most records that leaves one try,
+         * the head before the first '.'. */
+        const char *dot = memchr(path, '.', plen);
+        const aw_jnode *m;
+        if (!dot || n->dotted) {
+            m = aw_json_member(d, n, path, plen);
+            if (m)
+                return visit_end(w, m);
+        }
+        while (dot) {
+            size_t k = (size_t)(dot - path);
             m = aw_json_member(d, n, path, k);
             if (m && (r = walk_path(w, m, path + k + 1, plen - k - 1)))
                 return r;
+            if (!n->dotted)
+                break;
+            dot = memchr(path + k + 1, '.', plen - k - 1);
         }
     }
     return 0;
@@ -272,6 +278,8 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
     n->val = val;
     n->vlen = (uint32_t)strlen(val);
     n->num = num;
+    if (memchr(key, '.', klen))
+        d->nodes[0].dotted = 1;
     if (!last) {
         d->nodes[0].child = idx;
     } else {

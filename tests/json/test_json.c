@@ -350,6 +350,36 @@ static void test_path(void **st)
     assert_string_equal(each("a"), "");
 }
 
+/* Objects note whether a member name holds a '.': path lookups skip the
+ * "whole remaining path" tries where none can match, so the flag must
+ * be exact (escaped dots, long names, appended members). */
+static void test_dotted_names(void **st)
+{
+    (void)st;
+    assert_int_equal(parse("{\"a\":\"x.y\",\"b\":{\"c\":1},\"q\":{\"r\":{\"s.t\":2}}}"), AW_OK);
+    assert_int_equal(aw_doc_root(doc)->dotted, 0);         /* a dotted value is no name */
+    assert_int_equal(get("b")->dotted, 0);
+    assert_int_equal(get("q")->dotted, 0);
+    assert_int_equal(get("q.r")->dotted, 1);
+    assert_string_equal(each("q.r.s.t"), "2");
+    assert_string_equal(each("b.c"), "1");
+    /* an escaped dot (\u002e) is a dot: the whole name wins over the split */
+    assert_int_equal(parse("{\"m\":{\"n\\u002eo\":5,\"n\":{\"o\":6}}}"), AW_OK);
+    assert_int_equal(get("m")->dotted, 1);
+    assert_string_equal(each("m.n.o"), "5");
+    /* a dot past the first 16 bytes, at the start, after an escape */
+    assert_int_equal(parse("{\"k\":{\"abcdefghijklmnopqrstuvwxyz.1\":7},\"l\":{\".z\":8},"
+                           "\"e\":{\"a\\\"b.c\":9}}"), AW_OK);
+    assert_string_equal(each("k.abcdefghijklmnopqrstuvwxyz.1"), "7");
+    assert_string_equal(each("l..z"), "8");
+    assert_string_equal(each("e.a\"b.c"), "9");
+    /* a dotted member appended to the root is found whole */
+    assert_int_equal(parse("{\"u\":{\"v\":1}}"), AW_OK);
+    assert_string_equal(each("u.v"), "1");
+    assert_int_equal(aw_json_append_member(doc, "u.v", AW_JSTR, "x", 0), AW_OK);
+    assert_string_equal(each("u.v"), "\"x\"");
+}
+
 static int leaf_fn(const aw_doc *d, const aw_jnode *n, void *ud)
 {
     collect *c = ud;
@@ -535,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dotted_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_leaves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_quote, setup, teardown),
