@@ -67,12 +67,14 @@ static int star_visit(const aw_doc *d, const aw_jnode *n, void *ud)
 int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
                  size_t plen, aw_json_visit_fn fn, void *ud)
 {
-    size_t i;
+    size_t i = plen;
     star_ctx c;
-    for (i = 0; i < plen; i++)
-        if (path[i] == '*' && (i == 0 || path[i - 1] == '.') &&
-            (i + 1 == plen || path[i + 1] == '.'))
-            break;
+    for (const char *st = memchr(path, '*', plen); st; st = memchr(st + 1, '*', (size_t)(path + plen - st - 1))) {
+        i = (size_t)(st - path);
+        if ((i == 0 || path[i - 1] == '.') && (i + 1 == plen || path[i + 1] == '.'))
+            break;                                  /* a "*" segment */
+        i = plen;
+    }
     if (i == plen)
         return aw_json_path_each(d, from, path, plen, fn, ud);
     c.fn = fn;

@@ -354,6 +354,14 @@ static void t_resolved_values(void **st)
     c.buf[0] = '\0';
     aw_mapping_path_each(d, "x.*", 3, collect_fn, &c);
     assert_string_equal(c.buf, "{},{},3");
+    /* a '*' inside a name is no "*" segment; the one after it is */
+    c.buf[0] = '\0';
+    parse(d, "{\"x*\":{\"p\":{\"v\":\"5\"},\"q*\":{\"v\":\"6\"}}}");
+    aw_mapping_path_each(d, "x*.*.v", 6, collect_fn, &c);
+    assert_string_equal(c.buf, "5,6");
+    c.buf[0] = '\0';
+    aw_mapping_path_each(d, "x*.q*.v", 7, collect_fn, &c);
+    assert_string_equal(c.buf, "6");
     aw_doc_free(d);
     aw_mapping_free(m);
 }
