@@ -65,6 +65,10 @@ const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
 uint32_t aw_json_key_hash(const char *key, size_t klen);
 const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key,
                                     size_t klen, uint32_t h);
+/* A 64-bit Bloom filter of the root's member names: bit (h & 63) is
+ * clear for every h = aw_json_key_hash of a name the root lacks. All
+ * ones when the root is not indexed (no object, or many members). */
+uint64_t aw_json_root_bloom(const aw_doc *d);
 
 /* Visit every node reached by the dotted `path` from `from` (NULL =
  * root). At each object a member whose name equals the whole remaining

@@ -91,6 +91,15 @@ const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t kle
     return linear_member(d, d->nodes, key, klen);
 }
 
+uint64_t aw_json_root_bloom(const aw_doc *d)
+{
+    if (!d || !d->n || d->nodes[0].type != AW_JOBJ)
+        return ~0ull;
+    if (d->ridx_state == 0)
+        ridx_build((aw_doc *)d);
+    return d->ridx_state == 1 ? d->rmask : ~0ull;
+}
+
 const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
                                const char *key, size_t klen)
 {

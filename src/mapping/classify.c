@@ -178,6 +178,7 @@ static int source_has(const aw_mapping *m, const aw_source *s, const aw_doc *d, 
 
 typedef struct gcache {          /* guard keys looked up in this event */
     uint64_t known, present;
+    uint64_t bloom;             /* aw_json_root_bloom: most absent keys stop here */
     int on;                     /* the root is an object */
 } gcache;
 
@@ -190,7 +191,8 @@ static int guard_pass(const aw_mapping *m, const aw_doc *d, uint32_t i, gcache *
         return 1;
     for (uint64_t need = g & ~gc->known; need; need &= need - 1) {
         unsigned b = (unsigned)__builtin_ctzll(need);
-        if (aw_json_root_member(d, x->gkeys[b].s, x->gkeys[b].n, x->gkeys[b].h))
+        if ((gc->bloom >> (x->gkeys[b].h & 63) & 1) &&
+            aw_json_root_member(d, x->gkeys[b].s, x->gkeys[b].n, x->gkeys[b].h))
             gc->present |= 1ULL << b;
         gc->known |= 1ULL << b;
     }
@@ -211,7 +213,7 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
                            const aw_source **out, size_t max)
 {
     slotc cache[CACHE_SLOTS];
-    gcache gc = {0, 0, 0};
+    gcache gc = {0, 0, 0, 0};
     const mp_index *x;
     const uint32_t *cand = NULL;
     size_t n = 0, ncand = 0, a = 0, c = 0;
@@ -220,6 +222,7 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
         return 0;
     memset(cache, 0, (m->nslots < CACHE_SLOTS ? m->nslots : CACHE_SLOTS) * sizeof *cache);
     gc.on = aw_doc_root(d) && aw_doc_root(d)->type == AW_JOBJ;
+    gc.bloom = aw_json_root_bloom(d);
     x = &m->index;
     if (x->built && x->slot < CACHE_SLOTS) {
         slotc *sc = &cache[x->slot];
