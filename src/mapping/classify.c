@@ -18,6 +18,7 @@
  * substring with the startswith / contains operators); a predicate value
  * that is a number also equals a JSON number of the same value and a
  * JSON string holding that number ("4688" = 4688 = 4688.0). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -209,6 +210,37 @@ static void take(const aw_mapping *m, const aw_doc *d, uint32_t i, slotc *cache,
     }
 }
 
+/* A whole number k that node n equals under value_eq (a JSON number, or
+ * a string holding one): 1 and k, else 0. */
+static int whole_key(const aw_jnode *n, int64_t *k)
+{
+    double x;
+    if (n->type == AW_JNUM)
+        x = n->num;
+    else if (n->type != AW_JSTR || !text_number(n->val, n->vlen, &x))
+        return 0;
+    if (x != floor(x) || fabs(x) > 9007199254740992.0)
+        return 0;
+    *k = (int64_t)x;
+    return 1;
+}
+
+/* Bucket b's sources for this event's value of the number slot (looked
+ * up into sc, which the conditions then reuse): a source bound to other
+ * numbers cannot hold. Other values (text, arrays) keep the bucket. */
+static const uint32_t *narrow(const aw_mapping *m, const aw_doc *d, const mp_bucket *b, slotc *sc,
+                              size_t *n, const uint32_t *all)
+{
+    int64_t k;
+    if (sc->state == ST_UNKNOWN)
+        slot_lookup(m, d, m->index.nslot, sc);
+    if (sc->state == ST_ABSENT)
+        return mp_index_narrow(b, 0, 0, n);
+    if (sc->state == ST_SIMPLE && whole_key(sc->first, &k))
+        return mp_index_narrow(b, 1, k, n);
+    return all;
+}
+
 size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
                            const aw_source **out, size_t max)
 {
@@ -231,8 +263,11 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
         slot_lookup(m, d, x->slot, sc);
         t = sc->state == ST_SIMPLE ? mp_scalar(sc->first, &len) : NULL;
         if (sc->state == ST_ABSENT || (t && len < MP_KEY_MAX)) {
+            const mp_bucket *b = NULL;
             if (t)
-                cand = mp_index_lookup(x, t, len, &ncand);
+                cand = mp_index_lookup(x, t, len, &ncand, &b);
+            if (b && b->nums && x->nslot < CACHE_SLOTS)
+                cand = narrow(m, d, b, &cache[x->nslot], &ncand, cand);
             /* merge the two ordered lists: output stays in source order */
             while (a < x->nalways || c < ncand) {
                 if (c == ncand || (a < x->nalways && x->always[a] < cand[c]))

@@ -10,6 +10,7 @@
  * index is rebuilt after every load (loading is not concurrent with
  * classification); it also moves the indexed condition to the end of
  * each conjunction, since candidates already passed it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,13 @@ static mp_bucket *bucket_find(const mp_index *x, const char *low, size_t n, uint
 void mp_index_free(mp_index *x)
 {
     for (size_t i = 0; i < x->cap; i++) {
-        free(x->tab[i].key);
-        free(x->tab[i].srcs);
+        mp_bucket *b = &x->tab[i];
+        for (size_t k = 0; k < b->nnums; k++)
+            free(b->nums[k].srcs);
+        free(b->nums);
+        free(b->rest);
+        free(b->key);
+        free(b->srcs);
     }
     free(x->tab);
     free(x->always);
@@ -156,6 +162,147 @@ static void bucket_add(mp_index *x, const mp_value *v, uint32_t src)
     b->srcs[b->n++] = src;
 }
 
+/* ---- the number slot ---------------------------------------------- */
+
+#define NUM_EXACT 9007199254740992.0    /* 2^53: whole doubles are exact */
+
+static int whole(const mp_value *v)
+{
+    return v->isnum && v->num == floor(v->num) && fabs(v->num) <= NUM_EXACT;
+}
+
+/* The equality condition on `slot` in cj whose values are all whole
+ * numbers, or NULL. */
+static const mp_cond *num_eq_on(const mp_conj *cj, uint32_t slot)
+{
+    for (size_t j = 0; j < cj->n; j++) {
+        const mp_cond *c = &cj->conds[j];
+        size_t v;
+        if (c->slot != slot || c->op != MP_EQ || !c->nvals)
+            continue;
+        for (v = 0; v < c->nvals && whole(&c->vals[v]); v++)
+            ;
+        if (v == c->nvals)
+            return c;
+    }
+    return NULL;
+}
+
+/* Every alternative of s requires `slot` to equal a whole number. */
+static int num_bound(const aw_source *s, uint32_t slot)
+{
+    if (!s->nwhen)
+        return 0;
+    for (size_t k = 0; k < s->nwhen; k++)
+        if (!num_eq_on(&s->when[k], slot))
+            return 0;
+    return 1;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The sorted union of two sorted source lists. */
+static uint32_t *merge(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t *n)
+{
+    uint32_t *out = aw_xmalloc((na + nb ? na + nb : 1) * sizeof *out);
+    size_t i = 0, j = 0, k = 0;
+    while (i < na || j < nb) {
+        uint32_t v = j == nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+        if (i < na && a[i] == v)
+            i++;
+        if (j < nb && b[j] == v)
+            j++;
+        out[k++] = v;
+    }
+    *n = k;
+    return out;
+}
+
+static void bucket_narrow(const aw_mapping *m, mp_bucket *b, uint32_t slot)
+{
+    int64_t *ks = NULL;
+    size_t nk = 0, capk = 0, nb = 0;
+    uint32_t *bound = aw_xmalloc((b->n ? b->n : 1) * sizeof *bound);
+    b->rest = aw_xmalloc((b->n ? b->n : 1) * sizeof *b->rest);
+    for (size_t i = 0; i < b->n; i++) {
+        const aw_source *s = m->src[b->srcs[i]];
+        if (!num_bound(s, slot)) {
+            b->rest[b->nrest++] = b->srcs[i];
+            continue;
+        }
+        bound[nb++] = b->srcs[i];
+        for (size_t w = 0; w < s->nwhen; w++) {
+            const mp_cond *c = num_eq_on(&s->when[w], slot);
+            for (size_t v = 0; v < c->nvals; v++) {
+                aw_grow((void **)&ks, &capk, nk, sizeof *ks);
+                ks[nk++] = (int64_t)c->vals[v].num;
+            }
+        }
+    }
+    qsort(ks, nk, sizeof *ks, cmp_i64);
+    b->nums = aw_xcalloc(nk ? nk : 1, sizeof *b->nums);
+    for (size_t i = 0; i < nk; i++) {
+        if (b->nnums && b->nums[b->nnums - 1].k == ks[i])
+            continue;
+        /* the bound sources accepting ks[i], in source order */
+        uint32_t *acc = aw_xmalloc((nb ? nb : 1) * sizeof *acc);
+        size_t na = 0;
+        for (size_t j = 0; j < nb; j++) {
+            const aw_source *s = m->src[bound[j]];
+            int yes = 0;
+            for (size_t w = 0; w < s->nwhen && !yes; w++) {
+                const mp_cond *c = num_eq_on(&s->when[w], slot);
+                for (size_t v = 0; v < c->nvals && !yes; v++)
+                    yes = (int64_t)c->vals[v].num == ks[i];
+            }
+            if (yes)
+                acc[na++] = bound[j];
+        }
+        mp_numlist *l = &b->nums[b->nnums++];
+        l->k = ks[i];
+        l->srcs = merge(b->rest, b->nrest, acc, na, &l->n);
+        free(acc);
+    }
+    free(ks);
+    free(bound);
+}
+
+/* Choose the number slot: the one that bounds most bucketed sources;
+ * narrow the buckets with two or more of them. */
+static void index_numbers(const aw_mapping *m, mp_index *x)
+{
+    size_t *count = aw_xcalloc(m->nslots ? m->nslots : 1, sizeof *count), best = 0;
+    for (size_t i = 0; i < x->cap; i++)
+        for (size_t j = 0; j < x->tab[i].n; j++) {
+            const aw_source *s = m->src[x->tab[i].srcs[j]];
+            for (size_t c = 0; s->nwhen && c < s->when[0].n; c++) {
+                uint32_t sl = s->when[0].conds[c].slot;
+                if (sl != x->slot && !m->slots[sl].star && num_bound(s, sl))
+                    count[sl]++;
+            }
+        }
+    for (size_t i = 0; i < m->nslots; i++)
+        if (count[i] > best) {
+            best = count[i];
+            x->nslot = (uint32_t)i;
+        }
+    free(count);
+    if (best < 2)
+        return;
+    for (size_t i = 0; i < x->cap; i++) {
+        mp_bucket *b = &x->tab[i];
+        size_t nb = 0;
+        for (size_t j = 0; j < b->n; j++)
+            nb += num_bound(m->src[b->srcs[j]], x->nslot);
+        if (b->key && nb >= 2)
+            bucket_narrow(m, b, x->nslot);
+    }
+}
+
 void mp_index_build(aw_mapping *m)
 {
     mp_index *x = &m->index;
@@ -206,22 +353,44 @@ void mp_index_build(aw_mapping *m)
                 conds[cj->n - 1] = t;
             }
         }
+        index_numbers(m, x);
         x->built = 1;
     }
     free(disc);
     free(count);
 }
 
-const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n)
+const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n,
+                                const mp_bucket **bp)
 {
     char low[MP_KEY_MAX];
     const mp_bucket *b;
     *n = 0;
+    *bp = NULL;
     if (len >= MP_KEY_MAX)
         return NULL;
     b = bucket_find(x, low, len, hash_lower(t, len, low));
     if (!b->key)
         return NULL;
     *n = b->n;
+    *bp = b;
     return b->srcs;
+}
+
+const uint32_t *mp_index_narrow(const mp_bucket *b, int has_k, int64_t k, size_t *n)
+{
+    size_t lo = 0, hi = has_k ? b->nnums : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->nums[mid].k < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (has_k && lo < b->nnums && b->nums[lo].k == k) {
+        *n = b->nums[lo].n;
+        return b->nums[lo].srcs;
+    }
+    *n = b->nrest;
+    return b->rest;
 }

@@ -120,11 +120,27 @@ typedef struct mp_slot {
  * value; classification looks the event's value up and evaluates only
  * the sources listed there plus the ones without a discriminator.
  * Rebuilt after every load; lists are in source order. */
+typedef struct mp_numlist {
+    int64_t k;
+    uint32_t *srcs;             /* the bucket's sources that accept k, and
+                                   those without the number condition */
+    size_t n;
+} mp_numlist;
+
+/* Within a bucket, most sources (Sysmon's) also require a second slot,
+ * the "number slot" (Event.System.EventID), to equal one of a few whole
+ * numbers: an event whose value there is a whole number k evaluates
+ * only the bucket's list for k; one without the slot, only the sources
+ * without that condition (rest); any other value, the whole bucket. */
 typedef struct mp_bucket {
     char *key;                  /* lower-cased; NULL = empty bucket */
     size_t klen;
     uint32_t *srcs;
     size_t n, cap;
+    mp_numlist *nums;           /* sorted by k; NULL: not narrowed */
+    size_t nnums;
+    uint32_t *rest;
+    size_t nrest;
 } mp_bucket;
 
 /* Guards: a condition on path "a.b.c" can only hold when the event's
@@ -145,6 +161,7 @@ typedef struct mp_gkey {
 typedef struct mp_index {
     int built;
     uint32_t slot;
+    uint32_t nslot;             /* the number slot (buckets with nums) */
     mp_bucket *tab;
     size_t cap;                 /* power of two */
     uint32_t *always;           /* sources without the discriminator */
@@ -189,7 +206,11 @@ const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen);
 #define MP_KEY_MAX 512
 void mp_index_build(aw_mapping *m);
 void mp_index_free(mp_index *x);
-const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n);
+const uint32_t *mp_index_lookup(const mp_index *x, const char *t, size_t len, size_t *n,
+                                const mp_bucket **b);
+/* The sources of bucket b to evaluate when the number slot holds the
+ * whole number k (has_k) or is absent (!has_k). */
+const uint32_t *mp_index_narrow(const mp_bucket *b, int has_k, int64_t k, size_t *n);
 
 /* pseudo.c: the pseudonym of val, or "redacted" without a key. */
 size_t mp_pseudonym(const aw_mapping *m, const char *val, size_t vlen,

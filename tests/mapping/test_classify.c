@@ -236,6 +236,50 @@ static void t_prefilter(void **st)
     aw_mapping_free(m);
 }
 
+/* The number slot narrows a bucket to the sources that accept the
+ * event's whole number; every other value keeps the whole bucket. */
+static void t_prefilter_numbers(void **st)
+{
+    static const char *Y =
+        "sources:\n"
+        "  - {name: p1, logsource: {product: t}, when: {ch: S, id: 1}}\n"
+        "  - {name: p3, logsource: {product: t}, when: {ch: S, id: [3, 22]}}\n"
+        "  - {name: all, logsource: {product: t}, when: {ch: S}}\n"
+        "  - name: two\n"
+        "    logsource: {product: t}\n"
+        "    when: [{ch: S, id: 1}, {ch: S, id: 4, x: y}]\n"
+        "  - {name: big, logsource: {product: t}, when: {ch: S, id: 9007199254740992}}\n"
+        "  - {name: neg, logsource: {product: t}, when: {ch: S, id: -5}}\n"
+        "  - {name: text, logsource: {product: t}, when: {ch: S, id: abc}}\n"
+        "  - {name: frac, logsource: {product: t}, when: {ch: S, id: 1.5}}\n"
+        "  - {name: q, logsource: {product: t}, when: {ch: T, id: 1}}\n";
+    diags dg = {0};
+    aw_mapping *m = aw_mapping_new();
+    aw_doc *d = aw_doc_new();
+    const char *p = tmp_write(Y);
+    (void)st;
+    assert_int_equal(aw_mapping_load(m, p, diag_rec, &dg), AW_OK);
+    expect(m, d, "{\"ch\":\"S\",\"id\":1}", "p1,all,two");
+    expect(m, d, "{\"ch\":\"s\",\"id\":1.0}", "p1,all,two");
+    expect(m, d, "{\"ch\":\"S\",\"id\":\"1\"}", "p1,all,two");      /* a string holding it */
+    expect(m, d, "{\"ch\":\"S\",\"id\":\"1e0\"}", "p1,all,two");
+    expect(m, d, "{\"ch\":\"S\",\"id\":22}", "p3,all");
+    expect(m, d, "{\"ch\":\"S\",\"id\":4}", "all");                  /* two needs x too */
+    expect(m, d, "{\"ch\":\"S\",\"id\":4,\"x\":\"y\"}", "all,two");
+    expect(m, d, "{\"ch\":\"S\",\"id\":-5}", "all,neg");
+    expect(m, d, "{\"ch\":\"S\",\"id\":9007199254740992}", "all,big");
+    expect(m, d, "{\"ch\":\"S\",\"id\":7}", "all");                  /* no list for 7 */
+    expect(m, d, "{\"ch\":\"S\"}", "all");                             /* absent */
+    expect(m, d, "{\"ch\":\"S\",\"id\":\"ABC\"}", "all,text");     /* text: whole bucket */
+    expect(m, d, "{\"ch\":\"S\",\"id\":1.5}", "all,frac");
+    expect(m, d, "{\"ch\":\"S\",\"id\":[2,3]}", "p3,all");           /* array: whole bucket */
+    expect(m, d, "{\"ch\":\"S\",\"id\":{\"v\":1}}", "all");
+    expect(m, d, "{\"ch\":\"T\",\"id\":1}", "q");
+    unlink(p);
+    aw_doc_free(d);
+    aw_mapping_free(m);
+}
+
 /* ---- field resolution ----------------------------------------------- */
 
 static void expect_paths(const aw_source *s, const char *field, const char *want)
@@ -373,6 +417,7 @@ int main(void)
         cmocka_unit_test(t_classify_samples),
         cmocka_unit_test(t_predicates),
         cmocka_unit_test(t_prefilter),
+        cmocka_unit_test(t_prefilter_numbers),
         cmocka_unit_test(t_resolve),
         cmocka_unit_test(t_resolved_values),
     };
