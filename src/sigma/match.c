@@ -295,7 +295,7 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
             return false;
         /* not scanned for, look for that run (folded: a superset) */
         if (l->litn && !(m->pf_on && LIT_SCANNED(m, l->lit_id)) &&
-            !memmem(node_folded(m, n, s, len), len, l->lit, l->litn))
+            !aw_memfind(node_folded(m, n, s, len), len, l->lit, l->litn))
             return false;
         return pcre2_match(l->re, (PCRE2_SPTR)s, len, 0, 0, m->md, NULL) >= 0;
     case LM_CIDR:

@@ -285,6 +285,9 @@ bool aw_cidr_parse(const char *s, aw_cidr *out, aw_errbuf *err);
 bool aw_cidr_match(const aw_cidr *c, const char *ip, size_t n);
 
 /* ---- glob matching ------------------------------------------------------ */
+/* The first n[0..nn) in h[0..hn), or NULL (memmem; faster on the short
+ * values and needles of events and rules). */
+const char *aw_memfind(const char *h, size_t hn, const char *n, size_t nn);
 bool aw_glob_match(const aw_leaf *l, const char *s, size_t n);
 bool aw_glob_match_fold(const aw_leaf *l, const char *s, const char *folded, size_t n);
 void aw_glob_prepare(aw_arena *a, aw_leaf *l, const aw_sstr *s);

@@ -21,6 +21,33 @@ static size_t lit_of(const char *re, char *out)
     return aw_re_literal(re, strlen(re), false, out, 256);
 }
 
+/* aw_memfind answers as memmem: every needle position, lengths around
+ * the 16-byte blocks, needles of 0-3 bytes, repeats and near misses. */
+static void test_memfind(void **state)
+{
+    char h[80], n[24];
+    (void)state;
+    srand(11);
+    for (int round = 0; round < 200000; round++) {
+        size_t hn = (size_t)(rand() % 70), nn = (size_t)(rand() % 20);
+        for (size_t i = 0; i < hn; i++)
+            h[i] = "abAB\0\xff"[rand() % 6];
+        if (rand() % 2 && nn <= hn) {       /* plant the needle, perhaps broken */
+            size_t at = hn - nn ? (size_t)rand() % (hn - nn + 1) : 0;
+            memcpy(n, h + at, nn);
+            if (nn && rand() % 3 == 0)
+                n[rand() % nn] ^= 1;
+        } else {
+            for (size_t i = 0; i < nn; i++)
+                n[i] = "abAB\0\xff"[rand() % 6];
+        }
+        const char *want = memmem(h, hn, n, nn), *got = aw_memfind(h, hn, n, nn);
+        if (want != got)
+            fail_msg("round %d: hn %zu nn %zu: memmem %td, aw_memfind %td", round, hn, nn,
+                     want ? want - h : -1, got ? got - h : -1);
+    }
+}
+
 static void test_fixed(void **state)
 {
     char l[256];
@@ -110,6 +137,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed),
+        cmocka_unit_test(test_memfind),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
