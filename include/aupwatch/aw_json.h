@@ -87,6 +87,18 @@ int aw_json_path_each(const aw_doc *d, const aw_jnode *from,
 const aw_jnode *aw_json_path_first(const aw_doc *d, const aw_jnode *from,
                                    const char *path, size_t plen);
 
+/* A dotted path compiled for lookups from the root: its segments, with
+ * the root member's hash, so a lookup in records whose objects have no
+ * dotted member names walks member by member without re-reading the
+ * path. Same answers as the two functions above with from = NULL. */
+typedef struct aw_jpath aw_jpath;
+aw_jpath *aw_jpath_new(const char *path, size_t plen);  /* path is copied */
+void aw_jpath_free(aw_jpath *p);                        /* NULL is a no-op */
+const char *aw_jpath_text(const aw_jpath *p, size_t *plen);
+int aw_jpath_each(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud);
+const aw_jnode *aw_jpath_first(const aw_doc *d, const aw_jpath *p);
+size_t aw_jpath_drop(aw_doc *d, const aw_jpath *p);     /* = aw_json_drop */
+
 /* Mark the node reached by `path` (and its subtree) dropped. Returns the
  * number of nodes dropped. */
 size_t aw_json_drop(aw_doc *d, const char *path, size_t plen);

@@ -207,6 +207,112 @@ const aw_jnode *aw_json_path_first(const aw_doc *d, const aw_jnode *from,
     return found;
 }
 
+/* ---- compiled paths ------------------------------------------------ */
+
+typedef struct jseg {
+    const char *s;
+    uint32_t n;
+    uint32_t h;         /* ridx_hash(path, end of this segment) */
+} jseg;
+
+struct aw_jpath {
+    char *path;
+    size_t plen;
+    uint32_t nseg;
+    jseg seg[];         /* split at every '.'; seg[i].h hashes the head
+                           path[0 .. end of seg i], for the root */
+};
+
+aw_jpath *aw_jpath_new(const char *path, size_t plen)
+{
+    uint32_t nseg = 1;
+    for (size_t i = 0; i < plen; i++)
+        nseg += path[i] == '.';
+    aw_jpath *p = malloc(sizeof *p + nseg * sizeof p->seg[0]);
+    if (!p)
+        return NULL;
+    p->path = malloc(plen + 1);
+    if (!p->path) {
+        free(p);
+        return NULL;
+    }
+    memcpy(p->path, path, plen);
+    p->path[plen] = '\0';
+    p->plen = plen;
+    p->nseg = nseg;
+    size_t start = 0;
+    for (uint32_t k = 0; k < nseg; k++) {
+        const char *dot = memchr(p->path + start, '.', plen - start);
+        size_t end = dot ? (size_t)(dot - p->path) : plen;
+        p->seg[k] = (jseg){p->path + start, (uint32_t)(end - start), ridx_hash(p->path, end)};
+        start = end + 1;
+    }
+    return p;
+}
+
+void aw_jpath_free(aw_jpath *p)
+{
+    if (!p)
+        return;
+    free(p->path);
+    free(p);
+}
+
+const char *aw_jpath_text(const aw_jpath *p, size_t *plen)
+{
+    *plen = p->plen;
+    return p->path;
+}
+
+/* walk_path's answer, member by member while no object on the way has
+ * dotted names (there walk_path tries only the head before the first
+ * '.') and no array is crossed; otherwise walk_path from the root. At a
+ * root whose dotted names are none of the path's longer heads (the
+ * derived "aw.*" members against "userIdentity.type"), the walk is the
+ * same, so it stays member by member. */
+static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud, int expand_end)
+{
+    walk w = { d, fn, ud, expand_end };
+    if (!d || !d->n)
+        return 0;
+    const aw_jnode *n = d->nodes;
+    if (p->plen == 0)
+        return visit_end(&w, n);
+    for (uint32_t i = 0; i < p->nseg; i++) {
+        const jseg *sg = &p->seg[i];
+        if (n->dropped)
+            return 0;
+        if (n->type != AW_JOBJ)
+            return n->type == AW_JARR ? walk_path(&w, d->nodes, p->path, p->plen) : 0;
+        if (n->dotted) {
+            if (i > 0)
+                return walk_path(&w, d->nodes, p->path, p->plen);
+            for (uint32_t k = 1; k < p->nseg; k++)
+                if (aw_json_root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
+                    return walk_path(&w, d->nodes, p->path, p->plen);
+        }
+        n = i == 0 ? aw_json_root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
+        if (!n)
+            return 0;
+    }
+    return visit_end(&w, n);
+}
+
+static int drop_fn(const aw_doc *cd, const aw_jnode *n, void *ud);
+typedef struct drop_ctx drop_ctx;
+
+int aw_jpath_each(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud)
+{
+    return jpath_run(d, p, fn, ud, 1);
+}
+
+const aw_jnode *aw_jpath_first(const aw_doc *d, const aw_jpath *p)
+{
+    const aw_jnode *found = NULL;
+    jpath_run(d, p, first_fn, &found, 0);
+    return found;
+}
+
 /* Nodes are stored in preorder, so n's subtree is the index range
  * [idx, end) where end is the first later node that is not below n. */
 static uint32_t subtree_end(const aw_doc *d, uint32_t idx)
@@ -219,10 +325,10 @@ static uint32_t subtree_end(const aw_doc *d, uint32_t idx)
     return d->n;
 }
 
-typedef struct drop_ctx {
+struct drop_ctx {
     aw_doc *d;
     size_t count;
-} drop_ctx;
+};
 
 static int drop_fn(const aw_doc *cd, const aw_jnode *n, void *ud)
 {
@@ -243,6 +349,15 @@ size_t aw_json_drop(aw_doc *d, const char *path, size_t plen)
     if (!d || !d->n || plen == 0)
         return 0;
     run(d, NULL, path, plen, drop_fn, &c, 0);
+    return c.count;
+}
+
+size_t aw_jpath_drop(aw_doc *d, const aw_jpath *p)
+{
+    drop_ctx c = { d, 0 };
+    if (!d || !d->n || p->plen == 0)
+        return 0;
+    jpath_run(d, p, drop_fn, &c, 0);
     return c.count;
 }
 

@@ -129,8 +129,9 @@ static int crosses_array(const aw_doc *d, const aw_jnode *n)
 static void slot_lookup(const aw_mapping *m, const aw_doc *d, uint32_t slot, slotc *c)
 {
     const mp_slot *sl = &m->slots[slot];
-    c->first = sl->star ? mp_path_first(d, sl->path, sl->len)
-                        : aw_json_path_first(d, NULL, sl->path, sl->len);
+    c->first = sl->jp ? aw_jpath_first(d, sl->jp)
+               : sl->star ? mp_path_first(d, sl->path, sl->len)
+                          : aw_json_path_first(d, NULL, sl->path, sl->len);
     if (!c->first)
         c->state = ST_ABSENT;
     else if (sl->star || c->first->type == AW_JARR || c->first->type == AW_JOBJ ||
@@ -156,7 +157,8 @@ static int cond_true(const aw_mapping *m, const aw_doc *d, const mp_cond *c, slo
             return 0;
         if (sc->state == ST_SIMPLE)
             return node_matches(sc->first, c);
-        return mp_path_each(d, NULL, sl->path, sl->len, visit_match, (void *)c) != 0;
+        return (sl->jp ? aw_jpath_each(d, sl->jp, visit_match, (void *)c)
+                       : mp_path_each(d, NULL, sl->path, sl->len, visit_match, (void *)c)) != 0;
     }
 }
 
@@ -303,7 +305,11 @@ static void prepare(const aw_mapping *m, aw_doc *d, const aw_source *const *src,
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < src[i]->ndrop; j++) {
             const char *p = src[i]->drop[j];
-            aw_json_drop(d, p, strlen(p));  /* every occurrence */
+            const aw_jpath *jp = src[i]->drop_jp ? src[i]->drop_jp[j] : NULL;
+            if (jp)
+                aw_jpath_drop(d, jp);
+            else
+                aw_json_drop(d, p, strlen(p));  /* every occurrence */
         }
     }
     mp_derive_apply(d, src, n, spec);   /* derived fields, after the drops */

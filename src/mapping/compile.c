@@ -150,6 +150,7 @@ static uint32_t intern_slot(aw_mapping *m, const char *path)
     m->slots[m->nslots].path = aw_arena_strdup(&m->arena, path);
     m->slots[m->nslots].len = strlen(path);
     m->slots[m->nslots].star = strchr(path, '*') != NULL;
+    m->slots[m->nslots].jp = mp_jpath(m, path);
     return (uint32_t)m->nslots++;
 }
 

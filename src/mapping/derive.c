@@ -206,14 +206,14 @@ typedef struct dmemo {
     dmemo_e e[MEMO_MAX];
 } dmemo;
 
-static const char *scalar_at(dmemo *mm, const aw_doc *d, const char *path, size_t *len)
+static const char *scalar_at(dmemo *mm, const aw_doc *d, const char *path, const aw_jpath *jp, size_t *len)
 {
     for (size_t i = 0; i < mm->n; i++)
         if (mm->e[i].path == path || strcmp(mm->e[i].path, path) == 0) {
             *len = mm->e[i].len;
             return mm->e[i].v;
         }
-    const aw_jnode *n = mp_path_first(d, path, strlen(path));
+    const aw_jnode *n = mp_first(d, jp, path);
     size_t l = 0;
     const char *v = n ? mp_scalar(n, &l) : NULL;
     if (mm->n < MEMO_MAX)
@@ -346,22 +346,24 @@ static int append(dmemo *mm, aw_doc *d, const char *key, uint8_t type, const cha
     return 1;
 }
 
-static const char *first_of(dmemo *mm, const aw_doc *d, const char *const *p, size_t np, size_t *len)
+static const char *first_of(dmemo *mm, const aw_doc *d, const char *const *p, aw_jpath *const *jp,
+                            size_t np, size_t *len)
 {
     for (size_t i = 0; i < np; i++) {
-        const char *v = scalar_at(mm, d, p[i], len);
+        const char *v = scalar_at(mm, d, p[i], jp ? jp[i] : NULL, len);
         if (v)
             return v;
     }
     return NULL;
 }
 
-static const fmt *fmt_from(dmemo *mm, const aw_doc *d, const char *const *p, size_t np, int *seen)
+static const fmt *fmt_from(dmemo *mm, const aw_doc *d, const char *const *p, aw_jpath *const *jp,
+                           size_t np, int *seen)
 {
     *seen = 0;
     for (size_t i = 0; i < np; i++) {
         size_t len;
-        const char *v = scalar_at(mm, d, p[i], &len);
+        const char *v = scalar_at(mm, d, p[i], jp ? jp[i] : NULL, &len);
         if (!v)
             continue;
         *seen = 1;
@@ -416,7 +418,7 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             "ogg", "opus", "wma", "aiff", "dat", "bin", "raw", "pcm", "json", "jpg", "png", "gz",
             "csv", "html", "parquet", "txt", "pdf", "mp4", NULL};
         char e[16];
-        if (!(v = first_of(mm, d, x->from, x->nfrom, &len)))
+        if (!(v = first_of(mm, d, x->from, x->from_jp, x->nfrom, &len)))
             return;
         size_t n = ext_of(v, len, e);
         int i = 0;
@@ -428,13 +430,13 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
         return;
     }
     case F_AUDIO:
-        f = fmt_from(mm, d, x->from, x->nfrom, &seen);
+        f = fmt_from(mm, d, x->from, x->from_jp, x->nfrom, &seen);
         if (f || seen)
             append(mm, d, x->name, AW_JSTR, cls_names[f ? f->cls : 3], 0);
         return;
     case F_DUR: {
-        f = fmt_from(mm, d, x->key, x->nkey, &seen);
-        if (!f || !(v = first_of(mm, d, x->from, x->nfrom, &len)))
+        f = fmt_from(mm, d, x->key, x->key_jp, x->nkey, &seen);
+        if (!f || !(v = first_of(mm, d, x->from, x->from_jp, x->nfrom, &len)))
             return;
         double bytes = strtod(v, NULL), secs = bytes / f->bps;
         append(mm, d, x->name, AW_JSTR, secs < 20 ? "short" : secs <= 1200 ? "call" : "long", 0);
@@ -443,7 +445,7 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
     case F_PHONES:
     case F_OWN: {
         uint64_t blocks[3];
-        if (!(v = first_of(mm, d, x->from, x->nfrom, &len)))
+        if (!(v = first_of(mm, d, x->from, x->from_jp, x->nfrom, &len)))
             return;
         /* skip: the account/container or bucket part of a full object
          * path, whose digits would be in every key */

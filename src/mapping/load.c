@@ -40,6 +40,9 @@ void aw_mapping_free(aw_mapping *m)
     free(m->codes);
     mp_index_free(&m->index);
     free(m->src);
+    for (size_t i = 0; i < m->njps; i++)
+        aw_jpath_free(m->jps[i]);
+    free(m->jps);
     free(m->slots);
     sodium_memzero(&m->keyed, sizeof m->keyed);
     pthread_mutex_destroy(&m->lock);
@@ -81,6 +84,7 @@ static aw_status load_buffer(aw_mapping *m, const char *file, const char *buf,
         for (size_t i = 0; i < l.npending; i++) {
             aw_grow((void **)&m->src, &m->capsrc, m->nsrc, sizeof *m->src);
             l.pending[i]->index = m->nsrc;
+            mp_compile_paths(m, l.pending[i]);
             m->src[m->nsrc++] = l.pending[i];
         }
         if (l.npending)

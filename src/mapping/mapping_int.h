@@ -56,6 +56,7 @@ typedef struct mp_field {       /* rule field -> ordered paths */
 
 typedef struct mp_tenant {      /* one tenant candidate, in order */
     const char *path;
+    aw_jpath *jp;               /* path compiled (mp_jpath), or NULL */
     const char *regex;          /* NULL: the value itself */
     pcre2_code *re;
     int jit;                    /* JIT-compiled: matching needs no frames */
@@ -76,6 +77,8 @@ typedef struct mp_derive {
     size_t nfrom;
     const char *const *key;     /* duration_class: format paths */
     size_t nkey;
+    aw_jpath *const *from_jp;   /* compiled (mp_compile_paths), or NULLs */
+    aw_jpath *const *key_jp;
     int skip;                   /* leading '/' segments to ignore */
 } mp_derive;
 
@@ -100,6 +103,8 @@ struct aw_source {
     int pseudo_tenant;          /* "tenant" listed under pseudonymise */
     const char *const *drop;
     size_t ndrop;
+    aw_jpath *const *time_jp;   /* time and drop compiled, or NULLs */
+    aw_jpath *const *drop_jp;
     /* resolved fields, open addressing by name (a plan resolves every
      * field of 3,000 rules for ~95 sources); guarded by owner->lock */
     mp_resolved **cache;
@@ -112,6 +117,7 @@ typedef struct mp_slot {
     const char *path;
     size_t len;
     int star;                   /* has a "*" segment */
+    aw_jpath *jp;               /* compiled (no "*"); NULL: use path */
 } mp_slot;
 
 /* The prefilter: most sources (all of Windows) require one path, the
@@ -180,6 +186,8 @@ struct aw_mapping {
     pcre2_code **codes;         /* every compiled regex, for freeing */
     size_t ncodes, capcodes;
     mp_index index;
+    aw_jpath **jps;             /* every compiled path, for freeing */
+    size_t njps, capjps;
     pthread_mutex_t lock;
     int has_key;
     crypto_auth_hmacsha256_state keyed; /* state after absorbing the key */
@@ -200,6 +208,14 @@ int mp_path_each(const aw_doc *d, const aw_jnode *from, const char *path,
                  size_t plen, aw_json_visit_fn fn, void *ud);
 /* First node reached by path (with "*" support), or NULL. */
 const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen);
+/* path compiled for lookups, owned by m (freed with it); NULL for a
+ * path with a "*" segment, or out of memory: then use the text. */
+aw_jpath *mp_jpath(aw_mapping *m, const char *path);
+/* Compile the paths a committed source reads per event (time, tenant,
+ * drop, derive). */
+void mp_compile_paths(aw_mapping *m, aw_source *s);
+/* First node at path, through its compiled form jp if any. */
+const aw_jnode *mp_first(const aw_doc *d, const aw_jpath *jp, const char *path);
 
 /* index.c: (re)build / free the prefilter index; the sources filed
  * under value t (any case), in source order, or NULL with *n = 0. */

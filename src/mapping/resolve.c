@@ -106,6 +106,44 @@ const aw_jnode *mp_path_first(const aw_doc *d, const char *path, size_t plen)
     return n;
 }
 
+aw_jpath *mp_jpath(aw_mapping *m, const char *path)
+{
+    if (strchr(path, '*'))
+        return NULL;
+    aw_jpath *p = aw_jpath_new(path, strlen(path));
+    if (p) {
+        aw_grow((void **)&m->jps, &m->capjps, m->njps, sizeof *m->jps);
+        m->jps[m->njps++] = p;
+    }
+    return p;
+}
+
+static aw_jpath *const *jpaths(aw_mapping *m, const char *const *paths, size_t n)
+{
+    aw_jpath **j = aw_arena_alloc(&m->arena, (n ? n : 1) * sizeof *j);
+    for (size_t i = 0; i < n; i++)
+        j[i] = mp_jpath(m, paths[i]);
+    return j;
+}
+
+void mp_compile_paths(aw_mapping *m, aw_source *s)
+{
+    s->time_jp = jpaths(m, s->time, s->ntime);
+    s->drop_jp = jpaths(m, s->drop, s->ndrop);
+    for (size_t i = 0; i < s->ntenant; i++)
+        ((mp_tenant *)&s->tenant[i])->jp = mp_jpath(m, s->tenant[i].path);
+    for (size_t i = 0; i < s->nderive; i++) {
+        mp_derive *x = (mp_derive *)&s->derive[i];
+        x->from_jp = jpaths(m, x->from, x->nfrom);
+        x->key_jp = jpaths(m, x->key, x->nkey);
+    }
+}
+
+const aw_jnode *mp_first(const aw_doc *d, const aw_jpath *jp, const char *path)
+{
+    return jp ? aw_jpath_first(d, jp) : mp_path_first(d, path, strlen(path));
+}
+
 int aw_mapping_path_each(const aw_doc *d, const char *path, size_t plen,
                          aw_json_visit_fn fn, void *ud)
 {

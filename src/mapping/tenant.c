@@ -97,7 +97,7 @@ size_t aw_source_tenant(const aw_source *s, const aw_doc *d, char *out, size_t c
         return 0;
     for (size_t i = 0; i < s->ntenant; i++) {
         const mp_tenant *t = &s->tenant[i];
-        const aw_jnode *n = mp_path_first(d, t->path, strlen(t->path));
+        const aw_jnode *n = mp_first(d, t->jp, t->path);
         size_t vlen, off = 0, len;
         const char *v = mp_scalar(n, &vlen);
         if (!v || n->type == AW_JNULL || vlen == 0)

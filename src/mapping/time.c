@@ -225,7 +225,7 @@ aw_status aw_source_time(const aw_source *s, const aw_doc *d, int64_t *ns)
     if (!s || !d || !ns)
         return AW_ERR;
     for (size_t i = 0; i < s->ntime; i++) {
-        const aw_jnode *n = mp_path_first(d, s->time[i], strlen(s->time[i]));
+        const aw_jnode *n = mp_first(d, s->time_jp ? s->time_jp[i] : NULL, s->time[i]);
         size_t len;
         const char *t = mp_scalar(n, &len);
         if (!t || (n->type != AW_JSTR && n->type != AW_JNUM))

@@ -11,11 +11,14 @@
 
 #include "sigma/match_int.h"
 
+#define RJP_END ((aw_jpath *)(uintptr_t)1)      /* ends a list of m->rjp */
+
 aw_matcher *aw_matcher_new(const aw_plan *p)
 {
     aw_matcher *m = aw_xcalloc(1, sizeof *m);
     m->p = p;
     m->fc = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->fc);
+    m->rjp = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->rjp);
     m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
     m->cand = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cand);
     m->cstamp = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cstamp);
@@ -52,6 +55,13 @@ void aw_matcher_free(aw_matcher *m)
         fprintf(stderr, "matcher: %llu events, %.1f rules considered and %.1f evaluated per event\n",
                 (unsigned long long)m->n_events, (double)m->n_considered / (double)m->n_events,
                 (double)m->n_evaluated / (double)m->n_events);
+    for (size_t i = 0; i < m->p->nres; i++)
+        if (m->rjp[i]) {
+            for (aw_jpath **j = m->rjp[i]; *j != RJP_END; j++)
+                aw_jpath_free(*j);
+            free(m->rjp[i]);
+        }
+    free(m->rjp);
     free(m->fc);
     free(m->fired);
     free(m->cand);
@@ -87,17 +97,37 @@ static int collect(const aw_doc *d, const aw_jnode *n, void *ud)
     return 0;
 }
 
+/* The compiled paths of resolution id res (paths[0..n)), made at its
+ * first use; a "*" path stays text (NULL). Ends with RJP_END. */
+static aw_jpath **compiled(aw_matcher *m, uint32_t res, const char *const *paths, size_t n)
+{
+    if (!m->rjp[res]) {
+        aw_jpath **j = aw_xcalloc(n + 1, sizeof *j);
+        for (size_t i = 0; i < n; i++)
+            if (!strchr(paths[i], '*'))
+                j[i] = aw_jpath_new(paths[i], strlen(paths[i]));
+        j[n] = RJP_END;
+        m->rjp[res] = j;
+    }
+    return m->rjp[res];
+}
+
 /* (match_int.h) */
 const fcache *aw_match_field(aw_matcher *m, int fid)
 {
-    fcache *c = &m->fc[m->src->res[fid]];
+    uint32_t res = m->src->res[fid];
+    fcache *c = &m->fc[res];
     if (c->gen == m->gen)
         return c;
     c->gen = m->gen;
     c->start = (uint32_t)m->nvals;
+    aw_jpath **jp = compiled(m, res, m->src->paths[fid], m->src->npaths[fid]);
     for (size_t i = 0; i < m->src->npaths[fid]; i++) {
         const char *path = m->src->paths[fid][i];
-        aw_mapping_path_each(m->doc, path, strlen(path), collect, m);
+        if (jp[i])
+            aw_jpath_each(m->doc, jp[i], collect, m);
+        else
+            aw_mapping_path_each(m->doc, path, strlen(path), collect, m);
         if (m->nvals > c->start)
             break;
     }

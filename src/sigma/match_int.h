@@ -26,6 +26,8 @@ struct aw_matcher {
     const aw_doc *doc;
     const aw_psrc *src;
     fcache *fc;
+    aw_jpath ***rjp;            /* per resolution id: its paths compiled at
+                                   first use (NULL entries: "*" paths) */
     uint32_t gen;
     const aw_jnode **vals;
     size_t nvals, capvals;

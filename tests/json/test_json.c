@@ -380,6 +380,96 @@ static void test_dotted_names(void **st)
     assert_string_equal(each("u.v"), "\"x\"");
 }
 
+/* Compiled paths answer as the string walker: random documents with
+ * dotted names, arrays, duplicates, drops and appended members. */
+static void rand_value(char *buf, size_t *len, size_t cap, int depth)
+{
+    static const char *keys[] = {"a", "b", "a.b", "b.c", "c", "a.b.c", "", "x"};
+    int r = rand() % (depth > 3 ? 3 : 6);
+    if (r == 0) {
+        *len += (size_t)snprintf(buf + *len, cap - *len, "%d", rand() % 10);
+    } else if (r == 1) {
+        *len += (size_t)snprintf(buf + *len, cap - *len, "\"v%d\"", rand() % 10);
+    } else if (r == 2) {
+        *len += (size_t)snprintf(buf + *len, cap - *len, "null");
+    } else if (r == 3) {
+        int n = rand() % 3;
+        *len += (size_t)snprintf(buf + *len, cap - *len, "[");
+        for (int i = 0; i < n; i++) {
+            if (i)
+                *len += (size_t)snprintf(buf + *len, cap - *len, ",");
+            rand_value(buf, len, cap, depth + 1);
+        }
+        *len += (size_t)snprintf(buf + *len, cap - *len, "]");
+    } else {
+        int n = rand() % 4;
+        *len += (size_t)snprintf(buf + *len, cap - *len, "{");
+        for (int i = 0; i < n; i++) {
+            *len += (size_t)snprintf(buf + *len, cap - *len, "%s\"%s\":", i ? "," : "", keys[rand() % 8]);
+            rand_value(buf, len, cap, depth + 1);
+        }
+        *len += (size_t)snprintf(buf + *len, cap - *len, "}");
+    }
+}
+
+static void test_jpath(void **st)
+{
+    static const char *paths[] = {"a", "b", "a.b", "a.b.c", "b.c", "a.b.c.x", "c.a", "", "x",
+                                  "a..b", "a.", ".a", "a.x.b", "b.c.a.b", "aw.t", "aw.t.x"};
+    char buf[16384];
+    (void)st;
+    srand(5);
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        len += (size_t)snprintf(buf, sizeof buf, "{\"a\":");
+        rand_value(buf, &len, sizeof buf, 1);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"%s\":", round % 3 ? "b" : "a.b");
+        rand_value(buf, &len, sizeof buf, 1);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"x\":");
+        rand_value(buf, &len, sizeof buf, 1);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "}");
+        assert_int_equal(parse(buf), AW_OK);
+        if (round % 4 == 1)
+            aw_json_drop(doc, "a.b", 3);
+        if (round % 5 == 2)
+            assert_int_equal(aw_json_append_member(doc, round % 2 ? "aw.t" : "a.b.c", AW_JSTR, "d", 0), AW_OK);
+        for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+            aw_jpath *jp = aw_jpath_new(paths[i], strlen(paths[i]));
+            char want[4096];
+            assert_non_null(jp);
+            snprintf(want, sizeof want, "%s", each(paths[i]));
+            static collect c;
+            memset(&c, 0, sizeof c);
+            assert_int_equal(aw_jpath_each(doc, jp, collect_fn, &c), 0);
+            if (strcmp(c.out, want) != 0)
+                fail_msg("%s in %s: compiled [%s], walker [%s]", paths[i], buf, c.out, want);
+            assert_ptr_equal(aw_jpath_first(doc, jp), get(paths[i]));
+            if (round % 7 == 3) {                   /* drop: same nodes hidden */
+                char before[16384], a[16384], b[16384];
+                aw_json_compact(doc, NULL, before, sizeof before);
+                assert_int_equal(parse(before), AW_OK);
+                size_t na = aw_jpath_drop(doc, jp);
+                aw_json_compact(doc, NULL, a, sizeof a);
+                assert_int_equal(parse(before), AW_OK);
+                size_t nb = aw_json_drop(doc, paths[i], strlen(paths[i]));
+                aw_json_compact(doc, NULL, b, sizeof b);
+                assert_int_equal(na, nb);
+                assert_string_equal(a, b);
+                assert_int_equal(parse(before), AW_OK);
+            }
+            aw_jpath_free(jp);
+        }
+    }
+    /* a root of another type */
+    assert_int_equal(parse("[{\"a\":1},{\"a\":[2,3]}]"), AW_OK);
+    aw_jpath *jp = aw_jpath_new("a", 1);
+    static collect c;
+    memset(&c, 0, sizeof c);
+    aw_jpath_each(doc, jp, collect_fn, &c);
+    assert_string_equal(c.out, "1|2|3");
+    aw_jpath_free(jp);
+}
+
 static int leaf_fn(const aw_doc *d, const aw_jnode *n, void *ud)
 {
     collect *c = ud;
@@ -570,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dotted_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jpath, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_leaves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact_quote, setup, teardown),
