@@ -134,4 +134,31 @@ static inline size_t awj_utf8_seq(const unsigned char *p,
     return n;
 }
 
+/* The root index's hash of a member name (aw_json_key_hash). */
+static inline uint32_t awj_ridx_hash(const char *k, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n)
+        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u ^ (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du ^
+             (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
+    return (h ^ (h >> 15)) & (AWJ_RIDX - 1);
+}
+
+/* Enter root member node idx, named key[0..klen), in the root index
+ * (the first of duplicate names stays). */
+static inline void awj_ridx_add(aw_doc *d, uint32_t idx, const char *key, size_t klen)
+{
+    uint32_t h = awj_ridx_hash(key, klen);
+    d->rmask |= 1ull << (h & 63);
+    for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
+        uint32_t j = d->ridx[h];
+        if (!j) {
+            d->ridx[h] = idx + 1;
+            return;
+        }
+        if (d->nodes[j - 1].klen == klen && memcmp(d->nodes[j - 1].key, key, klen) == 0)
+            return;
+    }
+}
+
 #endif

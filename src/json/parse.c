@@ -495,6 +495,12 @@ value:
                 goto fail;
             }
             n->type = c == '{' ? AW_JOBJ : AW_JARR;
+            if (sp == 0 && c == '{') {          /* the root index fills as names are read */
+                memset(d->ridx, 0, sizeof d->ridx);
+                d->ridx_n = 0;
+                d->rmask = 0;
+                d->ridx_state = 1;
+            }
             n->val = (const char *)(ps.orig + (p - ps.s));    /* raw text: the caller's */
             stk[sp] = idx;
             last[sp] = 0;
@@ -575,6 +581,12 @@ member:
     ps.p = p;
     if ((st = parse_name(&ps, &key, &klen, &d->nodes[stk[sp - 1]].dotted)) != AW_OK)
         goto fail;
+    if (sp == 1 && d->ridx_state == 1) {       /* a root member: node d->n, next */
+        if (++d->ridx_n > AWJ_RIDX / 2)
+            d->ridx_state = -1;                 /* many members: linear */
+        else
+            awj_ridx_add(d, d->n, key, klen);
+    }
     p = skip_ws(ps.p, e);
     if (p >= e || *p != ':') {
         st = perr(&ps, p, "expected ':' after member name");

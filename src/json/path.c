@@ -13,14 +13,7 @@
 
 #include "json/json_int.h"
 
-static inline uint32_t ridx_hash(const char *k, size_t n)
-{
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n)
-        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u ^ (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du ^
-             (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
-    return (h ^ (h >> 15)) & (AWJ_RIDX - 1);
-}
+#define ridx_hash awj_ridx_hash
 
 /* Index the root's members (first occurrence of a key wins, as in the
  * linear scan); objects with more members than half the table stay
@@ -35,20 +28,8 @@ static void ridx_build(aw_doc *d)
     memset(d->ridx, 0, sizeof d->ridx);
     d->ridx_n = count;
     d->rmask = 0;
-    for (i = d->nodes[0].child; i; i = d->nodes[i].next) {
-        const aw_jnode *m = &d->nodes[i];
-        uint32_t h = ridx_hash(m->key, m->klen);
-        d->rmask |= 1ull << (h & 63);
-        for (;; h = (h + 1) & (AWJ_RIDX - 1)) {
-            uint32_t j = d->ridx[h];
-            if (!j) {
-                d->ridx[h] = i + 1;
-                break;
-            }
-            if (d->nodes[j - 1].klen == m->klen && memcmp(d->nodes[j - 1].key, m->key, m->klen) == 0)
-                break;                      /* duplicate key: keep the first */
-        }
-    }
+    for (i = d->nodes[0].child; i; i = d->nodes[i].next)
+        awj_ridx_add(d, i, d->nodes[i].key, d->nodes[i].klen);
     d->ridx_state = 1;
 }
 
