@@ -4,7 +4,7 @@
  * Classification runs for every event against every source, so it is
  * allocation-free and shares work between sources: each distinct
  * predicate path ("slot", see mapping_int.h) is looked up at most once
- * per event and remembered in a stack cache. When the node found is a
+ * per event and remembered in a per-thread cache. When the node found is a
  * scalar reached without crossing an array, it is the only candidate
  * and comparisons use it directly; otherwise (arrays, "*" segments) the
  * condition falls back to visiting every node the path reaches, so "a
@@ -33,7 +33,26 @@ enum { ST_UNKNOWN, ST_SIMPLE, ST_COMPLEX, ST_ABSENT };
 typedef struct slotc {
     const aw_jnode *first;
     int state;
+    uint32_t gen;               /* valid in the event of this generation */
 } slotc;
+
+/* The slots looked up in this event. Thread-local and stamped, so an
+ * event starts with a counter increment, not a clearing of the table. */
+typedef struct scache {
+    slotc e[CACHE_SLOTS];
+    uint32_t gen;
+} scache;
+static __thread scache tl_slots;
+
+static inline slotc *cslot(scache *sc, uint32_t slot)
+{
+    slotc *e = &sc->e[slot];
+    if (e->gen != sc->gen) {
+        e->gen = sc->gen;
+        e->state = ST_UNKNOWN;
+    }
+    return e;
+}
 
 /* ------------------------------------------------------------------ */
 /* comparisons                                                         */
@@ -141,9 +160,9 @@ static void slot_lookup(const aw_mapping *m, const aw_doc *d, uint32_t slot, slo
         c->state = ST_SIMPLE;
 }
 
-static int cond_true(const aw_mapping *m, const aw_doc *d, const mp_cond *c, slotc *cache)
+static int cond_true(const aw_mapping *m, const aw_doc *d, const mp_cond *c, scache *cache)
 {
-    slotc local, *sc = c->slot < CACHE_SLOTS ? &cache[c->slot] : &local;
+    slotc local, *sc = c->slot < CACHE_SLOTS ? cslot(cache, c->slot) : &local;
     const mp_slot *sl = &m->slots[c->slot];
     if (sc == &local || sc->state == ST_UNKNOWN)
         slot_lookup(m, d, c->slot, sc);
@@ -162,7 +181,7 @@ static int cond_true(const aw_mapping *m, const aw_doc *d, const mp_cond *c, slo
     }
 }
 
-static int source_has(const aw_mapping *m, const aw_source *s, const aw_doc *d, slotc *cache)
+static int source_has(const aw_mapping *m, const aw_source *s, const aw_doc *d, scache *cache)
 {
     for (size_t i = 0; i < s->nwhen; i++) {
         const mp_conj *cj = &s->when[i];
@@ -202,7 +221,7 @@ static int guard_pass(const aw_mapping *m, const aw_doc *d, uint32_t i, gcache *
     return (gc->present & g) != 0;
 }
 
-static void take(const aw_mapping *m, const aw_doc *d, uint32_t i, slotc *cache, gcache *gc,
+static void take(const aw_mapping *m, const aw_doc *d, uint32_t i, scache *cache, gcache *gc,
                  const aw_source **out, size_t max, size_t *n)
 {
     if (guard_pass(m, d, i, gc) && source_has(m, m->src[i], d, cache)) {
@@ -246,7 +265,7 @@ static const uint32_t *narrow(const aw_mapping *m, const aw_doc *d, const mp_buc
 size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
                            const aw_source **out, size_t max)
 {
-    slotc cache[CACHE_SLOTS];
+    scache *cache = &tl_slots;
     gcache gc = {0, 0, 0, 0};
     const mp_index *x;
     const uint32_t *cand = NULL;
@@ -254,12 +273,15 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
 
     if (!m || !d)
         return 0;
-    memset(cache, 0, (m->nslots < CACHE_SLOTS ? m->nslots : CACHE_SLOTS) * sizeof *cache);
+    if (++cache->gen == 0) {                    /* wrapped: no stale stamp may match */
+        memset(cache->e, 0, sizeof cache->e);
+        cache->gen = 1;
+    }
     gc.on = aw_doc_root(d) && aw_doc_root(d)->type == AW_JOBJ;
     gc.bloom = aw_json_root_bloom(d);
     x = &m->index;
     if (x->built && x->slot < CACHE_SLOTS) {
-        slotc *sc = &cache[x->slot];
+        slotc *sc = cslot(cache, x->slot);
         size_t len;
         const char *t;
         slot_lookup(m, d, x->slot, sc);
@@ -269,7 +291,7 @@ size_t aw_mapping_classify(const aw_mapping *m, const aw_doc *d,
             if (t)
                 cand = mp_index_lookup(x, t, len, &ncand, &b);
             if (b && b->nums && x->nslot < CACHE_SLOTS)
-                cand = narrow(m, d, b, &cache[x->nslot], &ncand, cand);
+                cand = narrow(m, d, b, cslot(cache, x->nslot), &ncand, cand);
             /* merge the two ordered lists: output stays in source order */
             while (a < x->nalways || c < ncand) {
                 if (c == ncand || (a < x->nalways && x->always[a] < cand[c]))
