@@ -398,6 +398,8 @@ static aw_status parse_number(pstate *ps, aw_jnode *n)
 static inline const unsigned char *skip_ws(const unsigned char *p,
                                            const unsigned char *e)
 {
+    if (p < e && *p > ' ')
+        return p;               /* compact records: no whitespace at all */
     while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
