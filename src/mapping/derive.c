@@ -192,8 +192,8 @@ static const fmt *fmt_of(const char *s, size_t n)
 
 /* The derivations of one event read the same few paths (an object key
  * feeds five of them): each path is looked up once per event. Paths are
- * the mapping's own strings: one written several times is several
- * strings, so the text is compared when the address differs. */
+ * interned per source when it is committed (mp_compile_paths), so the
+ * memo compares addresses. */
 #define MEMO_MAX 16
 typedef struct dmemo_e {
     const char *path;
@@ -209,7 +209,7 @@ typedef struct dmemo {
 static const char *scalar_at(dmemo *mm, const aw_doc *d, const char *path, const aw_jpath *jp, size_t *len)
 {
     for (size_t i = 0; i < mm->n; i++)
-        if (mm->e[i].path == path || strcmp(mm->e[i].path, path) == 0) {
+        if (mm->e[i].path == path) {            /* interned (mp_compile_paths) */
             *len = mm->e[i].len;
             return mm->e[i].v;
         }
@@ -331,7 +331,8 @@ static void memo_forget(dmemo *mm, const char *key)
 {
     size_t kl = strlen(key), j = 0;
     for (size_t i = 0; i < mm->n; i++)
-        if (!(strncmp(mm->e[i].path, key, kl) == 0 && (mm->e[i].path[kl] == 0 || mm->e[i].path[kl] == '.')))
+        if (mm->e[i].path[0] != key[0] ||
+            !(strncmp(mm->e[i].path, key, kl) == 0 && (mm->e[i].path[kl] == 0 || mm->e[i].path[kl] == '.')))
             mm->e[j++] = mm->e[i];
     mm->n = j;
 }

@@ -126,16 +126,50 @@ static aw_jpath *const *jpaths(aw_mapping *m, const char *const *paths, size_t n
     return j;
 }
 
+/* A derivation's paths, interned among the source's derivations (five
+ * read requestParameters.key): one string and one compiled path each,
+ * so derive.c's per-record memo compares pointers. */
+#define DERIVE_INTERN 64
+typedef struct dintern {
+    const char *s[DERIVE_INTERN];
+    aw_jpath *j[DERIVE_INTERN];
+    size_t n;
+} dintern;
+
+static aw_jpath *const *derive_paths(aw_mapping *m, dintern *t, const char *const *cp, size_t n)
+{
+    const char **p = (const char **)(uintptr_t)cp;     /* arena-owned, loading */
+    aw_jpath **j = aw_arena_alloc(&m->arena, (n ? n : 1) * sizeof *j);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < t->n && strcmp(t->s[k], p[i]) != 0)
+            k++;
+        if (k < t->n) {
+            p[i] = t->s[k];
+            j[i] = t->j[k];
+            continue;
+        }
+        j[i] = mp_jpath(m, p[i]);
+        if (t->n < DERIVE_INTERN) {
+            t->s[t->n] = p[i];
+            t->j[t->n++] = j[i];
+        }
+    }
+    return j;
+}
+
 void mp_compile_paths(aw_mapping *m, aw_source *s)
 {
     s->time_jp = jpaths(m, s->time, s->ntime);
     s->drop_jp = jpaths(m, s->drop, s->ndrop);
     for (size_t i = 0; i < s->ntenant; i++)
         ((mp_tenant *)&s->tenant[i])->jp = mp_jpath(m, s->tenant[i].path);
+    dintern t;
+    t.n = 0;
     for (size_t i = 0; i < s->nderive; i++) {
         mp_derive *x = (mp_derive *)&s->derive[i];
-        x->from_jp = jpaths(m, x->from, x->nfrom);
-        x->key_jp = jpaths(m, x->key, x->nkey);
+        x->from_jp = derive_paths(m, &t, x->from, x->nfrom);
+        x->key_jp = derive_paths(m, &t, x->key, x->nkey);
     }
 }
 

@@ -148,6 +148,13 @@ static void test_maps_lists(void **state)
     FIRES(f, "  s: {a|contains|all: [f, o]}\n  condition: s\n", ev);
     QUIET(f, "  s: {a|cased: foo}\n  condition: s\n", ev);
     FIRES(f, "  s: {a|cased: Foo}\n  condition: s\n", ev);
+    /* folding past 16 bytes (vector part), '@' '[' '`' '{' and non-ASCII
+     * bytes unchanged */
+    const char *ev2 = "{\"kind\":1,\"a\":\"xx@[`{\xc3\x89" "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{\xc3\x89" "Tail\"}";
+    FIRES(f, "  s: {a|contains: 'qrstuvwxyz@[`{\xc3\x89t'}\n  condition: s\n", ev2);
+    FIRES(f, "  s: {a|contains: 'xx@[`{\xc3\x89" "abc'}\n  condition: s\n", ev2);
+    QUIET(f, "  s: {a|contains: 'xx`{{{'}\n  condition: s\n", ev2);
+    QUIET(f, "  s: {a|contains: '\xc3\xa9'}\n  condition: s\n", ev2);   /* no folding beyond ASCII */
     FIRES(f, "  s: {n: 4688}\n  condition: s\n", ev);                   /* number = number */
     FIRES(f, "  s: {n: '4688'}\n  condition: s\n", ev);                 /* string = rendering */
     FIRES(f, "  s: {n|startswith: '46'}\n  condition: s\n", ev);
