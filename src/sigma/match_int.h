@@ -36,8 +36,8 @@ struct aw_matcher {
     uint32_t *fired;            /* per rule: event stamp it fired at */
     uint32_t evstamp;
     const aw_prule **cand;      /* dispatch candidates of one event+source */
-    uint32_t *cstamp;           /* per rule: stamp when made a candidate */
-    uint32_t cgen;
+    uint64_t *cbits;            /* per rule: a candidate of this source and
+                                   event (cleared as m->cand is made) */
     hs_scratch_t *hs;           /* prefilter scratch */
     uint64_t *litbits;          /* literals found in the current record,
                                    and those not looked for (litbase) */

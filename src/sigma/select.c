@@ -12,55 +12,42 @@
 #define MAX_SOURCES_PER_EVENT 64
 
 /* Candidates from the dispatch index: rules whose required literal
- * equals (case-insensitively) a value of the dispatch field. Sorted by
- * rule index so alerts come out in rule-set order: the plan's prules
- * are indexed by rule index, so their addresses are in that order and
- * the hot loops below never load the rule to learn its index. */
-static int by_index(const void *a, const void *b)
-{
-    const aw_prule *x = *(const aw_prule *const *)a, *y = *(const aw_prule *const *)b;
-    return x < y ? -1 : x > y;
-}
+ * equals (case-insensitively) a value of the dispatch field. They are
+ * marked in a bitmap by rule index and listed from it, so alerts come
+ * out in rule-set order without sorting: the plan's prules are indexed
+ * by rule index, so their addresses are in that order and the hot loops
+ * below never load the rule to learn its index. */
 
 static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
 {
     return (size_t)(pr - m->p->prules);
 }
 
-/* Insert pr into the sorted candidates m->cand[0..n); returns n + 1. */
-static size_t cand_insert(aw_matcher *m, size_t n, const aw_prule *pr)
+/* Mark rule pr a candidate; 1 if it was not yet. */
+static inline int cand_mark(aw_matcher *m, const aw_prule *pr)
 {
-    size_t j = n;
-    for (; j > 0 && m->cand[j - 1] > pr; j--)
-        m->cand[j] = m->cand[j - 1];
-    m->cand[j] = pr;
-    return n + 1;
+    size_t ri = rule_index(m, pr);
+    uint64_t bit = 1ull << (ri & 63);
+    if (m->cbits[ri >> 6] & bit)
+        return 0;
+    m->cbits[ri >> 6] |= bit;
+    return 1;
 }
 
 /* With the prefilter on, the `always` rules that have literals are not
  * walked one by one: the literals found lead to them (postings). */
 static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
 {
-    size_t s = aw_source_index(ps->src), before = n;
+    size_t s = aw_source_index(ps->src);
     uint64_t bit = 1ull << (s & 63);
     for (size_t f = 0; f < m->pfh.nfound; f++) {
         uint32_t id = m->pfh.found[f];
         for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
             const aw_prule *pr = m->p->post[k];
-            size_t ri = rule_index(m, pr);
-            if (m->cstamp[ri] == m->cgen || !(pr->alw[s >> 6] & bit))
-                continue;
-            m->cstamp[ri] = m->cgen;
-            m->cand[n++] = pr;
+            if ((pr->alw[s >> 6] & bit) && cand_mark(m, pr))
+                n++;
         }
     }
-    if (n - before > 32) {
-        qsort(m->cand, n, sizeof *m->cand, by_index);
-        return n;
-    }
-    /* a few: insert each into the sorted list (dispatched ones first) */
-    for (size_t i = before; i < n; i++)
-        cand_insert(m, i, m->cand[i]);
     return n;
 }
 
@@ -73,11 +60,39 @@ static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size
     const aw_dbucket *b = &x->buckets[aw_dispatch_hash(s, len) & (x->nbuckets - 1)];
     for (size_t k = 0; k < b->n; k++) {
         const aw_dentry *e = &b->e[k];
-        size_t ri = rule_index(m, e->rule);
-        if (e->litn != len || m->cstamp[ri] == m->cgen || strncasecmp(e->lit, s, len) != 0)
-            continue;
-        m->cstamp[ri] = m->cgen;
-        n = cand_insert(m, n, e->rule);
+        if (e->litn == len && strncasecmp(e->lit, s, len) == 0 && cand_mark(m, e->rule))
+            n++;
+    }
+    return n;
+}
+
+/* "%lld" of v into out (24 bytes); its length. printf's format parsing
+ * cost more than the dispatch itself for a Windows EventID. */
+static size_t int_text(char *out, long long v)
+{
+    char t[24];
+    size_t n = 0, k = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        t[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = t[--n];
+    return k;
+}
+
+/* The candidates marked, into m->cand in rule-set order (the bitmap is
+ * left clear). */
+static size_t cand_list(aw_matcher *m, size_t n)
+{
+    size_t k = 0;
+    for (size_t w = 0; k < n; w++) {
+        for (uint64_t b = m->cbits[w]; b; b &= b - 1)
+            m->cand[k++] = &m->p->prules[w * 64 + (size_t)__builtin_ctzll(b)];
+        m->cbits[w] = 0;
     }
     return n;
 }
@@ -85,10 +100,6 @@ static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size
 static size_t candidates(aw_matcher *m, const aw_psrc *ps)
 {
     size_t n = 0;
-    if (++m->cgen == 0) {
-        memset(m->cstamp, 0, m->p->rs->nrules * sizeof *m->cstamp);
-        m->cgen = 1;
-    }
     for (size_t x = 0; x < ps->ndidx; x++) {
         const aw_dindex *dx = &ps->didx[x];
         const fcache *c = aw_match_field(m, dx->field);
@@ -102,13 +113,15 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
              * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
             if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
                 char num[32];
-                size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->num);
+                size_t k = int_text(num, (long long)v->num);
                 if (!s || k != len || memcmp(num, s, k) != 0)
                     n = bucket_take(m, dx, num, k, n);
             }
         }
     }
-    return m->pf_on && m->p->post ? posted(m, ps, n) : n;
+    if (m->pf_on && m->p->post)
+        n = posted(m, ps, n);
+    return cand_list(m, n);
 }
 
 /* The scan under `key` was made earlier in this event (for another
