@@ -607,6 +607,8 @@ after:
         if (err_off)
             *err_off = 0;
         d->nparsed = d->n;
+        if (d->nodes[0].type == AW_JOBJ)
+            d->rtail = last[0];                 /* appends link after it, no walk */
         return AW_OK;
     }
     {

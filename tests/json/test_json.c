@@ -378,6 +378,20 @@ static void test_dotted_names(void **st)
     assert_string_equal(each("u.v"), "1");
     assert_int_equal(aw_json_append_member(doc, "u.v", AW_JSTR, "x", 0), AW_OK);
     assert_string_equal(each("u.v"), "\"x\"");
+    /* appends follow the parsed members, in order */
+    {
+        char out[256];
+        assert_int_equal(parse("{\"a\":1,\"b\":{\"c\":2},\"d\":[3]}"), AW_OK);
+        assert_int_equal(aw_json_append_member(doc, "e", AW_JSTR, "x", 0), AW_OK);
+        assert_int_equal(aw_json_append_member(doc, "f", AW_JNUM, "4", 4), AW_OK);
+        assert_int_equal(aw_json_append_member(doc, "a", AW_JSTR, "dup", 0), AW_ERR);
+        aw_json_compact(doc, NULL, out, sizeof out);
+        assert_string_equal(out, "{\"a\":1,\"b\":{\"c\":2},\"d\":[3],\"e\":\"x\",\"f\":4}");
+        assert_int_equal(parse("{}"), AW_OK);
+        assert_int_equal(aw_json_append_member(doc, "e", AW_JSTR, "x", 0), AW_OK);
+        aw_json_compact(doc, NULL, out, sizeof out);
+        assert_string_equal(out, "{\"e\":\"x\"}");
+    }
 }
 
 /* Compiled paths answer as the string walker: random documents with
