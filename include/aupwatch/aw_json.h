@@ -94,7 +94,6 @@ const aw_jnode *aw_json_path_first(const aw_doc *d, const aw_jnode *from,
 typedef struct aw_jpath aw_jpath;
 aw_jpath *aw_jpath_new(const char *path, size_t plen);  /* path is copied */
 void aw_jpath_free(aw_jpath *p);                        /* NULL is a no-op */
-const char *aw_jpath_text(const aw_jpath *p, size_t *plen);
 int aw_jpath_each(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud);
 const aw_jnode *aw_jpath_first(const aw_doc *d, const aw_jpath *p);
 size_t aw_jpath_drop(aw_doc *d, const aw_jpath *p);     /* = aw_json_drop */

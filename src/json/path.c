@@ -239,12 +239,6 @@ void aw_jpath_free(aw_jpath *p)
     free(p);
 }
 
-const char *aw_jpath_text(const aw_jpath *p, size_t *plen)
-{
-    *plen = p->plen;
-    return p->path;
-}
-
 /* walk_path's answer, member by member while no object on the way has
  * dotted names (there walk_path tries only the head before the first
  * '.') and no array is crossed; otherwise walk_path from the root. At a
