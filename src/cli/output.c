@@ -10,6 +10,7 @@
 
 #include "aupwatch/aw_json.h"
 #include "cli/output.h"
+#include "util/digits.h"
 
 /* JSON alerts start with the rule's own fields, the same for every alert
  * of the rule: they are rendered once (aw_out_add_rules) into a table
@@ -168,18 +169,6 @@ static void put_raw(char *b, size_t cap, size_t *n, const char *s, size_t len)
 
 /* v in decimal at out (20 bytes suffice); returns its length. Not
  * snprintf: every alert writes two numbers. */
-static size_t put_u64(char *out, uint64_t v)
-{
-    char t[20];
-    size_t n = 0;
-    do
-        t[n++] = (char)('0' + v % 10);
-    while (v /= 10);
-    for (size_t i = 0; i < n; i++)
-        out[i] = t[n - 1 - i];
-    return n;
-}
-
 /* Everything after the rule's prefix, into b[0..cap); returns the length
  * needed (the output is complete only if that is <= cap). */
 static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
@@ -202,9 +191,9 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
     PUT_LIT(b, cap, &n, ",\"source\":{\"file\":");
     put_str(b, cap, &n, a->file);
     PUT_LIT(b, cap, &n, ",\"record\":");
-    put_raw(b, cap, &n, num, put_u64(num, a->record));
+    put_raw(b, cap, &n, num, aw_u64_text(num, a->record));
     PUT_LIT(b, cap, &n, ",\"line\":");
-    put_raw(b, cap, &n, num, put_u64(num, a->line));
+    put_raw(b, cap, &n, num, aw_u64_text(num, a->line));
     PUT_LIT(b, cap, &n, "}");
     PUT_LIT(b, cap, &n, ",\"event_sha256\":");
     put_str(b, cap, &n, a->sha256);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sigma/match_int.h"
+#include "util/digits.h"
 
 #define MAX_SOURCES_PER_EVENT 64
 
@@ -66,24 +67,6 @@ static size_t bucket_take(aw_matcher *m, const aw_dindex *x, const char *s, size
     return n;
 }
 
-/* "%lld" of v into out (24 bytes); its length. printf's format parsing
- * cost more than the dispatch itself for a Windows EventID. */
-static size_t int_text(char *out, long long v)
-{
-    char t[24];
-    size_t n = 0, k = 0;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        t[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[k++] = '-';
-    while (n)
-        out[k++] = t[--n];
-    return k;
-}
-
 /* The candidates marked, into m->cand in rule-set order (the bitmap is
  * left clear). */
 static size_t cand_list(aw_matcher *m, size_t n)
@@ -113,7 +96,7 @@ static size_t candidates(aw_matcher *m, const aw_psrc *ps)
              * numbers by value (4688 = 4688.0 = 4.688e3; dispatch.c) */
             if (v->type == AW_JNUM && fabs(v->num) < 1e15 && v->num == (double)(long long)v->num) {
                 char num[32];
-                size_t k = int_text(num, (long long)v->num);
+                size_t k = aw_i64_text(num, (int64_t)v->num);   /* not snprintf: its parsing cost more */
                 if (!s || k != len || memcmp(num, s, k) != 0)
                     n = bucket_take(m, dx, num, k, n);
             }
