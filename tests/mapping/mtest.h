@@ -52,6 +52,17 @@ static inline const char *tmp_write(const char *text)
     return p;
 }
 
+/* Load mapping text into m through a temp file (asserts success; the
+ * file is removed). */
+static inline void load_text(aw_mapping *m, const char *yaml)
+{
+    diags dg = {0};
+    const char *path = tmp_write(yaml);
+    aw_status rc = aw_mapping_load(m, path, diag_rec, &dg);
+    unlink(path);
+    assert_int_equal(rc, AW_OK);
+}
+
 /* Parse a JSON event into d (asserts success). */
 static inline void parse(aw_doc *d, const char *json)
 {
