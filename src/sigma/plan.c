@@ -299,6 +299,8 @@ void aw_plan_free(aw_plan *p)
     }
     free(p->post_start);
     free(p->post);
+    free(p->pfc_off);
+    free(p->pfc);
     aw_prefilter_free(p->pf);
     free(p->srcs);
     free(p->prules);

@@ -124,7 +124,9 @@ struct aw_plan {
     aw_prefilter *pf;           /* NULL: no literal prefilter */
     size_t pf_min_rules;        /* aw_plan_opts.prefilter_min_rules */
     uint32_t *post_start;       /* CSR over literal ids (nlits + 1) */
-    aw_prule **post;
+    uint64_t *post;             /* source index << 32 | rule index */
+    uint32_t *pfc_off;          /* per rule index: its clauses in pfc, 0: none */
+    uint32_t *pfc;              /* nclauses, clause ends, literal ids */
     size_t nsrc_words;          /* words of a prule's alw bitset */
 };
 

@@ -581,6 +581,27 @@ void aw_prefilter_postings(aw_plan *p)
     }
     if (!nl)
         return;
+    /* each rule's clauses in one pool, found by rule index: the check of
+     * a candidate loads one run of words, not the rule and two arrays */
+    size_t psize = 1;
+    for (size_t i = 0; i < nr; i++)
+        if (p->prules[i].lits)
+            psize += 1 + p->prules[i].nclauses + p->prules[i].nlits;
+    p->pfc_off = aw_xcalloc(nr ? nr : 1, sizeof *p->pfc_off);
+    p->pfc = aw_xcalloc(psize, sizeof *p->pfc);
+    for (size_t i = 0, at = 1; i < nr; i++) {
+        const aw_prule *pr = &p->prules[i];
+        if (!pr->lits)
+            continue;
+        p->pfc_off[i] = (uint32_t)at;
+        p->pfc[at++] = (uint32_t)pr->nclauses;
+        for (size_t c = 0; c < pr->nclauses; c++)
+            p->pfc[at++] = pr->clause_end[c];
+        for (size_t k = 0; k < pr->nlits; k++)
+            p->pfc[at++] = pr->lits[k];
+    }
+    /* an entry per (literal, source, rule): source << 32 | rule index, so
+     * an event walks its literals' lists without loading the rules */
     p->post_start = aw_xcalloc(nl + 1, sizeof *p->post_start);
     for (int pass = 0; pass < 2; pass++) {
         uint32_t *fill = pass ? aw_xcalloc(nl, sizeof *fill) : NULL;
@@ -591,10 +612,14 @@ void aw_prefilter_postings(aw_plan *p)
             size_t best = post_clause(pr), start = best ? pr->clause_end[best - 1] : 0;
             for (size_t k = start; k < pr->clause_end[best]; k++) {
                 uint32_t id = pr->lits[k];
-                if (pass == 0)
-                    p->post_start[id + 1]++;
-                else
-                    p->post[p->post_start[id] + fill[id]++] = pr;
+                for (size_t w = 0; w < p->nsrc_words; w++)
+                    for (uint64_t b = pr->alw[w]; b; b &= b - 1) {
+                        uint64_t src = w * 64 + (uint64_t)__builtin_ctzll(b);
+                        if (pass == 0)
+                            p->post_start[id + 1]++;
+                        else
+                            p->post[p->post_start[id] + fill[id]++] = src << 32 | i;
+                    }
             }
         }
         if (pass == 0) {

@@ -24,10 +24,9 @@ static inline size_t rule_index(const aw_matcher *m, const aw_prule *pr)
     return (size_t)(pr - m->p->prules);
 }
 
-/* Mark rule pr a candidate; 1 if it was not yet. */
-static inline int cand_mark(aw_matcher *m, const aw_prule *pr)
+/* Mark rule ri a candidate; 1 if it was not yet. */
+static inline int cand_mark_index(aw_matcher *m, size_t ri)
 {
-    size_t ri = rule_index(m, pr);
     uint64_t bit = 1ull << (ri & 63);
     if (m->cbits[ri >> 6] & bit)
         return 0;
@@ -35,19 +34,22 @@ static inline int cand_mark(aw_matcher *m, const aw_prule *pr)
     return 1;
 }
 
+static inline int cand_mark(aw_matcher *m, const aw_prule *pr)
+{
+    return cand_mark_index(m, rule_index(m, pr));
+}
+
 /* With the prefilter on, the `always` rules that have literals are not
  * walked one by one: the literals found lead to them (postings). */
 static size_t posted(aw_matcher *m, const aw_psrc *ps, size_t n)
 {
-    size_t s = aw_source_index(ps->src);
-    uint64_t bit = 1ull << (s & 63);
+    uint64_t s = aw_source_index(ps->src);
+    const uint64_t *post = m->p->post;
     for (size_t f = 0; f < m->pfh.nfound; f++) {
         uint32_t id = m->pfh.found[f];
-        for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++) {
-            const aw_prule *pr = m->p->post[k];
-            if ((pr->alw[s >> 6] & bit) && cand_mark(m, pr))
+        for (uint32_t k = m->p->post_start[id]; k < m->p->post_start[id + 1]; k++)
+            if (post[k] >> 32 == s && cand_mark_index(m, (uint32_t)post[k]))
                 n++;
-        }
     }
     return n;
 }
@@ -209,17 +211,20 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
     }
 }
 
-static bool pf_pass(const aw_matcher *m, const aw_prule *pr)
+/* Every clause of rule ri has a literal found (aw_prefilter_postings). */
+static bool pf_pass(const aw_matcher *m, size_t ri)
 {
-    if (!m->pf_on || !pr->lits)
+    uint32_t off = m->pf_on && m->p->pfc_off ? m->p->pfc_off[ri] : 0;
+    if (!off)
         return true;
-    size_t i = 0;
-    for (size_t c = 0; c < pr->nclauses; c++) {
+    const uint32_t *c = m->p->pfc + off, nc = c[0], *end = c + 1, *lits = c + 1 + nc;
+    uint32_t i = 0;
+    for (uint32_t k = 0; k < nc; k++) {
         bool found = false;
-        for (; i < pr->clause_end[c]; i++)
-            if (m->litbits[pr->lits[i] >> 6] & (1ull << (pr->lits[i] & 63))) {
+        for (; i < end[k]; i++)
+            if (m->litbits[lits[i] >> 6] & (1ull << (lits[i] & 63))) {
                 found = true;
-                i = pr->clause_end[c];
+                i = end[k];
                 break;
             }
         if (!found)
@@ -288,7 +293,7 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
             if (m->fired[ri] == m->evstamp)
                 continue;
             m->n_considered++;
-            if (!pf_pass(m, pr))
+            if (!pf_pass(m, ri))
                 continue;
             m->n_evaluated++;
             if (!aw_match_prule(m, pr))
