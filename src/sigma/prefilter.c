@@ -297,7 +297,10 @@ static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void
         size_t k = start[rs->litfield[i] + 1]++;
         lits[k] = rs->lits[i];
         lens[k] = rs->litn[i];
-        flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        /* not HS_FLAG_SINGLEMATCH: on_match keeps each literal once
+         * anyway, and Hyperscan's bookkeeping of exhausted literals cost
+         * more than the repeated reports (Windows events: -5 % time) */
+        flags[k] = HS_FLAG_CASELESS;
         ids[k] = (unsigned)i;
     }
     int rc = 0;
