@@ -32,6 +32,7 @@ typedef struct aw_record {
     size_t len;
     uint64_t recno;             /* 1-based record number in the file */
     uint64_t line;              /* 1-based line where the record starts */
+    int taken;                  /* the line function took it (below) */
 } aw_record;
 
 /* Open `path` ("-" = stdin). On failure returns AW_EIO with err set. */
@@ -43,6 +44,18 @@ aw_status aw_reader_open(aw_reader **out, const char *path,
  * rec->recno say where, err says why; call again to continue), or
  * AW_EIO (read or decompression failure: stop). */
 aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err);
+
+/* One record per line, the common layout, framed by the caller's
+ * parser instead of byte by byte: where a line starts a top-level
+ * object, fn is offered the rest of the line (up to its newline). It
+ * returns the length of the one JSON value there, followed by nothing
+ * but whitespace, or 0 if the line is anything else; the record is then
+ * framed as usual. The value is the record the framer would cut: a
+ * valid value's brackets and strings are its structure, and a line
+ * holds no newline, where the framer's other boundaries lie. A record
+ * so taken comes back with rec->taken set: the caller parsed it. */
+typedef size_t (*aw_line_fn)(void *ud, const char *line, size_t len);
+void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud);
 
 const char *aw_reader_path(const aw_reader *r);
 aw_compression aw_reader_compression(const aw_reader *r);

@@ -7,8 +7,10 @@
  * alert needs. Batches are then committed strictly in input order by
  * the calling thread: malformed records are reported, correlations are
  * fed, alerts handed to the callback. So the output is byte-identical
- * whatever the number of threads; with one thread the batch is
- * evaluated inline.
+ * whatever the number of threads. With one thread each record is
+ * evaluated as it is read, and a record alone on its line is framed by
+ * parsing it (the reader's line function): one pass over its bytes
+ * instead of the framer's and then the parser's.
  *
  * Correlations are fed in input order by the committing thread, from
  * what the worker extracted from the event for each hit a correlation
@@ -37,10 +39,10 @@
 #include "util/sha256.h"
 
 #define MAX_EXPLAIN 64
-/* A batch is framed, then evaluated. A small one is still in cache when
- * its records are parsed: in L2 inline (256 KB: +4-5 % on CloudTrail
- * against 4 MB), in the shared L3 for a worker (2 threads: 800 -> 930
- * MB/s); hand-offs stay rare (~250 records a batch). */
+/* With threads, a batch is framed, then evaluated by a worker. A small
+ * one is still in the shared cache when its records are parsed (256 KB
+ * against 4 MB, 2 threads: 800 -> 930 MB/s); hand-offs stay rare (~250
+ * records a batch). */
 #define BATCH_BYTES (256u << 10)
 #define BATCH_RECORDS 16384
 #define MAX_THREADS 64
@@ -291,12 +293,12 @@ static int on_hit(void *ud, const aw_hit *h)
  * input order, or on a worker (recorded in spec, decided at commit). */
 enum { PREP_ORDERED, PREP_SPEC };
 
-/* Parse, classify, prepare. Returns the number of sources, or -1 with
- * err set. */
-static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, const aw_source **cls,
-                   size_t *err_off, aw_errbuf *err, int how, aw_own_spec *spec)
+/* Parse (unless the reader's line function did: `parsed`), classify,
+ * prepare. Returns the number of sources, or -1 with err set. */
+static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, bool parsed,
+                   const aw_source **cls, size_t *err_off, aw_errbuf *err, int how, aw_own_spec *spec)
 {
-    if (aw_doc_parse(d, data, len, err_off, err) != AW_OK)
+    if (!parsed && aw_doc_parse(d, data, len, err_off, err) != AW_OK)
         return -1;
     size_t nc = aw_mapping_classify(e->map, d, cls, 64);
     if (nc > 64)
@@ -308,14 +310,14 @@ static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, 
     return (int)nc;
 }
 
-static void eval_record(worker *w, batch *b, srec *r, int how)
+static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
 {
     const aw_source *cls[64];
     aw_errbuf err;
     aw_own_spec spec;
     spec.n = 0;                         /* filled only for PREP_SPEC */
     size_t off = 0;
-    int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, cls, &off, &err, how, &spec);
+    int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, parsed, cls, &off, &err, how, &spec);
     if (nc < 0) {
         char msg[700];
         int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
@@ -349,7 +351,7 @@ static void evaluate(worker *w, batch *b)
     int how = w->s->threaded ? PREP_SPEC : PREP_ORDERED;
     for (size_t i = 0; i < b->nrecs; i++)
         if (!b->recs[i].kind)
-            eval_record(w, b, &b->recs[i], how);
+            eval_record(w, b, &b->recs[i], how, false);
 }
 
 static void *worker_main(void *arg)
@@ -397,7 +399,7 @@ static void commit(aw_scanner *s, batch *b)
         uint8_t variant = 0;
         if (r->own_mode == OWN_SERIAL) {
             r->nhit = 0;
-            eval_record(&s->cw, b, r, PREP_ORDERED);
+            eval_record(&s->cw, b, r, PREP_ORDERED, false);
             s->st.own_reevaluated++;
         } else if (r->own_mode == OWN_DECIDE) {
             variant = aw_mapping_own_decide(NULL, &r->own) ? 2 : 1;
@@ -452,8 +454,7 @@ static void submit(aw_scanner *s, batch *b)
         s->free_list = b;
         return;
     }
-    if (!s->threaded) {                 /* inline */
-        evaluate(&s->w[0], b);
+    if (!s->threaded) {                 /* inline: evaluated as read (scan_file) */
         commit(s, b);
         b->next = s->free_list;
         s->free_list = b;
@@ -605,6 +606,18 @@ static void draw(aw_scanner *s, const aw_reader *r, bool force)
             s->st.files, s->st.records, mb, secs > 0 ? mb / secs : 0, s->st.alerts, s->st.malformed);
 }
 
+/* The reader's line function, inline: the line is parsed into the
+ * worker's document, where eval_record finds it. */
+static size_t parse_line(void *ud, const char *line, size_t len)
+{
+    worker *w = ud;
+    aw_errbuf err;
+    if (aw_doc_parse(w->doc, line, len, NULL, &err) != AW_OK)
+        return 0;
+    const aw_jnode *root = aw_doc_root(w->doc);
+    return root->type == AW_JOBJ ? root->vlen : 0;
+}
+
 static aw_status scan_file(aw_scanner *s, const char *path)
 {
     aw_reader *r;
@@ -617,6 +630,9 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         return AW_EIO;
     }
     s->st.files++;
+    /* inline, a line is framed by parsing it, and evaluated at once */
+    if (!s->threaded)
+        aw_reader_set_line_fn(r, parse_line, &s->w[0]);
     /* the path must outlive batches still in flight */
     const char *file = aw_arena_strdup(&s->paths, path);
     batch *b = batch_get(s, file);
@@ -639,6 +655,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             x->off = b->dlen;
             x->len = rec.len;
             b->dlen += rec.len;
+            if (!s->threaded)
+                eval_record(&s->w[0], b, x, PREP_ORDERED, rec.taken);
         }
         if (b->dlen >= BATCH_BYTES || b->nrecs >= BATCH_RECORDS) {
             submit(s, b);

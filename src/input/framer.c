@@ -25,7 +25,12 @@
  *     element or record is not lost;
  *   - end of input inside a record or an array is reported once.
  * Every report consumes a record number. Each step consumes input, so
- * the framer cannot loop forever. */
+ * the framer cannot loop forever.
+ *
+ * A caller that parses every record anyway may frame one-record-per-line
+ * input by parsing it (aw_reader_set_line_fn): at a top-level '{' that
+ * starts no envelope, the rest of the line is offered to its parser
+ * first, and framed as above only if the parser does not take it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -473,6 +478,35 @@ static const char *array_name(const aw_reader *r)
 
 static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err);
 
+void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud)
+{
+    r->line_fn = fn;
+    r->line_ud = ud;
+}
+
+/* The record at pos (a top-level '{'), if the line function takes the
+ * line: 1 and rec filled, else 0. */
+static int take_line(aw_reader *r, aw_record *rec)
+{
+    const char *p = r->buf + r->pos;
+    size_t avail = r->end - r->pos;
+    const char *nl = memchr(p, '\n', avail);
+    if (!nl && !r->eof)
+        return 0;                       /* the line is not all here */
+    size_t n = nl ? (size_t)(nl - p) : avail, len;
+    if (n > r->max_record || (len = r->line_fn(r->line_ud, p, n)) == 0 || len > n)
+        return 0;
+    r->recno++;
+    rec->data = p;
+    rec->len = len;
+    rec->recno = r->recno;
+    rec->line = r->line;
+    rec->taken = 1;
+    r->pos += len;
+    r->resynced = 0;                    /* as rec_begin */
+    return 1;
+}
+
 /* A read error is final: later calls repeat it. */
 aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err)
 {
@@ -480,6 +514,7 @@ aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err)
     aw_status st;
     if (!err)
         err = &tmp;
+    rec->taken = 0;
     if (r->io_failed) {
         rec->data = NULL;
         rec->len = 0;
@@ -501,6 +536,7 @@ aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err)
 static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
 {
     char bd[16];
+    rec->taken = 0;
     for (;;) {
         int k;
         unsigned char c;
@@ -530,6 +566,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
             if (c == '{') {
                 if ((k = try_envelope(r, err)) < 0)
                     return AW_EIO;
+                if (k == 0 && r->line_fn && take_line(r, rec))
+                    return AW_OK;
                 if (k == 0)
                     rec_begin(r, 0);
                 continue;

@@ -95,6 +95,8 @@ struct aw_reader {
     int bol;                    /* pos is at the start of a line */
     int bom_done;
     uint64_t line, recno, arr_line;
+    aw_line_fn line_fn;         /* aw_reader_set_line_fn */
+    void *line_ud;
 
     /* current record scan */
     size_t rec_start;

@@ -56,10 +56,22 @@ static void write_file(const char *path, const void *data, size_t len)
     assert_int_equal(fclose(f), 0);
 }
 
+/* The scanner's line function: the line is one JSON object. */
+static size_t parse_line(void *ud, const char *line, size_t len)
+{
+    aw_errbuf e;
+    if (aw_doc_parse(ud, line, len, NULL, &e) != AW_OK)
+        return 0;
+    const aw_jnode *root = aw_doc_root(ud);
+    return root->type == AW_JOBJ ? root->vlen : 0;
+}
+
 /* Read every record of `path` and describe the outcome, one item per
  * call of aw_reader_next: "OK recno@line:<bytes>" or "EPARSE recno@line"
- * / "ELIMIT recno@line", joined with '\n'; EOF ends the list. */
-static char *describe(const char *path, size_t max_record, int parse)
+ * / "ELIMIT recno@line", joined with '\n'; EOF ends the list. With
+ * `lines`, records are framed through parse_line where it takes them;
+ * with `msgs`, error messages are described too. */
+static char *describe_as(const char *path, size_t max_record, int parse, int lines, int msgs)
 {
     static char out[1 << 16];
     aw_reader_opts o = { .max_record = max_record };
@@ -67,16 +79,19 @@ static char *describe(const char *path, size_t max_record, int parse)
     aw_errbuf err;
     aw_record rec;
     aw_status st;
-    aw_doc *d = aw_doc_new();
+    aw_doc *d = aw_doc_new(), *ld = aw_doc_new();
     size_t len = 0;
     int guard = 0;
     out[0] = '\0';
     assert_int_equal(aw_reader_open(&r, path, &o, &err), AW_OK);
+    if (lines)
+        aw_reader_set_line_fn(r, parse_line, ld);
     while ((st = aw_reader_next(r, &rec, &err)) != AW_EOF) {
         assert_true(++guard < 100000);
         if (len)
             out[len++] = '\n';
         if (st == AW_OK) {
+            assert_true(!rec.taken || lines);
             len += (size_t)snprintf(out + len, sizeof out - len,
                                     "OK %llu@%llu:%.*s",
                                     (unsigned long long)rec.recno,
@@ -95,13 +110,26 @@ static char *describe(const char *path, size_t max_record, int parse)
                                     (unsigned long long)rec.recno,
                                     (unsigned long long)rec.line);
             assert_true(strlen(err.msg) > 0);
+            if (msgs)
+                len += (size_t)snprintf(out + len, sizeof out - len, " %s", err.msg);
         }
         if (len >= sizeof out - 256)
             break;
     }
     aw_reader_close(r);
     aw_doc_free(d);
+    aw_doc_free(ld);
     return out;
+}
+
+/* The records and errors of `path`, which must be the same framed byte
+ * by byte and through the line function. */
+static char *describe(const char *path, size_t max_record, int parse)
+{
+    static char plain[1 << 16];
+    snprintf(plain, sizeof plain, "%s", describe_as(path, max_record, parse, 0, 1));
+    assert_string_equal(describe_as(path, max_record, parse, 1, 1), plain);
+    return describe_as(path, max_record, parse, 0, 0);
 }
 
 static char *describe_str(const char *content, size_t max_record)
@@ -133,6 +161,38 @@ static void test_jsonl(void **st)
     /* empty and blank files */
     CHECK("", "");
     CHECK(" \n\r\n\t\n", "");
+}
+
+/* Lines the line function takes, rejects or half takes, in every
+ * layout: framing through it must give the same records and errors as
+ * byte by byte (describe() compares the two). */
+static void test_line_fn_equivalence(void **st)
+{
+    static const char *const frag[] = {
+        "{\"a\":1}", "{\"b\":\"x\\\"}{\"}", "{\"c\":[1,{\"d\":null}]}", " {\"e\":true} ",
+        "{\"f\":1}{\"g\":2}", "{\"h\":", "\"str\"", "[{\"i\":1},{\"j\":2}]",
+        "{\"Records\":[{\"k\":1}]}", "{\n \"l\": 2\n}", "{\"m\":\"\xff\"}", "{\"n\":01}",
+        "garbage", "{\"o\":\"tab\there\"}", "}", "]", "{\"p\":1}  x", "{\"q\":\"\\u00e9\\ud800\"}",
+        "{\"r\":{\"s\":[[[]]]},\"t\":-1.5e3}", "{}", "{ }", "{\"u\":\"long value long value\"}",
+    };
+    static const char *const sep[] = {"\n", "\r\n", " ", "", "\n\n", "\t\n"};
+    const size_t nf = sizeof frag / sizeof *frag, ns = sizeof sep / sizeof *sep;
+    char buf[4096];
+    unsigned seed = 12345;
+    (void)st;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        int parts = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+        for (int k = 0; k < parts; k++) {
+            const char *f = frag[((seed = seed * 1103515245u + 12345u) >> 16) % nf];
+            const char *sp = sep[((seed = seed * 1103515245u + 12345u) >> 16) % ns];
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", f, sp);
+        }
+        size_t max = ((seed = seed * 1103515245u + 12345u) >> 16) % 4 == 0 ? 12 : 0;
+        const char *p = tpath("lines.json");
+        write_file(p, buf, len);
+        describe(p, max, 0);
+    }
 }
 
 static void test_concatenated_pretty(void **st)
@@ -796,6 +856,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_concatenated_pretty),
+        cmocka_unit_test(test_line_fn_equivalence),
         cmocka_unit_test(test_array),
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_truncated),

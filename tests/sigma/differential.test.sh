@@ -27,6 +27,28 @@ if [ -d "$AW_ROOT/examples/telemetry" ]; then run examples --rules "$C/rules" "$
 if cmp -s "$t/j1" "$t/j3" && [ -s "$t/j1" ]; then echo "ok - threads: -j 3 output identical to -j 1 ($(wc -l < "$t/j1") alerts)"
 else echo "not ok - threads: -j 3 output differs from -j 1"; fi
 
+# one thread frames a line by parsing it (the reader's line function),
+# threads frame byte by byte: malformed and mixed layouts must give the
+# same alerts and the same diagnostics
+L='"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","errorMessage":"Failed authentication"'
+{
+    for i in $(seq 1 40); do
+        printf '{%s,"n":%d}\n' "$L" "$i"
+        printf '{"a":1}{%s}\r\n{"h":\ngarbage\n' "$L"
+        printf '{"m":"\377",%s}\n{\n %s\n}\n{"n":01,%s} x\n' "$L" "$L" "$L"
+        printf '[{%s}]\n{"Records":[{%s}]}\n' "$L" "$L"
+        printf '{%s,"t":"a\tb"}  {%s}\n' "$L" "$L"
+    done
+} > "$t/mixed.json"
+"$AW_BIN" scan -j 1 --rules "$C/rules/cloud" "$t/mixed.json" > "$t/m1" 2> "$t/e1"
+"$AW_BIN" scan -j 2 --rules "$C/rules/cloud" "$t/mixed.json" > "$t/m2" 2> "$t/e2"
+grep -v 'MB/s\|seconds\|thread' "$t/e1" > "$t/d1"; grep -v 'MB/s\|seconds\|thread' "$t/e2" > "$t/d2"
+if cmp -s "$t/m1" "$t/m2" && cmp -s "$t/d1" "$t/d2" && [ -s "$t/m1" ] && grep -q bad-record "$t/d1"; then
+    echo "ok - threads: malformed input, -j 2 alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
+else
+    echo "not ok - threads: malformed input differs between -j 1 and -j 2"; diff "$t/d1" "$t/d2" | head -5
+fi
+
 # the acceptable-use pack reads a stateful derived field (own_side): with
 # threads, workers evaluate both of its values and the committing thread
 # decides it in input order, so -j 2 and -j 3 still equal -j 1
