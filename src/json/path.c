@@ -48,10 +48,9 @@ uint32_t aw_json_key_hash(const char *key, size_t klen)
     return ridx_hash(key, klen);
 }
 
-const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
+/* Member `key` (hash h) of the root object d->nodes[0]. */
+static inline const aw_jnode *root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
 {
-    if (!d || !d->n || d->nodes[0].type != AW_JOBJ)
-        return NULL;
     if (d->ridx_state == 0)
         ridx_build((aw_doc *)d);
     if (d->ridx_state == 1) {
@@ -70,6 +69,13 @@ const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t kle
         }
     }
     return linear_member(d, d->nodes, key, klen);
+}
+
+const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
+{
+    if (!d || !d->n || d->nodes[0].type != AW_JOBJ)
+        return NULL;
+    return root_member(d, key, klen, h);
 }
 
 uint64_t aw_json_root_bloom(const aw_doc *d)
@@ -263,10 +269,10 @@ static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, vo
             if (i > 0)
                 return walk_path(&w, d->nodes, p->path, p->plen);
             for (uint32_t k = 1; k < p->nseg; k++)
-                if (aw_json_root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
+                if (root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
                     return walk_path(&w, d->nodes, p->path, p->plen);
         }
-        n = i == 0 ? aw_json_root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
+        n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
         if (!n)
             return 0;
     }
