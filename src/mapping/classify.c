@@ -106,8 +106,12 @@ static int value_contains(const aw_jnode *n, const mp_value *v)
     const char *t = mp_scalar(n, &len);
     if (!t || len < v->n)
         return 0;
+    if (v->n == 0)
+        return 1;
+    /* equal letters are equal with bit 0x20 set: a cheap first test */
+    unsigned first = (unsigned char)v->s[0] | 0x20;
     for (size_t i = 0; i + v->n <= len; i++)
-        if (strncasecmp(t + i, v->s, v->n) == 0)
+        if (((unsigned char)t[i] | 0x20) == first && strncasecmp(t + i, v->s, v->n) == 0)
             return 1;
     return 0;
 }

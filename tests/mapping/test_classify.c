@@ -164,7 +164,10 @@ static void t_predicates(void **st)
         "    when: {list.k: hit}\n"
         "  - name: star\n"
         "    logsource: {product: t, service: star}\n"
-        "    when: {w.*.name: deep}\n";
+        "    when: {w.*.name: deep}\n"
+        "  - name: dot\n"
+        "    logsource: {product: t, service: dot}\n"
+        "    when: {h: {contains: .Amazonaws.com}}\n";
     aw_mapping *m = aw_mapping_new();
     aw_doc *d = aw_doc_new();
     (void)st;
@@ -185,6 +188,10 @@ static void t_predicates(void **st)
     expect(m, d, "{\"w\":{\"anything\":{\"name\":\"deep\"}}}", "star");
     expect(m, d, "{\"w\":{\"a\":{\"name\":\"no\"},\"b\":{\"name\":\"deep\"}}}", "star");
     expect(m, d, "{\"w\":{\"name\":\"deep\"}}", "");
+    expect(m, d, "{\"h\":\"s3.AMAZONAWS.COM\"}", "dot");
+    expect(m, d, "{\"h\":\"..amazonaws.com\"}", "dot");
+    expect(m, d, "{\"h\":\"amazonaws.com\"}", "");
+    expect(m, d, "{\"h\":\"x.amazonaws.co\"}", "");
     aw_doc_free(d);
     aw_mapping_free(m);
 }
