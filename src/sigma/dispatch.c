@@ -117,16 +117,37 @@ static bool cond_req(const aw_rule *ru, const aw_cnode *c, int f, req *out)
     return false;
 }
 
+/* Eight bytes with 'A'..'Z' lower-cased (other bytes, non-ASCII too,
+ * unchanged): a letter's high bit is clear, its 7-bit value reaches
+ * 0x80 when 0x3F is added and stays below when 0x25 is. */
+static inline uint64_t fold8(uint64_t w)
+{
+    uint64_t low = w & 0x7F7F7F7F7F7F7F7Full;
+    uint64_t ge_a = low + 0x3F3F3F3F3F3F3F3Full, gt_z = low + 0x2525252525252525ull;
+    uint64_t upper = ge_a & ~gt_z & ~w & 0x8080808080808080ull;
+    return w | upper >> 2;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    return h ^ h >> 32;
+}
+
+/* A hash of s[0..n) lower-cased (ASCII), eight bytes at a time. */
 static uint64_t hash_folded(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
-        h = (h ^ c) * 1099511628211ull;
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = mix(h, fold8(w));
     }
-    return h;
+    if (n) {
+        w = 0;
+        memcpy(&w, s, n);
+        h = mix(h, fold8(w));
+    }
+    return mix(h, 0x94D049BB133111EBull);
 }
 
 uint64_t aw_dispatch_hash(const char *s, size_t n)

@@ -1,7 +1,9 @@
 /* test_relit.c - the literal taken from a regular expression for the
  * prefilter (aw_re_literal) must be in every string the expression
  * matches: checked on fixed cases and on random patterns against PCRE2
- * itself, with subjects built from the patterns' own characters. */
+ * itself, with subjects built from the patterns' own characters. Also
+ * the byte-level helpers the matcher trusts: aw_memfind against memmem,
+ * the dispatch hash against ASCII lower-casing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "sigma/plan_int.h"
 #include "sigma/sigma_int.h"
 
 static size_t lit_of(const char *re, char *out)
@@ -46,6 +49,35 @@ static void test_memfind(void **state)
             fail_msg("round %d: hn %zu nn %zu: memmem %td, aw_memfind %td", round, hn, nn,
                      want ? want - h : -1, got ? got - h : -1);
     }
+}
+
+/* The dispatch hash folds 'A'..'Z' and nothing else: a string and its
+ * ASCII lower-casing hash alike, at every length and position (every
+ * byte value, non-ASCII and the neighbours of the letters included), and
+ * strings that differ otherwise do not (checked on near misses). */
+static void test_dispatch_hash(void **state)
+{
+    unsigned char a[40], b[40];
+    (void)state;
+    srand(5);
+    for (int round = 0; round < 200000; round++) {
+        size_t n = (size_t)(rand() % 40);
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (unsigned char)(round < 256 * 4 ? (i == (size_t)round % 40 ? round / 4 : 'x') : rand() % 256);
+            b[i] = a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i];
+        }
+        if (aw_dispatch_hash((const char *)a, n) != aw_dispatch_hash((const char *)b, n))
+            fail_msg("round %d: a string and its lower-casing hash apart (%zu bytes)", round, n);
+        if (n && rand() % 2) {
+            size_t i = (size_t)rand() % n;
+            unsigned char c = b[i];
+            b[i] ^= (unsigned char)(1u << (rand() % 8));
+            bool same = (b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]) == c;
+            if (!same && aw_dispatch_hash((const char *)a, n) == aw_dispatch_hash((const char *)b, n))
+                fail_msg("round %d: strings differing in byte %zu hash alike", round, i);
+        }
+    }
+    assert_true(aw_dispatch_hash("ab", 2) != aw_dispatch_hash("ab\0", 3));
 }
 
 static void test_fixed(void **state)
@@ -138,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed),
         cmocka_unit_test(test_memfind),
+        cmocka_unit_test(test_dispatch_hash),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
