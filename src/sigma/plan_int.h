@@ -126,7 +126,8 @@ struct aw_plan {
     uint32_t *post_start;       /* CSR over literal ids (nlits + 1) */
     uint64_t *post;             /* source index << 32 | rule index */
     uint32_t *pfc_off;          /* per rule index: its clauses in pfc, 0: none */
-    uint32_t *pfc;              /* nclauses, clause ends, literal ids */
+    uint64_t *pfc;              /* nclauses; per clause nwords, then (word,
+                                   mask) pairs of the found-literal bitmap */
     size_t nsrc_words;          /* words of a prule's alw bitset */
 };
 

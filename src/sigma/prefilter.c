@@ -562,6 +562,12 @@ void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, int field,
         hs_scan(db, s, (unsigned)n, 0, scratch, on_match, hits);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* A rule passes the prefilter only if every clause has a literal found,
  * so it is enough to post it under the literals of its smallest clause. */
 void aw_prefilter_postings(aw_plan *p)
@@ -584,12 +590,19 @@ void aw_prefilter_postings(aw_plan *p)
     }
     if (!nl)
         return;
-    /* each rule's clauses in one pool, found by rule index: the check of
-     * a candidate loads one run of words, not the rule and two arrays */
-    size_t psize = 1;
+    /* each rule's clauses in one pool, found by rule index, as the words
+     * of the found-literal bitmap they test: nclauses, then per clause
+     * its number of words and (word, mask) pairs. The check of a
+     * candidate loads one run of the pool, not the rule, and tests a
+     * clause of 200 literals in a few words. */
+    size_t psize = 1, maxl = 0;
     for (size_t i = 0; i < nr; i++)
-        if (p->prules[i].lits)
-            psize += 1 + p->prules[i].nclauses + p->prules[i].nlits;
+        if (p->prules[i].lits) {
+            psize += 1 + p->prules[i].nclauses + 2 * p->prules[i].nlits;
+            if (p->prules[i].nlits > maxl)
+                maxl = p->prules[i].nlits;
+        }
+    uint32_t *ids = aw_xcalloc(maxl ? maxl : 1, sizeof *ids);
     p->pfc_off = aw_xcalloc(nr ? nr : 1, sizeof *p->pfc_off);
     p->pfc = aw_xcalloc(psize, sizeof *p->pfc);
     for (size_t i = 0, at = 1; i < nr; i++) {
@@ -597,12 +610,23 @@ void aw_prefilter_postings(aw_plan *p)
         if (!pr->lits)
             continue;
         p->pfc_off[i] = (uint32_t)at;
-        p->pfc[at++] = (uint32_t)pr->nclauses;
-        for (size_t c = 0; c < pr->nclauses; c++)
-            p->pfc[at++] = pr->clause_end[c];
-        for (size_t k = 0; k < pr->nlits; k++)
-            p->pfc[at++] = pr->lits[k];
+        p->pfc[at++] = pr->nclauses;
+        for (size_t c = 0, k = 0; c < pr->nclauses; c++) {
+            size_t n = 0, count = at++;
+            for (; k < pr->clause_end[c]; k++)
+                ids[n++] = pr->lits[k];
+            qsort(ids, n, sizeof *ids, cmp_u32);
+            for (size_t j = 0; j < n; j++) {
+                if (j == 0 || ids[j] >> 6 != ids[j - 1] >> 6) {
+                    p->pfc[at++] = ids[j] >> 6;
+                    p->pfc[at++] = 0;
+                    p->pfc[count]++;
+                }
+                p->pfc[at - 1] |= 1ull << (ids[j] & 63);
+            }
+        }
     }
+    free(ids);
     /* an entry per (literal, source, rule): source << 32 | rule index, so
      * an event walks its literals' lists without loading the rules */
     p->post_start = aw_xcalloc(nl + 1, sizeof *p->post_start);

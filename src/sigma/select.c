@@ -217,18 +217,15 @@ static bool pf_pass(const aw_matcher *m, size_t ri)
     uint32_t off = m->pf_on && m->p->pfc_off ? m->p->pfc_off[ri] : 0;
     if (!off)
         return true;
-    const uint32_t *c = m->p->pfc + off, nc = c[0], *end = c + 1, *lits = c + 1 + nc;
-    uint32_t i = 0;
-    for (uint32_t k = 0; k < nc; k++) {
+    const uint64_t *c = m->p->pfc + off;
+    for (uint64_t k = 0, nc = *c++; k < nc; k++) {
+        uint64_t nw = *c++;
         bool found = false;
-        for (; i < end[k]; i++)
-            if (m->litbits[lits[i] >> 6] & (1ull << (lits[i] & 63))) {
-                found = true;
-                i = end[k];
-                break;
-            }
+        for (uint64_t j = 0; j < nw && !found; j++)
+            found = (m->litbits[c[2 * j]] & c[2 * j + 1]) != 0;
         if (!found)
             return false;
+        c += 2 * nw;
     }
     return true;
 }
