@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench/alternate.sh - two or more aupwatch binaries run in turn on the
+# same file, round after round, output to /dev/null: the comparison
+# that holds on a shared machine, where single runs spread by 10-20 %.
+#
+#   bash bench/alternate.sh ROUNDS FILE RULES BIN [BIN...]
+#
+# RULES: cloud (SigmaHQ's cloud rules), pack (cloud + rules/), windows
+# (the full SigmaHQ set). THREADS=N sets -j (default 1). Prints, per
+# binary, the best and the median of the scan's own seconds (start-up
+# excluded, from --stats-json) as MB/s. Inputs: bench/run.sh leaves
+# them in /tmp/aw-bench (cloudtrail.jsonl, windows.jsonl).
+set -eu
+if [ $# -lt 4 ]; then
+    echo "usage: bench/alternate.sh ROUNDS FILE cloud|pack|windows BIN [BIN...]" >&2; exit 2
+fi
+cd "$(dirname "$0")/.."
+n=$1 f=$2 set=$3; shift 3
+S=${AW_SHARED:-../shared}
+C=$S/sigma/corpus
+case $set in
+cloud) R=(--rules "$C/rules/cloud") ;;
+pack) R=(--rules "$C/rules/cloud" --rules rules) ;;
+windows) R=(--rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting"
+            --rules "$C/rules-compliance") ;;
+*) echo "bench/alternate.sh: rules: cloud, pack or windows" >&2; exit 2 ;;
+esac
+st=$(mktemp); trap 'rm -f "$st"' EXIT
+declare -A secs
+for _ in $(seq "$n"); do
+    for b in "$@"; do
+        "$b" scan -q -j "${THREADS:-1}" --stats-json "$st" "${R[@]}" "$f" > /dev/null 2>&1
+        secs[$b]="${secs[$b]:-} $(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$st")"
+    done
+done
+bytes=$(stat -c %s "$f")
+for b in "$@"; do
+    echo "${secs[$b]}" | tr ' ' '\n' | grep . | sort -n |
+        awk -v b="$b" -v mb="$(awk -v x="$bytes" 'BEGIN{print x/1e6}')" \
+            '{a[NR]=$1} END {printf "%-40s best %6.0f  median %6.0f MB/s  (%d rounds)\n", b, mb/a[1], mb/a[int((NR+1)/2)], NR}'
+done
