@@ -485,16 +485,22 @@ void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud)
 }
 
 /* The record at pos (a top-level '{'), if the line function takes the
- * line: 1 and rec filled, else 0. */
+ * line: 1 and rec filled, else 0. A line is offered once: a line the
+ * function refuses (several objects on it, say) is framed byte by byte
+ * to its end, and a buffer holding no newline is not searched again,
+ * so the work stays linear in the input. */
 static int take_line(aw_reader *r, aw_record *rec)
 {
+    if (r->pos < r->line_next)
+        return 0;
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
     const char *nl = memchr(p, '\n', avail);
-    if (!nl && !r->eof)
-        return 0;                       /* the line is not all here */
     size_t n = nl ? (size_t)(nl - p) : avail, len;
-    if (n > r->max_record || (len = r->line_fn(r->line_ud, p, n)) == 0 || len > n)
+    r->line_next = r->pos + n + 1;
+    if ((!nl && !r->eof) || n > r->max_record)
+        return 0;                       /* the line is not all here, or too long */
+    if ((len = r->line_fn(r->line_ud, p, n)) == 0 || len > n)
         return 0;
     r->recno++;
     rec->data = p;

@@ -104,6 +104,7 @@ aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err)
         r->end -= keep;
         r->pos -= keep;
         r->rec_start = r->rec_start >= keep ? r->rec_start - keep : 0;
+        r->line_next = r->line_next >= keep ? r->line_next - keep : 0;
     }
     if (r->cap - r->end < AW_IN_CHUNK / 2 && r->cap < r->maxcap) {
         size_t ncap = r->cap * 2;

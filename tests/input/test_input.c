@@ -56,10 +56,13 @@ static void write_file(const char *path, const void *data, size_t len)
     assert_int_equal(fclose(f), 0);
 }
 
+static size_t offered;      /* bytes offered to parse_line */
+
 /* The scanner's line function: the line is one JSON object. */
 static size_t parse_line(void *ud, const char *line, size_t len)
 {
     aw_errbuf e;
+    offered += len;
     if (aw_doc_parse(ud, line, len, NULL, &e) != AW_OK)
         return 0;
     const aw_jnode *root = aw_doc_root(ud);
@@ -193,6 +196,42 @@ static void test_line_fn_equivalence(void **st)
         write_file(p, buf, len);
         describe(p, max, 0);
     }
+}
+
+/* Each line is offered to the line function once, however many
+ * objects it holds: concatenated objects on one long line (with or
+ * without a newline at the end) cost linear work, not one offer of the
+ * rest of the line per object. */
+static void test_line_fn_linear(void **st)
+{
+    const size_t n = 20000;
+    char *buf = malloc(n * 8 + 2);
+    (void)st;
+    for (int nl = 0; nl < 2; nl++) {
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)sprintf(buf + len, "{\"a\":%zu}", i % 10);
+        if (nl)
+            buf[len++] = '\n';
+        const char *p = tpath("long.json");
+        write_file(p, buf, len);
+        aw_reader *r;
+        aw_record rec;
+        aw_errbuf err;
+        aw_doc *d = aw_doc_new();
+        size_t records = 0;
+        offered = 0;
+        assert_int_equal(aw_reader_open(&r, p, NULL, &err), AW_OK);
+        aw_reader_set_line_fn(r, parse_line, d);
+        while (aw_reader_next(r, &rec, &err) == AW_OK)
+            records++;
+        aw_reader_close(r);
+        aw_doc_free(d);
+        assert_int_equal(records, n);
+        if (offered > len)
+            fail_msg("%zu bytes offered to the line function for a line of %zu", offered, len);
+    }
+    free(buf);
 }
 
 static void test_concatenated_pretty(void **st)
@@ -857,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_concatenated_pretty),
         cmocka_unit_test(test_line_fn_equivalence),
+        cmocka_unit_test(test_line_fn_linear),
         cmocka_unit_test(test_array),
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_truncated),
