@@ -167,8 +167,6 @@ static void put_raw(char *b, size_t cap, size_t *n, const char *s, size_t len)
 
 #define PUT_LIT(b, cap, n, lit) put_raw(b, cap, n, lit, sizeof lit - 1)
 
-/* v in decimal at out (20 bytes suffice); returns its length. Not
- * snprintf: every alert writes two numbers. */
 /* Everything after the rule's prefix, into b[0..cap); returns the length
  * needed (the output is complete only if that is <= cap). */
 static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)

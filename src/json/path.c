@@ -13,8 +13,6 @@
 
 #include "json/json_int.h"
 
-#define ridx_hash awj_ridx_hash
-
 /* Index the root's members (first occurrence of a key wins, as in the
  * linear scan); objects with more members than half the table stay
  * linear. The document is logically const: the index is a cache. */
@@ -45,7 +43,7 @@ static const aw_jnode *linear_member(const aw_doc *d, const aw_jnode *obj, const
 
 uint32_t aw_json_key_hash(const char *key, size_t klen)
 {
-    return ridx_hash(key, klen);
+    return awj_ridx_hash(key, klen);
 }
 
 /* Member `key` (hash h) of the root object d->nodes[0]. */
@@ -93,7 +91,7 @@ const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
     if (!d || !obj || obj->type != AW_JOBJ)
         return NULL;
     if (obj == d->nodes)
-        return aw_json_root_member(d, key, klen, ridx_hash(key, klen));
+        return aw_json_root_member(d, key, klen, awj_ridx_hash(key, klen));
     return linear_member(d, obj, key, klen);
 }
 
@@ -199,7 +197,7 @@ const aw_jnode *aw_json_path_first(const aw_doc *d, const aw_jnode *from,
 typedef struct jseg {
     const char *s;
     uint32_t n;
-    uint32_t h;         /* ridx_hash(path, end of this segment) */
+    uint32_t h;         /* awj_ridx_hash(path, end of this segment) */
 } jseg;
 
 struct aw_jpath {
@@ -231,7 +229,7 @@ aw_jpath *aw_jpath_new(const char *path, size_t plen)
     for (uint32_t k = 0; k < nseg; k++) {
         const char *dot = memchr(p->path + start, '.', plen - start);
         size_t end = dot ? (size_t)(dot - p->path) : plen;
-        p->seg[k] = (jseg){p->path + start, (uint32_t)(end - start), ridx_hash(p->path, end)};
+        p->seg[k] = (jseg){p->path + start, (uint32_t)(end - start), awj_ridx_hash(p->path, end)};
         start = end + 1;
     }
     return p;
@@ -395,7 +393,7 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
     d->rtail = idx;
     if (d->ridx_state == 1 && ++d->ridx_n <= AWJ_RIDX / 2) {
         /* the key is new (looked up above): extend the index in place */
-        uint32_t h = ridx_hash(key, klen);
+        uint32_t h = awj_ridx_hash(key, klen);
         d->rmask |= 1ull << (h & 63);
         while (d->ridx[h])
             h = (h + 1) & (AWJ_RIDX - 1);
