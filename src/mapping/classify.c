@@ -18,7 +18,6 @@
  * substring with the startswith / contains operators); a predicate value
  * that is a number also equals a JSON number of the same value and a
  * JSON string holding that number ("4688" = 4688 = 4688.0). */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,9 +151,7 @@ static int crosses_array(const aw_doc *d, const aw_jnode *n)
 static void slot_lookup(const aw_mapping *m, const aw_doc *d, uint32_t slot, slotc *c)
 {
     const mp_slot *sl = &m->slots[slot];
-    c->first = sl->jp ? aw_jpath_first(d, sl->jp)
-               : sl->star ? mp_path_first(d, sl->path, sl->len)
-                          : aw_json_path_first(d, NULL, sl->path, sl->len);
+    c->first = sl->jp ? aw_jpath_first(d, sl->jp) : mp_path_first(d, sl->path, sl->len);
     if (!c->first)
         c->state = ST_ABSENT;
     else if (sl->star || c->first->type == AW_JARR || c->first->type == AW_JOBJ ||
@@ -263,7 +260,7 @@ static int whole_key(const aw_jnode *n, int64_t *k)
         x = n->num;
     else if (n->type != AW_JSTR || !text_number(n->val, n->vlen, &x))
         return 0;
-    if (x != floor(x) || fabs(x) > 9007199254740992.0)
+    if (!mp_whole(x))
         return 0;
     *k = (int64_t)x;
     return 1;

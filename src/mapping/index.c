@@ -10,7 +10,6 @@
  * index is rebuilt after every load (loading is not concurrent with
  * classification); it also moves the indexed condition to the end of
  * each conjunction, since candidates already passed it. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,11 +163,9 @@ static void bucket_add(mp_index *x, const mp_value *v, uint32_t src)
 
 /* ---- the number slot ---------------------------------------------- */
 
-#define NUM_EXACT 9007199254740992.0    /* 2^53: whole doubles are exact */
-
 static int whole(const mp_value *v)
 {
-    return v->isnum && v->num == floor(v->num) && fabs(v->num) <= NUM_EXACT;
+    return v->isnum && mp_whole(v->num);
 }
 
 /* The equality condition on `slot` in cj whose values are all whole

@@ -15,6 +15,7 @@
 #ifndef AW_MAPPING_INT_H
 #define AW_MAPPING_INT_H
 
+#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 
@@ -126,6 +127,14 @@ typedef struct mp_slot {
  * value; classification looks the event's value up and evaluates only
  * the sources listed there plus the ones without a discriminator.
  * Rebuilt after every load; lists are in source order. */
+/* x is a whole number that a double holds exactly (|x| <= 2^53): the
+ * number slot's keys (index.c) and an event's value looked up among
+ * them (classify.c) are both tested by this one rule. */
+static inline int mp_whole(double x)
+{
+    return x == floor(x) && fabs(x) <= 9007199254740992.0;
+}
+
 typedef struct mp_numlist {
     int64_t k;
     uint32_t *srcs;             /* the bucket's sources that accept k, and
