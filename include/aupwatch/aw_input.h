@@ -57,6 +57,54 @@ aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err);
 typedef size_t (*aw_line_fn)(void *ud, const char *line, size_t len);
 void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud);
 
+/* Framing on other threads. A line that starts with '{' is where the
+ * framer stands between records whatever came before it (a record still
+ * open there is reported as cut short), unless an array or a Records
+ * envelope is open. So where the reader stands at a top-level '{'
+ * outside any array, aw_reader_chunk hands out whole lines from there,
+ * up to about `want` bytes, ending where a line that starts with '{'
+ * follows (or at the end of input), and moves past them; any thread
+ * frames a chunk alone with a chunk reader, which starts between records
+ * at top level. Its end state says whether the next chunk's start was
+ * right: where it is not (an array opened inside the chunk), frame the
+ * next chunk again from that state. Records are numbered in each chunk
+ * from 1 (the caller adds the records before it); lines are the file's.
+ * Every record comes out as aw_reader_next would frame it, except that
+ * a record over the size limit is always reported with its size (the
+ * stream reports one that crosses a read boundary without it). */
+typedef struct aw_chunk {
+    const char *data;           /* valid until the next call on the reader;
+                                   data[len] is '{' unless eof */
+    size_t len;
+    int eof;                    /* the chunk ends the input */
+    uint64_t line;              /* the line data[0] is on */
+} aw_chunk;
+
+/* The framer's state between records (values private to the reader). */
+typedef struct aw_fstate {
+    int st, in_array, resynced, bol;
+    uint64_t arr_line;
+} aw_fstate;
+
+/* AW_OK with c->len > 0: a chunk; AW_OK with c->len == 0: none here,
+ * frame the next record with aw_reader_next; AW_EOF: end of input;
+ * AW_EIO: read error (err set; later calls fail too). */
+aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err);
+
+/* A reader framing one chunk, from state `from` (NULL: between records
+ * at top level), with the size limit max_record (0: the default). Its
+ * aw_reader_next returns AW_EOF at the chunk's end. NULL if out of
+ * memory. c->data must stay valid while it is used. */
+aw_reader *aw_reader_open_chunk(const aw_chunk *c, const aw_fstate *from, size_t max_record);
+/* A chunk reader after AW_EOF: its end state; 1 if that is between
+ * records at top level (the next chunk's assumed start). */
+int aw_reader_chunk_end(const aw_reader *r, aw_fstate *end);
+/* Record numbers used so far (records and reported malformed ones). */
+uint64_t aw_reader_recno(const aw_reader *r);
+/* Continue a stream reader after its chunks, from their end state, with
+ * recno record numbers used. */
+void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno);
+
 const char *aw_reader_path(const aw_reader *r);
 aw_compression aw_reader_compression(const aw_reader *r);
 uint64_t aw_reader_bytes_in(const aw_reader *r);  /* raw bytes consumed */

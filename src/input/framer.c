@@ -360,9 +360,8 @@ static const char *byte_desc(unsigned char c, char *out, size_t cap)
     return out;
 }
 
-/* Skip whitespace, refilling. 1: a byte is at pos; 0: end of input;
- * -1: read error. */
-static int skip_ws(aw_reader *r, aw_errbuf *err)
+/* (input_int.h) */
+int aw_fr_skip_ws(aw_reader *r, aw_errbuf *err)
 {
     for (;;) {
         while (r->pos < r->end) {
@@ -396,10 +395,8 @@ static size_t ws_span(const unsigned char *p, const unsigned char *e,
     return (size_t)(p - s);
 }
 
-/* Is pos (a '{') the start of {"Records": [ ? 1 yes (*len = bytes up to
- * and including '[', *nl = newlines in them), 0 no, -1 read error. */
-static int envelope_at(aw_reader *r, size_t *len, uint64_t *nl,
-                       aw_errbuf *err)
+/* (input_int.h) */
+int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err)
 {
     static const char lit[] = "\"Records\"";
     for (;;) {
@@ -459,7 +456,7 @@ static int try_envelope(aw_reader *r, aw_errbuf *err)
 {
     size_t len;
     uint64_t nl;
-    int env = envelope_at(r, &len, &nl, err);
+    int env = aw_fr_envelope_at(r, &len, &nl, err);
     if (env == 1) {
         r->arr_line = r->line;
         r->pos += len;
@@ -477,6 +474,15 @@ static const char *array_name(const aw_reader *r)
 }
 
 static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err);
+
+/* A chunk reader (chunk.c) at its stop, between records: its part of
+ * the input is framed; the state stays for aw_reader_chunk_end. */
+static aw_status at_stop(aw_record *rec)
+{
+    rec->data = NULL;
+    rec->len = 0;
+    return AW_EOF;
+}
 
 void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud)
 {
@@ -562,12 +568,14 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
                     r->pos += 3;
                 r->bom_done = 1;
             }
-            if ((k = skip_ws(r, err)) < 0)
+            if ((k = aw_fr_skip_ws(r, err)) < 0)
                 return AW_EIO;
             if (k == 0) {
                 r->st = AW_FR_END;
                 continue;
             }
+            if (r->pos >= r->stop)
+                return at_stop(rec);
             c = (unsigned char)r->buf[r->pos];
             if (c == '{') {
                 if ((k = try_envelope(r, err)) < 0)
@@ -596,7 +604,7 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
 
         case AW_FR_ELEM:
         case AW_FR_AFTER_ELEM:
-            if ((k = skip_ws(r, err)) < 0)
+            if ((k = aw_fr_skip_ws(r, err)) < 0)
                 return AW_EIO;
             if (k == 0) {
                 r->st = AW_FR_END;
@@ -605,6 +613,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
                               "line %llu is not closed", array_name(r),
                               (unsigned long long)r->arr_line);
             }
+            if (r->pos >= r->stop)
+                return at_stop(rec);
             c = (unsigned char)r->buf[r->pos];
             if (c == ']') {
                 array_end(r);
@@ -649,7 +659,7 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
                           k ? "after an array element" : "in an array");
 
         case AW_FR_ENV_TAIL:
-            if ((k = skip_ws(r, err)) < 0)
+            if ((k = aw_fr_skip_ws(r, err)) < 0)
                 return AW_EIO;
             if (k == 0) {
                 r->st = AW_FR_END;
@@ -658,6 +668,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
                               "starting at line %llu is not closed",
                               (unsigned long long)r->arr_line);
             }
+            if (r->pos >= r->stop)
+                return at_stop(rec);
             c = (unsigned char)r->buf[r->pos];
             if (c == '}') {
                 r->pos++;

@@ -99,6 +99,9 @@ struct aw_reader {
     void *line_ud;
     size_t line_next;           /* buf offset before which no line is
                                    offered again (one offer per line) */
+    size_t stop;                /* a chunk reader (chunk.c) stops between
+                                   records here; SIZE_MAX otherwise */
+    int borrowed;               /* buf is the caller's (chunk reader) */
 
     /* current record scan */
     size_t rec_start;
@@ -118,6 +121,14 @@ static inline size_t aw_src_take(const void *buf, size_t *pos, size_t len, char 
     *pos += k;
     return k;
 }
+
+/* Skip whitespace, refilling. 1: a byte is at pos; 0: end of input;
+ * -1: read error. (framer.c) */
+int aw_fr_skip_ws(aw_reader *r, aw_errbuf *err);
+/* Is pos (a '{') the start of {"Records": [ ? 1 yes (*len = bytes up to
+ * and including '[', *nl = newlines in them), 0 no, -1 read error.
+ * (framer.c) */
+int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err);
 
 /* Make more bytes available: keeps buf[keep..end) (moved to the front),
  * grows the buffer up to maxcap, reads. Sets r->eof at end of input.

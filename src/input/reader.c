@@ -39,6 +39,7 @@ aw_status aw_reader_open(aw_reader **out, const char *path,
     r->line = 1;
     r->bol = 1;
     r->st = AW_FR_TOP;
+    r->stop = SIZE_MAX;
     r->fd = -1;
     if (strcmp(path, "-") == 0) {
         r->fd = STDIN_FILENO;
@@ -87,7 +88,8 @@ void aw_reader_close(aw_reader *r)
     aw_src_close(&r->src);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
-    free(r->buf);
+    if (!r->borrowed)
+        free(r->buf);
     free(r->path);
     free(r);
 }

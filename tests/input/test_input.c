@@ -125,13 +125,110 @@ static char *describe_as(const char *path, size_t max_record, int parse, int lin
     return out;
 }
 
+/* One outcome of aw_reader_next, as describe_as() writes it, numbered
+ * recno (messages included). */
+static size_t describe_one(char *out, size_t cap, aw_status st, const aw_record *rec,
+                           uint64_t recno, const aw_errbuf *err)
+{
+    if (st == AW_OK)
+        return (size_t)snprintf(out, cap, "OK %llu@%llu:%.*s", (unsigned long long)recno,
+                                (unsigned long long)rec->line, (int)(rec->len > 200 ? 200 : rec->len),
+                                rec->data);
+    if (st == AW_EIO)
+        return (size_t)snprintf(out, cap, "EIO");
+    return (size_t)snprintf(out, cap, "%s %llu@%llu %s", st == AW_ELIMIT ? "ELIMIT" : "EPARSE",
+                            (unsigned long long)recno, (unsigned long long)rec->line, err->msg);
+}
+
+/* describe_as(path, max_record, 0, 1, 1) as the threaded scanner frames
+ * it: chunks of about `want` bytes (aw_reader_chunk), each framed alone
+ * from top level; a chunk after one that ended elsewhere (an array
+ * open) is framed again from that state, and the stream reader resumes
+ * after chunks from the last one's state. */
+static char *describe_chunked(const char *path, size_t max_record, size_t want)
+{
+    static char out[1 << 16];
+    aw_reader_opts o = { .max_record = max_record };
+    aw_reader *r;
+    aw_errbuf err;
+    aw_record rec;
+    aw_status st;
+    aw_doc *ld = aw_doc_new();
+    size_t len = 0;
+    uint64_t recno = 0;
+    int chunked = 0, clean = 1;
+    aw_fstate carry;
+    out[0] = '\0';
+    assert_int_equal(aw_reader_open(&r, path, &o, &err), AW_OK);
+    aw_reader_set_line_fn(r, parse_line, ld);
+    for (int guard = 0; len < sizeof out - 512; guard++) {
+        aw_chunk c;
+        assert_true(guard < 100000);
+        st = aw_reader_chunk(r, want, &c, &err);
+        if (st == AW_OK && c.len) {
+            char *copy = malloc(c.len + 1);     /* as the scanner: the chunk and the next '{' */
+            memcpy(copy, c.data, c.len + !c.eof);
+            c.data = copy;
+            for (int pass = 0; pass < 2; pass++) {
+                size_t at = len;
+                aw_reader *cr = aw_reader_open_chunk(&c, pass ? &carry : NULL, max_record);
+                aw_fstate end;
+                assert_non_null(cr);
+                aw_reader_set_line_fn(cr, parse_line, ld);
+                while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF && len < sizeof out - 512) {
+                    assert_true(st != AW_EIO);
+                    if (len)
+                        out[len++] = '\n';
+                    len += describe_one(out + len, sizeof out - len, st, &rec, recno + rec.recno, &err);
+                }
+                int ends_clean = aw_reader_chunk_end(cr, &end);
+                uint64_t used = aw_reader_recno(cr);
+                aw_reader_close(cr);
+                if (!clean && !pass) {          /* started in the wrong state: again */
+                    len = at;
+                    out[len] = '\0';
+                    continue;
+                }
+                recno += used;
+                clean = ends_clean;
+                carry = end;
+                break;
+            }
+            free(copy);
+            chunked = 1;
+            continue;
+        }
+        if (st == AW_EOF)
+            break;
+        if (st == AW_OK && chunked) {
+            aw_reader_resume(r, &carry, recno);
+            chunked = 0;
+            clean = 1;
+        }
+        if (st == AW_OK && (st = aw_reader_next(r, &rec, &err)) == AW_EOF)
+            break;
+        if (len)
+            out[len++] = '\n';
+        len += describe_one(out + len, sizeof out - len, st, &rec, rec.recno, &err);
+        if (st == AW_EIO)
+            break;
+        recno = rec.recno;
+    }
+    aw_reader_close(r);
+    aw_doc_free(ld);
+    return out;
+}
+
 /* The records and errors of `path`, which must be the same framed byte
- * by byte and through the line function. */
+ * by byte, through the line function, and in chunks of several sizes. */
 static char *describe(const char *path, size_t max_record, int parse)
 {
     static char plain[1 << 16];
     snprintf(plain, sizeof plain, "%s", describe_as(path, max_record, parse, 0, 1));
     assert_string_equal(describe_as(path, max_record, parse, 1, 1), plain);
+    static const size_t wants[] = {1, 9, 40, 1 << 20};
+    for (size_t i = 0; i < sizeof wants / sizeof *wants; i++)
+        assert_string_equal(describe_chunked(path, max_record, wants[i]), plain);
     return describe_as(path, max_record, parse, 0, 0);
 }
 
@@ -177,6 +274,9 @@ static void test_line_fn_equivalence(void **st)
         "{\"Records\":[{\"k\":1}]}", "{\n \"l\": 2\n}", "{\"m\":\"\xff\"}", "{\"n\":01}",
         "garbage", "{\"o\":\"tab\there\"}", "}", "]", "{\"p\":1}  x", "{\"q\":\"\\u00e9\\ud800\"}",
         "{\"r\":{\"s\":[[[]]]},\"t\":-1.5e3}", "{}", "{ }", "{\"u\":\"long value long value\"}",
+        /* arrays and envelopes open across a line that starts with '{' */
+        "[{\"v\":1},\n{\"w\":2}]", "{\"Records\":[{\"x\":1},\n{\"y\":2}]}", "[\n{\"z\":3}\n]",
+        "{\"Records\":[\n{\"x\":1}\n] ,\n{\"o\":1}}", "[\n", "{\"w\":\n{\"v\":1}",
     };
     static const char *const sep[] = {"\n", "\r\n", " ", "", "\n\n", "\t\n"};
     const size_t nf = sizeof frag / sizeof *frag, ns = sizeof sep / sizeof *sep;
