@@ -1,16 +1,23 @@
 /* scanner.c - the record loop: read, parse, drop content, match, alert.
  *
- * Records are read in order by the calling thread and cut into batches
- * (a few MB each, never spanning files). A batch is evaluated by a
- * worker (its own document and matcher; the plan is shared and
- * immutable), which keeps, per record, the hits with everything an
- * alert needs. Batches are then committed strictly in input order by
- * the calling thread: malformed records are reported, correlations are
- * fed, alerts handed to the callback. So the output is byte-identical
- * whatever the number of threads. With one thread each record is
- * evaluated as it is read, and a record alone on its line is framed by
- * parsing it (the reader's line function): one pass over its bytes
- * instead of the framer's and then the parser's.
+ * With threads, the calling thread reads and cuts the input into
+ * batches (never spanning files), which workers evaluate (each its own
+ * document and matcher; the plan is shared and immutable), keeping, per
+ * record, the hits with everything an alert needs. Most batches are
+ * chunks of whole lines (aw_reader_chunk): the worker frames them
+ * itself, a line by parsing it, so the calling thread does not touch
+ * their records. Where no chunk can be cut (an array or envelope, a
+ * line longer than the buffer) the calling thread frames records into
+ * a batch, after the chunks before it are committed, from the state
+ * they ended in. Batches are committed strictly in input order by the
+ * calling thread: a chunk's records are numbered, one whose start state
+ * was not the one assumed (an array open before it) is framed again,
+ * malformed records are reported, correlations fed, alerts handed to
+ * the callback. So the output is byte-identical whatever the number of
+ * threads. With one thread each record is evaluated as it is read, and
+ * a record alone on its line is framed by parsing it (the reader's line
+ * function): one pass over its bytes instead of the framer's and then
+ * the parser's.
  *
  * Correlations are fed in input order by the committing thread, from
  * what the worker extracted from the event for each hit a correlation
@@ -49,6 +56,8 @@
 
 enum { OWN_NONE, OWN_DECIDE, OWN_SERIAL };   /* srec.own_mode */
 
+static const char bad_json[] = "bad-json";  /* srec.kind of a record that does not parse */
+
 typedef struct shit {               /* a hit, as stored by a worker */
     aw_hit h;
     uint8_t variant;                /* 0: always; 1 / 2: only if own_side is false / true */
@@ -86,6 +95,17 @@ typedef struct batch {
     size_t slen, scap;
     bool done;
     struct batch *next;             /* job queue */
+    uint64_t file_seq;              /* which scan_file call it came from */
+    /* a chunk (aw_reader_chunk), framed by the worker: data[0..clen) and
+     * the next chunk's '{' unless ceof */
+    bool chunk, ceof;
+    bool synced;                    /* the reader was in step when it was cut:
+                                       it starts between records at top level */
+    size_t clen;
+    uint64_t cline;
+    uint64_t nrecno;                /* record numbers it used */
+    bool end_clean;                 /* it ended between records at top level */
+    aw_fstate end;
 } batch;
 
 typedef struct worker {
@@ -124,6 +144,14 @@ struct aw_scanner {
     batch *free_list;
     uint64_t next_seq;
     aw_arena paths;                 /* file names, alive while batches are */
+    /* chunks: cut by the calling thread, framed by the workers */
+    size_t chunk_bytes;             /* 0: frame every record here */
+    uint64_t file_seq;              /* scan_file calls */
+    uint64_t commit_file;           /* file_seq of the batch last committed */
+    uint64_t file_recno;            /* record numbers committed in that file */
+    bool carry_clean;               /* the last chunk committed ended between
+                                       records at top level; else in carry */
+    aw_fstate carry;
 };
 
 static double since(const struct timespec *a)
@@ -176,6 +204,8 @@ static batch *batch_get(aw_scanner *s, const char *file)
     b->done = false;
     b->next = NULL;
     b->seq = s->next_seq++;
+    b->file_seq = s->file_seq;
+    b->chunk = b->synced = false;
     return b;
 }
 
@@ -276,7 +306,7 @@ static int on_hit(void *ud, const aw_hit *h)
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
-    if (w->ms) {
+    if (w->ms && !b->chunk) {         /* a chunk's record numbers are fixed at commit */
         aw_alert a;
         fill_alert(&a, b, r, x, w->s->o.explain);
         fseek(w->ms, 0, SEEK_SET);
@@ -287,6 +317,18 @@ static int on_hit(void *ud, const aw_hit *h)
         }
     }
     return 0;
+}
+
+/* The reader's line function: the line is parsed into the worker's
+ * document, where eval_record finds it. */
+static size_t parse_line(void *ud, const char *line, size_t len)
+{
+    worker *w = ud;
+    aw_errbuf err;
+    if (aw_doc_parse(w->doc, line, len, NULL, &err) != AW_OK)
+        return 0;
+    const aw_jnode *root = aw_doc_root(w->doc);
+    return root->type == AW_JOBJ ? root->vlen : 0;
 }
 
 /* How prepare() treats stateful derivations: the event is prepared in
@@ -319,10 +361,9 @@ static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
     size_t off = 0;
     int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, parsed, cls, &off, &err, how, &spec);
     if (nc < 0) {
-        char msg[700];
-        int n = snprintf(msg, sizeof msg, "record %llu: %s (byte %zu of the record)",
-                         (unsigned long long)r->recno, err.msg, off);
-        r->kind = "bad-json";
+        char msg[700];     /* "record N: " is prefixed at commit (chunks are numbered there) */
+        int n = snprintf(msg, sizeof msg, "%s (byte %zu of the record)", err.msg, off);
+        r->kind = bad_json;
         r->msg = put_str(b, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
         return;
     }
@@ -346,9 +387,42 @@ static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
     aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
 }
 
+/* Frame chunk batch b from state `from` (NULL: between records at top
+ * level) and evaluate its records, numbered from 1. */
+static void frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
+{
+    aw_chunk c = {b->data, b->clen, b->ceof, b->cline};
+    aw_reader *r = aw_reader_open_chunk(&c, from, w->s->o.max_record);
+    aw_record rec;
+    aw_errbuf err;
+    aw_status rc;
+    if (!r)
+        abort();
+    aw_reader_set_line_fn(r, parse_line, w);
+    b->nrecs = b->nhits = b->nxe = b->slen = 0;
+    while ((rc = aw_reader_next(r, &rec, &err)) == AW_OK || rc == AW_EPARSE || rc == AW_ELIMIT) {
+        srec *x = add_rec(b, &rec);
+        if (rc != AW_OK) {
+            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
+            x->msg = put_str(b, err.msg, strlen(err.msg));
+            continue;
+        }
+        x->off = (size_t)(rec.data - b->data);
+        x->len = rec.len;
+        eval_record(w, b, x, how, rec.taken);
+    }
+    b->nrecno = aw_reader_recno(r);
+    b->end_clean = aw_reader_chunk_end(r, &b->end);
+    aw_reader_close(r);
+}
+
 static void evaluate(worker *w, batch *b)
 {
     int how = w->s->threaded ? PREP_SPEC : PREP_ORDERED;
+    if (b->chunk) {
+        frame_chunk(w, b, NULL, how);
+        return;
+    }
     for (size_t i = 0; i < b->nrecs; i++)
         if (!b->recs[i].kind)
             eval_record(w, b, &b->recs[i], how, false);
@@ -389,9 +463,34 @@ static void report(aw_scanner *s, const char *file, uint64_t line, const char *k
 
 static void commit(aw_scanner *s, batch *b)
 {
+    uint64_t base = 0;                  /* added to a chunk's record numbers */
+    if (b->file_seq != s->commit_file) {
+        s->commit_file = b->file_seq;
+        s->file_recno = 0;
+        s->carry_clean = true;
+    }
+    if (b->chunk) {
+        if (b->synced)
+            s->carry_clean = true;
+        if (!s->carry_clean)            /* an array was open where it starts */
+            frame_chunk(&s->cw, b, &s->carry, PREP_ORDERED);
+        base = s->file_recno;
+        s->file_recno += b->nrecno;
+        s->carry_clean = b->end_clean;
+        s->carry = b->end;
+    }
     for (size_t i = 0; i < b->nrecs; i++) {
         srec *r = &b->recs[i];
+        r->recno += base;
+        if (!b->chunk)
+            s->file_recno = r->recno;
         s->st.records++;
+        if (r->kind == bad_json) {
+            char msg[800];
+            snprintf(msg, sizeof msg, "record %llu: %s", (unsigned long long)r->recno, b->str + r->msg);
+            report(s, b->file, r->line, r->kind, msg);
+            continue;
+        }
         if (r->kind) {
             report(s, b->file, r->line, r->kind, b->str + r->msg);
             continue;
@@ -449,7 +548,7 @@ static void drain(aw_scanner *s, bool wait, size_t keep)
 
 static void submit(aw_scanner *s, batch *b)
 {
-    if (b->nrecs == 0) {
+    if (b->nrecs == 0 && !b->chunk) {
         b->next = s->free_list;
         s->free_list = b;
         return;
@@ -537,6 +636,9 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         }
     }
     s->st.threads = s->threaded ? s->nthreads : 1;
+    /* AUPWATCH_CHUNK_BYTES: chunk size (tests use tiny ones; 0: none) */
+    const char *cb = getenv("AUPWATCH_CHUNK_BYTES");
+    s->chunk_bytes = !s->threaded ? 0 : cb ? strtoull(cb, NULL, 10) : BATCH_BYTES;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     return s;
@@ -606,18 +708,6 @@ static void draw(aw_scanner *s, const aw_reader *r, bool force)
             s->st.files, s->st.records, mb, secs > 0 ? mb / secs : 0, s->st.alerts, s->st.malformed);
 }
 
-/* The reader's line function, inline: the line is parsed into the
- * worker's document, where eval_record finds it. */
-static size_t parse_line(void *ud, const char *line, size_t len)
-{
-    worker *w = ud;
-    aw_errbuf err;
-    if (aw_doc_parse(w->doc, line, len, NULL, &err) != AW_OK)
-        return 0;
-    const aw_jnode *root = aw_doc_root(w->doc);
-    return root->type == AW_JOBJ ? root->vlen : 0;
-}
-
 static aw_status scan_file(aw_scanner *s, const char *path)
 {
     aw_reader *r;
@@ -635,9 +725,43 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         aw_reader_set_line_fn(r, parse_line, &s->w[0]);
     /* the path must outlive batches still in flight */
     const char *file = aw_arena_strdup(&s->paths, path);
+    s->file_seq++;
     batch *b = batch_get(s, file);
+    bool ahead = false;                 /* chunks cut since the reader was in step */
     aw_status rc;
-    while ((rc = aw_reader_next(r, &rec, &err)) != AW_EOF) {
+    for (;;) {
+        aw_chunk c;
+        rc = s->chunk_bytes ? aw_reader_chunk(r, s->chunk_bytes, &c, &err) : AW_OK;
+        if (rc == AW_OK && s->chunk_bytes && c.len) {
+            submit(s, b);               /* the records before it */
+            b = batch_get(s, file);
+            b->chunk = true;
+            b->synced = !ahead;
+            b->clen = c.len;
+            b->ceof = c.eof;
+            b->cline = c.line;
+            b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
+            aw_grow((void **)&b->data, &b->dcap, b->dlen, 1);
+            memcpy(b->data, c.data, b->dlen);
+            submit(s, b);
+            b = batch_get(s, file);
+            ahead = true;
+            draw(s, r, false);
+            continue;
+        }
+        if (rc == AW_OK && ahead) {     /* none here: the reader goes on from the chunks' end */
+            submit(s, b);
+            b = batch_get(s, file);
+            drain(s, true, 0);
+            aw_reader_resume(r, &s->carry, s->file_recno);
+            ahead = false;
+        }
+        if (rc == AW_OK)
+            rc = aw_reader_next(r, &rec, &err);
+        else
+            rec.line = c.line;
+        if (rc == AW_EOF)
+            break;
         if (rc == AW_EIO) {                  /* reported after the records before it */
             submit(s, b);
             b = batch_get(s, file);

@@ -40,6 +40,7 @@ static size_t find_cut(const char *p, size_t avail, size_t want, uint64_t *nl, u
 aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err)
 {
     c->len = 0;
+    c->line = r->line;
     if (r->io_failed)
         return AW_EIO;
     if (r->st == AW_FR_END)

@@ -27,9 +27,11 @@ if [ -d "$AW_ROOT/examples/telemetry" ]; then run examples --rules "$C/rules" "$
 if cmp -s "$t/j1" "$t/j3" && [ -s "$t/j1" ]; then echo "ok - threads: -j 3 output identical to -j 1 ($(wc -l < "$t/j1") alerts)"
 else echo "not ok - threads: -j 3 output differs from -j 1"; fi
 
-# one thread frames a line by parsing it (the reader's line function),
-# threads frame byte by byte: malformed and mixed layouts must give the
-# same alerts and the same diagnostics
+# one thread frames a line by parsing it (the reader's line function);
+# threads frame chunks of lines on the workers (tiny ones here, so most
+# records meet a chunk's end, and arrays and envelopes stay open across
+# them) and the rest byte by byte: malformed and mixed layouts must give
+# the same alerts and the same diagnostics
 L='"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","errorMessage":"Failed authentication"'
 {
     for i in $(seq 1 40); do
@@ -38,16 +40,22 @@ L='"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","errorMessage
         printf '{"m":"\377",%s}\n{\n %s\n}\n{"n":01,%s} x\n' "$L" "$L" "$L"
         printf '[{%s}]\n{"Records":[{%s}]}\n' "$L" "$L"
         printf '{%s,"t":"a\tb"}  {%s}\n' "$L" "$L"
+        printf '{"x":1} [{%s},\n{%s}]\n{"Records":[\n{%s},\n{"y":2}\n]}\n' "$L" "$L" "$L"
+        printf '{"x":2} [{%s},\n{"Records":[{%s}]}]\n{%s}\n' "$L" "$L" "$L"
     done
 } > "$t/mixed.json"
 "$AW_BIN" scan -j 1 --rules "$C/rules/cloud" "$t/mixed.json" > "$t/m1" 2> "$t/e1"
-"$AW_BIN" scan -j 2 --rules "$C/rules/cloud" "$t/mixed.json" > "$t/m2" 2> "$t/e2"
-grep -v 'MB/s\|seconds\|thread' "$t/e1" > "$t/d1"; grep -v 'MB/s\|seconds\|thread' "$t/e2" > "$t/d2"
-if cmp -s "$t/m1" "$t/m2" && cmp -s "$t/d1" "$t/d2" && [ -s "$t/m1" ] && grep -q bad-record "$t/d1"; then
-    echo "ok - threads: malformed input, -j 2 alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
-else
-    echo "not ok - threads: malformed input differs between -j 1 and -j 2"; diff "$t/d1" "$t/d2" | head -5
-fi
+grep -v 'MB/s\|seconds\|thread' "$t/e1" > "$t/d1"
+for cfg in 2: 2:1 3:97 2:4096; do
+    j=${cfg%%:*} cb=${cfg#*:}
+    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} "$AW_BIN" scan -j "$j" --rules "$C/rules/cloud" "$t/mixed.json" > "$t/m2" 2> "$t/e2"
+    grep -v 'MB/s\|seconds\|thread' "$t/e2" > "$t/d2"
+    if cmp -s "$t/m1" "$t/m2" && cmp -s "$t/d1" "$t/d2" && [ -s "$t/m1" ] && grep -q bad-record "$t/d1"; then
+        echo "ok - threads: malformed input, -j $j (chunks of ${cb:-256K} bytes) alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
+    else
+        echo "not ok - threads: malformed input differs between -j 1 and -j $j (chunks of ${cb:-256K} bytes)"; diff "$t/d1" "$t/d2" | head -5
+    fi
+done
 
 # the acceptable-use pack reads a stateful derived field (own_side): with
 # threads, workers evaluate both of its values and the committing thread
@@ -58,6 +66,7 @@ if [ -x "$SIM" ]; then
     sh "$AW_ROOT/rules/aup/render.sh" --scale 0.02 "$AW_ROOT/rules/aup/thresholds.policy" "$t/sim/rules" > /dev/null 2>&1
     "$AW_BIN" scan -q -j 1 --rules "$t/sim/rules" "$t/sim/logs" > "$t/a1" 2>/dev/null
     for j in 2 3; do
+        AUPWATCH_CHUNK_BYTES=$((j == 3 ? 2000 : 262144)) \
         "$AW_BIN" scan -q -j $j --stats-json "$t/st.json" --rules "$t/sim/rules" "$t/sim/logs" > "$t/a$j" 2>/dev/null
         dec=$(sed -n 's/.*"own_side_decided_at_commit":\([0-9]*\).*/\1/p' "$t/st.json")
         thr=$(sed -n 's/.*"threads":\([0-9]*\).*/\1/p' "$t/st.json")
