@@ -7,9 +7,11 @@
  * the size limit paths. Every record is parsed. Each call must make
  * progress: the number of calls is bounded by the input size.
  *
- * The input is read twice, framed byte by byte and through a line
- * function that parses (as a one-thread scan frames): the records, their
- * numbers and lines, and the errors must be the same. */
+ * The input is read three times: framed byte by byte, through a line
+ * function that parses (as a one-thread scan frames), and in chunks
+ * framed alone (as threads frame; the last byte picks the chunk size):
+ * the records, their numbers and lines, and the errors must be the
+ * same. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,15 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* One outcome, as read_all mixes it (recno: the file's numbering). */
+static uint64_t mix_one(uint64_t h, aw_status st, const aw_record *rec, uint64_t recno, const aw_errbuf *err)
+{
+    h = mix(h, &st, sizeof st);
+    h = mix(h, &recno, sizeof recno);
+    h = mix(h, &rec->line, sizeof rec->line);
+    return st == AW_OK ? mix(h, rec->data, rec->len) : mix(h, err->msg, strlen(err->msg));
+}
+
 /* Read path, checking progress; returns a hash of every call's outcome. */
 static uint64_t read_all(const char *path, const aw_reader_opts *o, int lines)
 {
@@ -59,27 +70,90 @@ static uint64_t read_all(const char *path, const aw_reader_opts *o, int lines)
     while ((st = aw_reader_next(r, &rec, &err)) != AW_EOF) {
         if (++calls > 2 * aw_reader_bytes_out(r) + 4)
             abort();            /* no progress: would loop forever */
-        h = mix(h, &st, sizeof st);
-        if (st == AW_EIO)
+        if (st == AW_EIO) {
+            h = mix(h, &st, sizeof st);
             break;
-        h = mix(h, &rec.recno, sizeof rec.recno);
-        h = mix(h, &rec.line, sizeof rec.line);
+        }
+        h = mix_one(h, st, &rec, rec.recno, &err);
         if (st != AW_OK) {
             if (!err.msg[0] || rec.recno != calls)
                 abort();
-            h = mix(h, err.msg, strlen(err.msg));
             continue;
         }
         if (rec.len == 0 || rec.recno != calls || (rec.taken && !lines))
             abort();
         if (o->max_record && rec.len > o->max_record)
             abort();
-        h = mix(h, rec.data, rec.len);
         total += rec.len;
         aw_doc_parse(d, rec.data, rec.len, NULL, &err);
     }
     if (total > aw_reader_bytes_out(r))
         abort();
+    aw_reader_close(r);
+    return h;
+}
+
+/* Read path as the threaded scanner does (scanner.c): chunks of about
+ * `want` bytes framed alone from top level, framed again from the last
+ * chunk's end state where that was not top level; the stream reader
+ * resumes from the chunks' end where none can be cut. The same hash as
+ * read_all(path, o, 1) for the same outcomes. */
+static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t want)
+{
+    static aw_doc *ld;
+    aw_reader *r;
+    aw_record rec;
+    aw_errbuf err;
+    aw_status st;
+    uint64_t h = 1469598103934665603ull, recno = 0;
+    int ahead = 0, clean = 1;
+    aw_fstate carry;
+    if (!ld)
+        ld = aw_doc_new();
+    if (aw_reader_open(&r, path, o, &err) != AW_OK)
+        return 0;
+    aw_reader_set_line_fn(r, parse_line, ld);
+    for (size_t calls = 0;; calls++) {
+        aw_chunk c;
+        if (calls > 2 * aw_reader_bytes_out(r) + 8)
+            abort();
+        st = aw_reader_chunk(r, want, &c, &err);
+        if (st == AW_OK && c.len) {
+            char *copy = malloc(c.len + 1);
+            memcpy(copy, c.data, c.len + !c.eof);
+            c.data = copy;
+            aw_reader *cr = aw_reader_open_chunk(&c, clean ? NULL : &carry, o->max_record);
+            if (!cr)
+                abort();
+            aw_reader_set_line_fn(cr, parse_line, ld);
+            while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF) {
+                if (st == AW_EIO || rec.recno > c.len + 1)
+                    abort();
+                h = mix_one(h, st, &rec, recno + rec.recno, &err);
+            }
+            recno += aw_reader_recno(cr);
+            clean = aw_reader_chunk_end(cr, &carry);
+            aw_reader_close(cr);
+            free(copy);
+            ahead = 1;
+            continue;
+        }
+        if (st == AW_EOF)
+            break;
+        if (st == AW_OK && ahead) {
+            aw_reader_resume(r, &carry, recno);
+            ahead = 0;
+            clean = 1;
+        }
+        if (st == AW_OK && (st = aw_reader_next(r, &rec, &err)) == AW_EOF)
+            break;
+        if (st == AW_EIO) {
+            h = mix(h, &st, sizeof st);
+            break;
+        }
+        h = mix_one(h, st, &rec, rec.recno, &err);
+        recno = rec.recno;
+    }
     aw_reader_close(r);
     return h;
 }
@@ -99,8 +173,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    if (read_all(path, &o, 0) != read_all(path, &o, 1))
+    uint64_t plain = read_all(path, &o, 0);
+    if (read_all(path, &o, 1) != plain)
         abort();                /* the line function framed differently */
+    if (read_chunked(path, &o, size ? (size_t)data[size - 1] % 97 + 1 : 1) != plain)
+        abort();                /* chunks framed differently */
     close(fd);
     return 0;
 }
