@@ -11,30 +11,53 @@
  * the next chunk's true start. */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "input/input_int.h"
 
-/* The cut in p[0..avail): the offset of the last line start that is a
- * '{' before want, or else the first one after it, with *nl the
- * newlines before it; 0 if there is none. *nl_all: the newlines in
- * p[0..avail) when no cut was found at or after want. */
-static size_t find_cut(const char *p, size_t avail, size_t want, uint64_t *nl, uint64_t *nl_all)
+/* Newlines in p[0..n). */
+static uint64_t count_nl(const char *p, size_t n)
 {
-    size_t ls = 0, cut = 0;
-    uint64_t n = 0;
-    const char *q;
-    while ((q = memchr(p + ls, '\n', avail - ls)) != NULL) {
-        n++;
-        ls = (size_t)(q - p) + 1;
-        if (ls < avail && p[ls] == '{') {
-            cut = ls;
-            *nl = n;
-            if (ls >= want)
-                break;
-        }
+    uint64_t c = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (n - i >= 16) {
+        /* each match subtracts 1 from its byte lane: at most 255 rounds */
+        __m128i acc = zero;
+        size_t end = i + 255 * 16 < n ? i + 255 * 16 : n - (n - i) % 16;
+        for (; i < end; i += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+        __m128i sum = _mm_sad_epu8(acc, zero);
+        c += (uint64_t)_mm_cvtsi128_si64(sum) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
     }
-    *nl_all = n;
-    return cut;
+#endif
+    for (; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+
+/* The cut in p[0..avail): the last line start that is a '{' within the
+ * first `want` bytes, or else the first one after them; 0 if none. */
+static size_t find_cut(const char *p, size_t avail, size_t want)
+{
+    size_t lim = want < avail ? want : avail;
+    const char *q;
+    while (lim > 0 && (q = memrchr(p, '\n', lim)) != NULL) {
+        size_t ls = (size_t)(q - p) + 1;
+        if (ls < avail && p[ls] == '{')
+            return ls;
+        lim = (size_t)(q - p);
+    }
+    for (size_t from = want < avail ? want : avail; (q = memchr(p + from, '\n', avail - from)) != NULL;) {
+        size_t ls = (size_t)(q - p) + 1;
+        if (ls < avail && p[ls] == '{')
+            return ls;
+        from = ls;
+    }
+    return 0;
 }
 
 aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err)
@@ -64,12 +87,10 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
     }
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
-    uint64_t nl = 0, nl_all;
-    size_t cut = find_cut(p, avail, want, &nl, &nl_all);
+    size_t cut = r->eof && avail <= want ? 0 : find_cut(p, avail, want);
     c->eof = 0;
-    if (r->eof && cut < want) {
+    if (cut == 0 && r->eof) {
         cut = avail;                    /* the rest of the input */
-        nl = nl_all;
         c->eof = 1;
     }
     if (cut == 0)
@@ -78,7 +99,7 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
     c->len = cut;
     c->line = r->line;
     r->pos += cut;
-    r->line += nl;
+    r->line += count_nl(p, cut);
     r->bol = 1;
     return AW_OK;
 }
