@@ -118,6 +118,7 @@ typedef struct worker {
     size_t mslen;
     batch *b;                       /* batch being evaluated */
     srec *r;                        /* record being evaluated */
+    const char *data;               /* its bytes */
     uint8_t variant;                /* stored with each hit (shit.variant) */
 } worker;
 
@@ -282,7 +283,7 @@ static int on_hit(void *ud, const aw_hit *h)
     x->tenant = SIZE_MAX;
     if (r->nhit++ == 0) {
         r->hit = b->nhits - 1;
-        aw_sha256_hex(b->data + r->off, r->len, r->sha);
+        aw_sha256_hex(w->data, r->len, r->sha);
     }
     if (w->s->corr && aw_correlator_wants(w->s->corr, h->rule)) {
         char small[4096];
@@ -352,14 +353,16 @@ static int prepare(const aw_engine *e, aw_doc *d, const char *data, size_t len, 
     return (int)nc;
 }
 
-static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
+/* Evaluate record r of batch b, whose bytes are data (in b->data, or
+ * the reader's buffer when evaluated as read). */
+static void eval_record(worker *w, batch *b, srec *r, const char *data, int how, bool parsed)
 {
     const aw_source *cls[64];
     aw_errbuf err;
     aw_own_spec spec;
     spec.n = 0;                         /* filled only for PREP_SPEC */
     size_t off = 0;
-    int nc = prepare(w->s->e, w->doc, b->data + r->off, r->len, parsed, cls, &off, &err, how, &spec);
+    int nc = prepare(w->s->e, w->doc, data, r->len, parsed, cls, &off, &err, how, &spec);
     if (nc < 0) {
         char msg[700];     /* "record N: " is prefixed at commit (chunks are numbered there) */
         int n = snprintf(msg, sizeof msg, "%s (byte %zu of the record)", err.msg, off);
@@ -369,6 +372,7 @@ static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
     }
     w->b = b;
     w->r = r;
+    w->data = data;
     w->variant = 0;
     if (spec.n > 1) {
         r->own_mode = OWN_SERIAL;       /* evaluated at commit, in order */
@@ -380,11 +384,11 @@ static void eval_record(worker *w, batch *b, srec *r, int how, bool parsed)
     }
     if (spec.n == 1 && r->own.node) {   /* both values of the field */
         w->variant = 1;
-        aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+        aw_matcher_eval_sources(w->m, w->doc, data, r->len, cls, (size_t)nc, on_hit, w);
         aw_mapping_own_set(w->doc, &r->own, 1);
         w->variant = 2;
     }
-    aw_matcher_eval_sources(w->m, w->doc, b->data + r->off, r->len, cls, (size_t)nc, on_hit, w);
+    aw_matcher_eval_sources(w->m, w->doc, data, r->len, cls, (size_t)nc, on_hit, w);
 }
 
 /* Frame chunk batch b from state `from` (NULL: between records at top
@@ -409,7 +413,7 @@ static void frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
         }
         x->off = (size_t)(rec.data - b->data);
         x->len = rec.len;
-        eval_record(w, b, x, how, rec.taken);
+        eval_record(w, b, x, rec.data, how, rec.taken);
     }
     b->nrecno = aw_reader_recno(r);
     b->end_clean = aw_reader_chunk_end(r, &b->end);
@@ -425,7 +429,7 @@ static void evaluate(worker *w, batch *b)
     }
     for (size_t i = 0; i < b->nrecs; i++)
         if (!b->recs[i].kind)
-            eval_record(w, b, &b->recs[i], how, false);
+            eval_record(w, b, &b->recs[i], b->data + b->recs[i].off, how, false);
 }
 
 static void *worker_main(void *arg)
@@ -498,7 +502,7 @@ static void commit(aw_scanner *s, batch *b)
         uint8_t variant = 0;
         if (r->own_mode == OWN_SERIAL) {
             r->nhit = 0;
-            eval_record(&s->cw, b, r, PREP_ORDERED, false);
+            eval_record(&s->cw, b, r, b->data + r->off, PREP_ORDERED, false);
             s->st.own_reevaluated++;
         } else if (r->own_mode == OWN_DECIDE) {
             variant = aw_mapping_own_decide(NULL, &r->own) ? 2 : 1;
@@ -773,14 +777,16 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         if (rc == AW_EPARSE || rc == AW_ELIMIT) {
             x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
             x->msg = put_str(b, err.msg, strlen(err.msg));
+        } else if (!s->threaded) {          /* evaluated as read: no copy kept */
+            x->len = rec.len;
+            b->dlen += rec.len;
+            eval_record(&s->w[0], b, x, rec.data, PREP_ORDERED, rec.taken);
         } else {
             aw_grow((void **)&b->data, &b->dcap, b->dlen + rec.len, 1);
             memcpy(b->data + b->dlen, rec.data, rec.len);
             x->off = b->dlen;
             x->len = rec.len;
             b->dlen += rec.len;
-            if (!s->threaded)
-                eval_record(&s->w[0], b, x, PREP_ORDERED, rec.taken);
         }
         if (b->dlen >= BATCH_BYTES || b->nrecs >= BATCH_RECORDS) {
             submit(s, b);
