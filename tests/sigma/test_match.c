@@ -243,6 +243,16 @@ static void test_modifiers_runtime(void **state)
     FIRES(f, "  s: {re|re: '^[a-c]+\\d+$'}\n  condition: s\n", ev);
     QUIET(f, "  s: {re|re: '^ABC'}\n  condition: s\n", ev);
     FIRES(f, "  s: {re|re|i: '^ABC'}\n  condition: s\n", ev);
+    /* UTF-8 mode: '.' is one code point, written or escaped; a value
+     * derived after parsing is checked by PCRE2 (invalid UTF-8 there
+     * matches nothing), the parser already checked the record's own */
+    FIRES(f, "  s: {u|re: '^a.b$'}\n  condition: s\n", "{\"kind\":1,\"u\":\"a\\u00e9b\"}");
+    FIRES(f, "  s: {u|re: '^a.b$'}\n  condition: s\n", "{\"kind\":1,\"u\":\"a\xe2\x82\xac" "b\"}");
+    QUIET(f, "  s: {u|re: '^a..b$'}\n  condition: s\n", "{\"kind\":1,\"u\":\"a\xc3\xa9" "b\"}");
+    assert_int_equal(run_derived(f, RULE("  s: {dk|re: 'abc'}\n  condition: s\n"), "{\"kind\":1}", NULL, "dk",
+                                 "abc\xff"), 0);
+    assert_int_equal(run_derived(f, RULE("  s: {dk|re: 'abc'}\n  condition: s\n"), "{\"kind\":1}", NULL, "dk",
+                                 "\xc3\xa9" "abc"), 1);
     REJECT(f, "  s: {re|re: '(unclosed'}\n  condition: s\n", "invalid-regex");
     REJECT(f, "  s: {re|nosuch: x}\n  condition: s\n", "unknown-modifier");
     REJECT(f, "  s: {re|contains|re: x}\n  condition: s\n", "invalid-modifier-chain");
