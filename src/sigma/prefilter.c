@@ -62,11 +62,19 @@ static bool safe(unsigned char c)
     return c >= 0x20 && c != '"' && c != '\\' && c != '/';
 }
 
+/* Punctuation seldom in command lines, paths or names, doubled or
+ * paired only by obfuscation. */
+static bool rare_punct(char c)
+{
+    return c && strchr("^|;%&`~${}<>!#@+", c) != NULL;
+}
+
 /* Longest run of the leaf's literal tokens: of PF_MIN_LIT or more safe
  * bytes when it is looked for in the raw record (`raw`: keywords); of
  * any bytes when it is looked for in the text the leaf is matched
  * against (a field's values, decoded, objects compacted as the matcher
- * does), PF_MIN_FIELD_LIT or more if one is non-ASCII. */
+ * does), PF_MIN_FIELD_LIT (two) if one is non-ASCII or both rare
+ * punctuation. */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
 {
     if (l->kind != LM_GLOB || l->is_num)
@@ -90,10 +98,12 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
             run = 0;
         }
     }
-    /* two bytes only when one is non-ASCII (a UTF-8 letter): two ASCII
-     * bytes ("-d", "/c") are in most values and slow the scan down */
-    bool utf8 = best && ((unsigned char)bs[0] >= 0x80 || (unsigned char)bs[best - 1] >= 0x80);
-    if (best < (!raw && utf8 ? PF_MIN_FIELD_LIT : PF_MIN_LIT))
+    /* two bytes only when one is non-ASCII (a UTF-8 letter) or both are
+     * rare punctuation ("^^", "&&": cmd.exe obfuscation): two other
+     * ASCII bytes ("-d", "/c") are in most values and slow the scan */
+    bool two = best == 2 && ((unsigned char)bs[0] >= 0x80 || (unsigned char)bs[1] >= 0x80 ||
+                             (rare_punct(bs[0]) && rare_punct(bs[1])));
+    if (best < (!raw && two ? PF_MIN_FIELD_LIT : PF_MIN_LIT))
         return false;
     *s = bs;
     *n = best;

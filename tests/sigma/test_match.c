@@ -528,6 +528,44 @@ static uint64_t considered(fx *f, const char *rules, const char *event)
     return c.considered;
 }
 
+/* Rules evaluated (past the literal prefilter, on for every event) of
+ * `rules` on `event`. */
+static uint64_t evaluated(fx *f, const char *rules, const char *event)
+{
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
+    aw_plan_opts po = {.prefilter_min_rules = 1};
+    aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    aw_errbuf err;
+    assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
+    aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
+    aw_matcher_counts c = {0, 0, 0};
+    aw_matcher_counts_add(m, &c);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+    return c.evaluated;
+}
+
+/* Two-byte literals gate a rule when both bytes are rare punctuation
+ * (cmd.exe obfuscation's "^^") or one is non-ASCII; two common ASCII
+ * bytes ("-d") would be found in most values and are not looked for. */
+static void test_prefilter_short(void **state)
+{
+    fx *f = *state;
+    const char *caret = RULE("  s: {p|contains: ['^^', 'xyz']}\n  condition: s\n");
+    const char *dash = RULE("  s: {p|contains: ['-d', 'xyz']}\n  condition: s\n");
+    assert_int_equal(evaluated(f, caret, "{\"kind\":1,\"p\":\"a^b^c\"}"), 0);
+    assert_int_equal(evaluated(f, caret, "{\"kind\":1,\"p\":\"c^^md\"}"), 1);
+    assert_int_equal(run(f, caret, "{\"kind\":1,\"p\":\"c^^md\"}", NULL), 1);
+    assert_int_equal(run(f, caret, "{\"kind\":1,\"p\":\"a^b^c\"}", NULL), 0);
+    assert_int_equal(evaluated(f, dash, "{\"kind\":1,\"p\":\"a b\"}"), 1);
+    assert_int_equal(run(f, dash, "{\"kind\":1,\"p\":\"x -d y\"}", NULL), 1);
+}
+
 /* A field only one rule requires is indexed too: that rule is not run
  * on events whose value differs (CloudTrail's `userAgent: TruffleHog`). */
 static void test_dispatch_single(void **state)
@@ -559,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_routing_filters_placeholders),
         cmocka_unit_test(test_correlation_only),
         cmocka_unit_test(test_prefilter_exact),
+        cmocka_unit_test(test_prefilter_short),
         cmocka_unit_test(test_numeric_dispatch),
         cmocka_unit_test(test_dispatch_fields),
         cmocka_unit_test(test_dispatch_single),
