@@ -366,7 +366,8 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
 }
 
 /* (sigma_int.h) A run of bytes that every match of regular expression
- * p[0..n) must contain, for the prefilter: the longest run (>= 3) of plain characters
+ * p[0..n) must contain, for the prefilter: the longest run (>= 3, or two
+ * rare punctuation marks: aw_rare_punct) of plain characters
  * at the top level of a pattern without top-level alternation. Anything
  * not understood ends the scan (runs before it are still required); a
  * quantified character leaves its run. In a case-insensitive pattern
@@ -499,6 +500,8 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
         run = 0;
     }
     keep_run(cur, run, &best, out, cap);
+    if (best == 2 && aw_rare_punct(out[0]) && aw_rare_punct(out[1]))
+        return 2;                               /* "&&" */
     return best >= 3 && best <= cap ? best : 0;
 }
 

@@ -62,9 +62,8 @@ static bool safe(unsigned char c)
     return c >= 0x20 && c != '"' && c != '\\' && c != '/';
 }
 
-/* Punctuation seldom in command lines, paths or names, doubled or
- * paired only by obfuscation. */
-static bool rare_punct(char c)
+/* (sigma_int.h) */
+bool aw_rare_punct(char c)
 {
     return c && strchr("^|;%&`~${}<>!#@+", c) != NULL;
 }
@@ -102,7 +101,7 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
      * rare punctuation ("^^", "&&": cmd.exe obfuscation): two other
      * ASCII bytes ("-d", "/c") are in most values and slow the scan */
     bool two = best == 2 && ((unsigned char)bs[0] >= 0x80 || (unsigned char)bs[1] >= 0x80 ||
-                             (rare_punct(bs[0]) && rare_punct(bs[1])));
+                             (aw_rare_punct(bs[0]) && aw_rare_punct(bs[1])));
     if (best < (!raw && two ? PF_MIN_FIELD_LIT : PF_MIN_LIT))
         return false;
     *s = bs;

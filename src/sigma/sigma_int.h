@@ -269,6 +269,10 @@ typedef struct aw_expansion {
     size_t n;
 } aw_expansion;
 
+/* Punctuation seldom in command lines, paths or names, doubled or
+ * paired only by obfuscation ("^^", "&&"): two such bytes make a
+ * literal worth looking for (prefilter.c). */
+bool aw_rare_punct(char c);
 /* Prefilter literal of a glob leaf: its longest run of bytes a JSON
  * writer must emit verbatim (prefilter.c). */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);

@@ -105,6 +105,11 @@ static void test_fixed(void **state)
     assert_int_equal(lit_of("\\x41bcd", l), 0);         /* stops at an escape it does not know */
     assert_int_equal(lit_of("xyz\\x41bcd", l), 3);
     assert_int_equal(lit_of("\\Qabc\\E", l), 0);
+    /* two bytes only when both are rare punctuation */
+    assert_int_equal(lit_of("(?i)(?:set).*&&\\s?set", l), 2);
+    assert_memory_equal(l, "&&", 2);
+    assert_int_equal(lit_of("x.*ab", l), 0);
+    assert_int_equal(lit_of("x.*a&", l), 0);
 }
 
 static void test_random(void **state)
