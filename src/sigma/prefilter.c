@@ -224,9 +224,37 @@ static void conj_cnf(const aw_ruleset *rs, const aw_conj *cj, cnf *out)
     }
 }
 
-/* OR of branches: one clause, the union of each branch's best. */
+/* OR of branches, distributed: every clause that takes one clause of
+ * each branch (the OR of CNFs B1..Bn is the AND of those unions), when
+ * there are at most PF_MAX_CLAUSES of them. A rule whose branches need
+ * different things ("Image has \Windows\ and the command line has
+ * \..\, or the command line has .exe\..\") keeps each need gated. */
+static bool or_product(const cnf *branches, size_t n, cnf *out)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        if (!branches[i].n || (total *= branches[i].n) > PF_MAX_CLAUSES)
+            return false;
+    clause *acc = aw_xmalloc(sizeof *acc);
+    out->n = 0;
+    for (size_t k = 0; k < total; k++) {
+        bool ok = true;
+        acc->cnt = 0;
+        for (size_t i = 0, r = k; i < n && ok; r /= branches[i].n, i++)
+            ok = merge(acc, &branches[i].c[r % branches[i].n]);
+        if (ok)
+            cnf_add(out, acc);
+    }
+    free(acc);
+    return out->n > 0;
+}
+
+/* OR of branches: the distributed clauses, or else one clause, the
+ * union of each branch's best. */
 static bool or_clause(const cnf *branches, size_t n, cnf *out)
 {
+    if (or_product(branches, n, out))
+        return true;
     clause *acc = &out->c[0];
     out->n = 0;
     acc->cnt = 0;

@@ -566,6 +566,21 @@ static void test_prefilter_short(void **state)
     assert_int_equal(run(f, dash, "{\"kind\":1,\"p\":\"x -d y\"}", NULL), 1);
 }
 
+/* An OR of branches keeps each branch's needs: (a and b) or c needs
+ * (a or c) and (b or c), so an event with a alone is not evaluated
+ * (one clause, the best of each branch, "a or c", let it through). */
+static void test_prefilter_or(void **state)
+{
+    fx *f = *state;
+    const char *r = RULE("  s1: {p|contains: 'winxwinx', q|contains: 'qqqq'}\n  s2: {q|contains: 'zzzz'}\n"
+                         "  condition: 1 of s*\n");
+    assert_int_equal(evaluated(f, r, "{\"kind\":1,\"p\":\"winxwinx\",\"q\":\"x\"}"), 0);
+    assert_int_equal(run(f, r, "{\"kind\":1,\"p\":\"winxwinx\",\"q\":\"x\"}", NULL), 0);
+    assert_int_equal(run(f, r, "{\"kind\":1,\"p\":\"winxwinx\",\"q\":\"aqqqq\"}", NULL), 1);
+    assert_int_equal(run(f, r, "{\"kind\":1,\"p\":\"x\",\"q\":\"zzzz\"}", NULL), 1);
+    assert_int_equal(evaluated(f, r, "{\"kind\":1,\"p\":\"x\",\"q\":\"zzzz\"}"), 1);
+}
+
 /* A field only one rule requires is indexed too: that rule is not run
  * on events whose value differs (CloudTrail's `userAgent: TruffleHog`). */
 static void test_dispatch_single(void **state)
@@ -598,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_correlation_only),
         cmocka_unit_test(test_prefilter_exact),
         cmocka_unit_test(test_prefilter_short),
+        cmocka_unit_test(test_prefilter_or),
         cmocka_unit_test(test_numeric_dispatch),
         cmocka_unit_test(test_dispatch_fields),
         cmocka_unit_test(test_dispatch_single),
