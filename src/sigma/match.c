@@ -344,7 +344,7 @@ static bool leaf_match(aw_matcher *m, const aw_leaf *l, const aw_jnode *n)
         if (!aw_match_node_text(m, n, &s, &len))
             return false;
         /* not scanned for, look for that run (folded: a superset) */
-        if (l->litn && !(m->pf_on && LIT_SCANNED(m, l->lit_id)) &&
+        if (l->litn && !(m->pf_on && l->lit_id && LIT_SCANNED(m, l->lit_id)) &&
             !aw_memfind(node_folded(m, n, s, len), len, l->lit, l->litn))
             return false;
         /* the parser let only valid UTF-8 into the record's scalars:

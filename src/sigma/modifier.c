@@ -416,7 +416,7 @@ static void keep_run(const char *cur, size_t run, size_t *best, char *out, size_
     memcpy(out, cur, run < cap ? run : cap);
 }
 
-size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
+size_t aw_re_run(const char *p, size_t n, bool caseless, char *out, size_t cap)
 {
     int depth = 0;
     for (size_t i = 0; i < n; i++) {            /* top-level '|', inline flags */
@@ -500,9 +500,15 @@ size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t c
         run = 0;
     }
     keep_run(cur, run, &best, out, cap);
+    return best <= cap ? best : 0;
+}
+
+size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
+{
+    size_t best = aw_re_run(p, n, caseless, out, cap);
     if (best == 2 && aw_rare_punct(out[0]) && aw_rare_punct(out[1]))
         return 2;                               /* "&&" */
-    return best >= 3 && best <= cap ? best : 0;
+    return best >= 3 ? best : 0;
 }
 
 /* One value of the item becomes one group. */
@@ -602,6 +608,15 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
             /* the table's folded copy: looked for in the folded value
              * before PCRE2 runs */
             l->lit = cx->rs->lits[l->lit_id - 1];
+            l->litn = litn;
+        } else if (it->field >= 0 && (litn = aw_re_run(buf, strlen(buf), c->has[M_I], lit, sizeof lit)) > 0) {
+            /* too short to scan for, still a memchr before PCRE2 (the
+             * backtick of PowerShell token obfuscation) */
+            char *f = aw_arena_alloc(a, litn + 1);
+            for (size_t i = 0; i < litn; i++)
+                f[i] = (char)((lit[i] >= 'A' && lit[i] <= 'Z') ? lit[i] + 32 : lit[i]);
+            f[litn] = 0;
+            l->lit = f;
             l->litn = litn;
         }
         l->orig = aw_sstr_literal(a, buf, strlen(buf));

@@ -71,7 +71,8 @@ typedef struct aw_leaf {
     aw_gshape shape;
     const char *lit;        /* folded (unless cased) literal for simple
                                shapes; LM_RE: folded run every match
-                               contains (aw_re_literal), or NULL */
+                               contains (aw_re_literal; a shorter one,
+                               aw_re_run, has no lit_id), or NULL */
     size_t litn;
     aw_sstr pat;            /* general shape, folded unless cased */
     bool is_num;            /* rule value was a YAML number: compare by value too */
@@ -280,6 +281,9 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);
  * in a caseless one, a run its folding cannot change); its length, 0 if
  * none. */
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap);
+/* The longest such run, of any length (aw_re_literal keeps those worth
+ * scanning for). */
+size_t aw_re_run(const char *p, size_t n, bool caseless, char *out, size_t cap);
 /* 1 + id of the folded literal s[0..n) in the rule set's table, whose
  * folded copy (rs->lits[id - 1]) lives as long as the rule set. */
 uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n);

@@ -253,6 +253,10 @@ static void test_modifiers_runtime(void **state)
                                  "abc\xff"), 0);
     assert_int_equal(run_derived(f, RULE("  s: {dk|re: 'abc'}\n  condition: s\n"), "{\"kind\":1}", NULL, "dk",
                                  "\xc3\xa9" "abc"), 1);
+    /* a run too short to scan for is still looked for before PCRE2 */
+    FIRES(f, "  s: {u|re: '\\w+`\\w+`'}\n  condition: s\n", "{\"kind\":1,\"u\":\"IN`V`oke\"}");
+    QUIET(f, "  s: {u|re: '\\w+`\\w+`'}\n  condition: s\n", "{\"kind\":1,\"u\":\"INVoke\"}");
+    FIRES(f, "  s: {u|re|i: 'X`'}\n  condition: s\n", "{\"kind\":1,\"u\":\"ax`\"}");
     REJECT(f, "  s: {re|re: '(unclosed'}\n  condition: s\n", "invalid-regex");
     REJECT(f, "  s: {re|nosuch: x}\n  condition: s\n", "unknown-modifier");
     REJECT(f, "  s: {re|contains|re: x}\n  condition: s\n", "invalid-modifier-chain");

@@ -1,5 +1,6 @@
 /* test_relit.c - the literal taken from a regular expression for the
- * prefilter (aw_re_literal) must be in every string the expression
+ * prefilter (aw_re_literal, and the shorter runs of aw_re_run that the
+ * matcher looks for before PCRE2) must be in every string the expression
  * matches: checked on fixed cases and on random patterns against PCRE2
  * itself, with subjects built from the patterns' own characters. Also
  * the byte-level helpers the matcher trusts: aw_memfind against memmem,
@@ -110,6 +111,12 @@ static void test_fixed(void **state)
     assert_memory_equal(l, "&&", 2);
     assert_int_equal(lit_of("x.*ab", l), 0);
     assert_int_equal(lit_of("x.*a&", l), 0);
+    /* shorter runs: looked for before PCRE2 runs, not scanned for */
+    const char *tick = "\\w+`(?:\\w+|-|.)`[\\w+|\\s]";
+    assert_int_equal(aw_re_run(tick, strlen(tick), false, l, sizeof l), 1);
+    assert_memory_equal(l, "`", 1);
+    assert_int_equal(aw_re_run("x.*ab", 5, false, l, sizeof l), 2);
+    assert_int_equal(aw_re_run("a|b", 3, false, l, sizeof l), 0);
 }
 
 static void test_random(void **state)
@@ -137,7 +144,10 @@ static void test_random(void **state)
                            NULL);
         if (!re)
             continue;
-        size_t ln = aw_re_literal(pat, strlen(pat), ci, lit, sizeof lit);
+        /* the run, of any length (aw_re_run): what aw_re_literal keeps
+         * of it for the scan, and the shorter ones the matcher still
+         * looks for before PCRE2, must all be in every match */
+        size_t ln = aw_re_run(pat, strlen(pat), ci, lit, sizeof lit);
         for (int s = 0; ln && s < 40; s++) {
             char subj[160];
             size_t sl = 0, pl = strlen(pat);
