@@ -64,8 +64,10 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
 {
     c->len = 0;
     c->line = r->line;
-    if (r->io_failed)
+    if (r->io_failed) {
+        aw_errbuf_set(err, "%s: reading stopped after an earlier error", r->path);
         return AW_EIO;
+    }
     if (r->st == AW_FR_END)
         return AW_EOF;
     if (r->st != AW_FR_TOP || r->in_array || !r->bom_done || r->stop != SIZE_MAX)
