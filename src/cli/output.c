@@ -168,8 +168,9 @@ static void put_raw(char *b, size_t cap, size_t *n, const char *s, size_t len)
 #define PUT_LIT(b, cap, n, lit) put_raw(b, cap, n, lit, sizeof lit - 1)
 
 /* Everything after the rule's prefix, into b[0..cap); returns the length
- * needed (the output is complete only if that is <= cap). */
-static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
+ * needed (the output is complete only if that is <= cap). With at, the
+ * record number is left out and *at is where it goes. */
+static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at)
 {
     size_t n = 0;
     char num[64];
@@ -189,7 +190,10 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
     PUT_LIT(b, cap, &n, ",\"source\":{\"file\":");
     put_str(b, cap, &n, a->file);
     PUT_LIT(b, cap, &n, ",\"record\":");
-    put_raw(b, cap, &n, num, aw_u64_text(num, a->record));
+    if (at)
+        *at = n;
+    else
+        put_raw(b, cap, &n, num, aw_u64_text(num, a->record));
     PUT_LIT(b, cap, &n, ",\"line\":");
     put_raw(b, cap, &n, num, aw_u64_text(num, a->line));
     PUT_LIT(b, cap, &n, "}");
@@ -198,23 +202,32 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap)
     return n;
 }
 
-static void json_alert(aw_out *o, const aw_alert *a)
+/* With record_at (f a memory stream at its start), the record number is
+ * left out and *record_at is where it goes. */
+static void json_alert(aw_out *o, const aw_alert *a, size_t *record_at)
 {
     FILE *f = o->f;
     const rprefix *p = pre_find(o, a->rule);
     char small[2048];
-    if (p)
+    size_t head;
+    if (p) {
         fwrite(p->json, 1, p->len, f);
-    else
+        head = p->len;
+    } else {
         json_alert_head(f, a->rule);
-    size_t need = json_alert_tail(a, small, sizeof small);
+        head = record_at ? (size_t)ftell(f) : 0;
+    }
+    size_t need = json_alert_tail(a, small, sizeof small, record_at);
+    if (record_at)
+        *record_at += head;
     if (need <= sizeof small) {
         fwrite(small, 1, need, f);
     } else {
         char *big = malloc(need);
         if (!big)
             abort();
-        json_alert_tail(a, big, need);
+        size_t again;
+        json_alert_tail(a, big, need, record_at ? &again : NULL);
         fwrite(big, 1, need, f);
         free(big);
     }
@@ -295,29 +308,38 @@ static void sarif_alert(aw_out *o, const aw_alert *a)
     fprintf(f, ",\"record\":%llu}}", (unsigned long long)a->record);
 }
 
-bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a)
+bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a, size_t *record_at)
 {
     /* only the fields fixed at creation: the writer's count is the
      * committing thread's */
     aw_out tmp = {.f = f, .fmt = o->fmt, .color = o->color, .pre = o->pre, .npre = o->npre};
+    if (record_at)
+        *record_at = SIZE_MAX;
     switch (o->fmt) {
-    case AW_FMT_JSON: json_alert(&tmp, a); return true;
-    case AW_FMT_TEXT: text_alert(&tmp, a); return true;
+    case AW_FMT_JSON: json_alert(&tmp, a, record_at); return true;
+    case AW_FMT_TEXT: text_alert(&tmp, a); return true;     /* prints no record number */
     case AW_FMT_SARIF: return false;        /* separators depend on order */
     }
     return false;
 }
 
-void aw_out_rendered(aw_out *o, const char *p, size_t n)
+void aw_out_rendered(aw_out *o, const char *p, size_t n, size_t record_at, uint64_t record)
 {
-    fwrite(p, 1, n, o->f);
+    if (record_at == SIZE_MAX || record_at > n) {
+        fwrite(p, 1, n, o->f);
+    } else {
+        char num[24];
+        fwrite(p, 1, record_at, o->f);
+        fwrite(num, 1, aw_u64_text(num, record), o->f);
+        fwrite(p + record_at, 1, n - record_at, o->f);
+    }
     o->n++;
 }
 
 void aw_out_alert(aw_out *o, const aw_alert *a)
 {
     switch (o->fmt) {
-    case AW_FMT_JSON: json_alert(o, a); break;
+    case AW_FMT_JSON: json_alert(o, a, NULL); break;
     case AW_FMT_TEXT: text_alert(o, a); break;
     case AW_FMT_SARIF: sarif_alert(o, a); break;
     }

@@ -29,6 +29,8 @@ typedef struct aw_alert {
     size_t nexplain;
     const char *rendered;       /* already formatted (aw_out_render), or NULL */
     size_t rendered_len;
+    size_t record_at;           /* rendered without the record number: where
+                                   it goes; SIZE_MAX: rendered whole */
 } aw_alert;
 
 typedef struct aw_out aw_out;
@@ -40,9 +42,14 @@ void aw_out_add_rules(aw_out *o, const aw_ruleset *rs);
 void aw_out_alert(aw_out *o, const aw_alert *a);
 /* Render one alert in o's format into f (a worker thread's memory
  * stream), for writing later with aw_out_rendered, in input order.
- * false for SARIF, whose separators depend on the order. */
-bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a);
-void aw_out_rendered(aw_out *o, const char *p, size_t n);
+ * false for SARIF, whose separators depend on the order. With
+ * record_at, the record number (not known yet: a chunk's records are
+ * numbered at commit) is left out and *record_at says where in the
+ * text it goes (SIZE_MAX: the format does not print it). */
+bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a, size_t *record_at);
+/* Write a rendered alert; the record number goes at record_at unless
+ * that is SIZE_MAX. */
+void aw_out_rendered(aw_out *o, const char *p, size_t n, size_t record_at, uint64_t record);
 /* A correlation alert (type "correlation"). */
 void aw_out_correlation(aw_out *o, const aw_correlation_alert *a);
 void aw_out_finish(aw_out *o);      /* closes SARIF; frees */

@@ -66,6 +66,8 @@ typedef struct shit {               /* a hit, as stored by a worker */
     size_t tenant;                  /* offset in str, or SIZE_MAX */
     size_t xe, nxe;                 /* explain entries */
     size_t rendered, rendered_len;  /* formatted alert in str, if rendered */
+    size_t record_at;               /* where its record number goes (chunks:
+                                       numbered at commit), SIZE_MAX: in it */
     size_t cx, cxlen;               /* correlation extract in str (cxlen 0: none) */
 } shit;
 
@@ -248,9 +250,11 @@ static void fill_alert(aw_alert *a, const batch *b, const srec *r, const shit *x
         a->explain = b->xe + x->xe;
         a->nexplain = x->nxe;
     }
+    a->record_at = SIZE_MAX;
     if (x->rendered_len) {
         a->rendered = b->str + x->rendered;
         a->rendered_len = x->rendered_len;
+        a->record_at = x->record_at;
     }
 }
 
@@ -278,6 +282,7 @@ static int on_hit(void *ud, const aw_hit *h)
     aw_grow((void **)&b->hits, &b->chits, b->nhits, sizeof *b->hits);
     shit *x = &b->hits[b->nhits++];
     memset(x, 0, sizeof *x);
+    x->record_at = SIZE_MAX;
     x->h = *h;
     x->variant = w->variant;
     x->tenant = SIZE_MAX;
@@ -307,11 +312,12 @@ static int on_hit(void *ud, const aw_hit *h)
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
-    if (w->ms && !b->chunk) {         /* a chunk's record numbers are fixed at commit */
+    if (w->ms) {
         aw_alert a;
         fill_alert(&a, b, r, x, w->s->o.explain);
         fseek(w->ms, 0, SEEK_SET);
-        if (aw_out_render(w->s->o.render, w->ms, &a) && fflush(w->ms) == 0) {
+        /* a chunk's record numbers are fixed at commit: rendered without */
+        if (aw_out_render(w->s->o.render, w->ms, &a, b->chunk ? &x->record_at : NULL) && fflush(w->ms) == 0) {
             size_t n = (size_t)ftell(w->ms);
             x->rendered = put_str(b, w->msbuf, n);
             x->rendered_len = n;
