@@ -88,7 +88,9 @@ typedef struct aw_fstate {
 
 /* AW_OK with c->len > 0: a chunk; AW_OK with c->len == 0: none here,
  * frame the next record with aw_reader_next; AW_EOF: end of input;
- * AW_EIO: read error (err set; later calls fail too). */
+ * AW_EIO: reading failed in an earlier call (err set). A read that
+ * fails here cuts no chunk: aw_reader_next frames the records before
+ * the failure, then reports it, as without chunks. */
 aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err);
 
 /* A reader framing one chunk, from state `from` (NULL: between records

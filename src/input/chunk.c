@@ -72,21 +72,20 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
         return AW_EOF;
     if (r->st != AW_FR_TOP || r->in_array || !r->bom_done || r->stop != SIZE_MAX)
         return AW_OK;
+    /* A failed read is not reported here: the records before it are
+     * still to be framed, by aw_reader_next, which meets the failure
+     * again (aw_reader_fill repeats it) where the stream would. */
     int k = aw_fr_skip_ws(r, err);
     if (k == 0)
         return AW_EOF;
-    if (k > 0 && r->buf[r->pos] != '{')
+    if (k < 0 || r->buf[r->pos] != '{')
         return AW_OK;
     size_t elen;
     uint64_t enl;
-    if (k > 0 && r->end - r->pos < want && !r->eof && aw_reader_fill(r, r->pos, err) != AW_OK)
-        k = -1;
-    if (k > 0 && (k = aw_fr_envelope_at(r, &elen, &enl, err)) == 1)
-        return AW_OK;                   /* an envelope: the stream frames it */
-    if (k < 0) {
-        r->io_failed = 1;
-        return AW_EIO;
-    }
+    if (r->end - r->pos < want && !r->eof && aw_reader_fill(r, r->pos, err) != AW_OK)
+        return AW_OK;
+    if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0)
+        return AW_OK;                   /* an envelope (the stream frames it), or a failed read */
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
     size_t cut = r->eof && avail <= want ? 0 : find_cut(p, avail, want);

@@ -102,6 +102,8 @@ struct aw_reader {
     size_t stop;                /* a chunk reader (chunk.c) stops between
                                    records here; SIZE_MAX otherwise */
     int borrowed;               /* buf is the caller's (chunk reader) */
+    int fill_failed;            /* aw_reader_fill failed: it says so again */
+    aw_errbuf fill_err;
 
     /* current record scan */
     size_t rec_start;
@@ -132,7 +134,7 @@ int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err);
 
 /* Make more bytes available: keeps buf[keep..end) (moved to the front),
  * grows the buffer up to maxcap, reads. Sets r->eof at end of input.
- * AW_OK or AW_EIO. */
+ * AW_OK or AW_EIO (every later call then fails the same way). */
 aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err);
 
 #endif

@@ -94,7 +94,26 @@ void aw_reader_close(aw_reader *r)
     free(r);
 }
 
+static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err);
+
+/* A failure is final and said again on every later call: the bytes
+ * before it are framed first, whichever call met it (aw_reader_chunk
+ * fills ahead of the framer). */
 aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err)
+{
+    if (r->fill_failed) {
+        *err = r->fill_err;
+        return AW_EIO;
+    }
+    aw_status st = fill(r, keep, err);
+    if (st != AW_OK) {
+        r->fill_failed = 1;
+        r->fill_err = *err;
+    }
+    return st;
+}
+
+static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
 {
     ssize_t n;
     if (r->eof)
