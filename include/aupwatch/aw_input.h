@@ -69,9 +69,8 @@ void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud);
  * right: where it is not (an array opened inside the chunk), frame the
  * next chunk again from that state. Records are numbered in each chunk
  * from 1 (the caller adds the records before it); lines are the file's.
- * Every record comes out as aw_reader_next would frame it, except that
- * a record over the size limit is always reported with its size (the
- * stream reports one that crosses a read boundary without it). */
+ * Every record, report and message comes out as aw_reader_next would
+ * give it. */
 typedef struct aw_chunk {
     const char *data;           /* valid until the next call on the reader;
                                    data[len] is '{' unless eof */

@@ -20,9 +20,12 @@
  *     reported, and framing resumes at the next line starting with '{'
  *     (in an array: as the next element; an envelope start opens a new
  *     envelope);
- *   - a record over max_record is reported (AW_ELIMIT) and skipped by
- *     structure, byte-exactly, without being buffered, so the following
- *     element or record is not lost;
+ *   - a record over max_record is skipped by structure, byte-exactly,
+ *     without being buffered, so the following element or record is not
+ *     lost, and reported when its end is found, as a kept record would
+ *     be (AW_ELIMIT with its size; cut short, the problem that cut it;
+ *     at end of input, AW_ELIMIT): where the reads cut the input
+ *     changes no report;
  *   - end of input inside a record or an array is reported once.
  * Every report consumes a record number. Each step consumes input, so
  * the framer cannot loop forever.
@@ -435,6 +438,8 @@ int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err)
 static void rec_begin(aw_reader *r, int scalar)
 {
     r->rec_start = r->pos;
+    r->rec_abs = r->dropped + r->pos;
+    r->oversized = 0;
     r->rec_line = r->line;
     r->depth = 0;
     r->in_str = r->esc = r->nl_pending = 0;
@@ -696,13 +701,18 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
 
         case AW_FR_REC:
         case AW_FR_SKIP: {
-            int keep = r->st == AW_FR_REC;
+            /* keep: the record's bytes are kept; tell: its fate is
+             * reported (kept, or skipped for its size: reported when
+             * its end is found, as if it had been kept, so the report
+             * does not depend on where reads cut the input) */
+            int keep = r->st == AW_FR_REC, tell = keep || r->oversized;
             int sc = r->scalar ? scan_scalar(r) : scan(r);
             switch (sc) {
             case SC_DONE:
                 r->st = r->after_st;
-                if (keep) {
-                    size_t len = r->pos - r->rec_start;
+                if (tell) {
+                    size_t len = (size_t)(r->dropped + r->pos - r->rec_abs);
+                    r->oversized = 0;
                     if (len > r->max_record)
                         return report(r, rec, AW_ELIMIT, r->rec_line, err,
                                       "line %llu: record of %zu bytes "
@@ -720,17 +730,22 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
                 continue;
             case SC_NEED:
                 if (keep && r->pos - r->rec_start > r->max_record) {
-                    r->st = AW_FR_SKIP;
-                    return report(r, rec, AW_ELIMIT, r->rec_line, err,
-                                  "line %llu: record exceeds the limit of "
-                                  "%zu bytes; skipped",
-                                  (unsigned long long)r->rec_line,
-                                  r->max_record);
+                    r->st = AW_FR_SKIP;         /* no longer buffered */
+                    r->oversized = 1;
+                    continue;
                 }
                 if (r->eof) {
                     r->st = AW_FR_END;
-                    if (!keep)
+                    if (!tell)
                         continue;
+                    if (r->oversized) {
+                        r->oversized = 0;
+                        return report(r, rec, AW_ELIMIT, r->rec_line, err,
+                                      "line %llu: record exceeds the limit of "
+                                      "%zu bytes; skipped",
+                                      (unsigned long long)r->rec_line,
+                                      r->max_record);
+                    }
                     return report(r, rec, AW_EPARSE, r->rec_line, err,
                                   "line %llu: unexpected end of input "
                                   "inside the record starting at line %llu"
@@ -746,7 +761,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
             case SC_NEWREC:
                 r->st = r->in_array ? AW_FR_ELEM : AW_FR_TOP;
                 r->resynced = 1;
-                if (!keep)
+                r->oversized = 0;
+                if (!tell)
                     continue;
                 return report(r, rec, AW_EPARSE, r->rec_line, err,
                               "line %llu: record starting at line %llu is "
@@ -756,7 +772,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
             default:
                 r->st = AW_FR_RESYNC;
                 r->bol = sc == SC_NLSTR;
-                if (!keep)
+                r->oversized = 0;
+                if (!tell)
                     continue;
                 return report(r, rec, AW_EPARSE, r->rec_line, err,
                               "line %llu: %s in the record starting at "

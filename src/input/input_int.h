@@ -105,8 +105,11 @@ struct aw_reader {
     int fill_failed;            /* aw_reader_fill failed: it says so again */
     aw_errbuf fill_err;
 
+    uint64_t dropped;           /* bytes moved out of buf's front so far */
     /* current record scan */
     size_t rec_start;
+    uint64_t rec_abs;           /* its start in the stream (dropped + offset) */
+    int oversized;              /* over max_record: skipped, reported at its end */
     uint64_t rec_line;
     int depth, in_str, esc, nl_pending, scalar;
     uint64_t stk[AW_FR_MAX_DEPTH / 64]; /* bit set: '[' at that level */

@@ -121,6 +121,7 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
     if (keep > r->end)
         keep = r->end;
     if (keep) {
+        r->dropped += keep;
         memmove(r->buf, r->buf + keep, r->end - keep);
         r->end -= keep;
         r->pos -= keep;

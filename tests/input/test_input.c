@@ -472,6 +472,24 @@ static void test_oversized(void **st)
         assert_int_equal(aw_reader_next(r, &rec, &err), AW_EOF);
         aw_reader_close(r);
     }
+    /* records over the limit on both sides of the reader's read
+     * boundaries (2 MB and on): each reported with its size wherever the
+     * reads cut it, so framing in chunks reports the same */
+    {
+        size_t m = 0, cap = 5u << 20;
+        char *many = malloc(cap + 4096);
+        for (int k = 0; m < cap; k++) {
+            m += (size_t)sprintf(many + m, "{\"k\":%d,\"v\":\"", k);
+            for (int c = 0; c < 2900 + k % 200; c++)
+                many[m++] = (char)('a' + (k + c) % 26);
+            m += (size_t)sprintf(many + m, "\"}\n");
+        }
+        many[m] = 0;
+        const char *d = describe_str(many, 1000);
+        assert_non_null(strstr(d, "ELIMIT 1@1"));
+        assert_null(strstr(d, "OK"));
+        free(many);
+    }
     free(big);
 }
 
