@@ -179,24 +179,6 @@ bool aw_match_node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t
     }
 }
 
-static void fold_into(char *dst, const char *src, size_t n)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    /* 'A'..'Z' are the signed bytes above '@' and below '[' */
-    const __m128i at = _mm_set1_epi8('A' - 1), zb = _mm_set1_epi8('Z' + 1), x20 = _mm_set1_epi8(0x20);
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, at), _mm_cmplt_epi8(v, zb));
-        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_add_epi8(v, _mm_and_si128(up, x20)));
-    }
-#endif
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-    }
-}
-
 /* Lower-cased text of node n (whose text is s[0..len)), cached for the
  * event. Offsets, not pointers, are cached: fbuf may move as it grows. */
 static const char *node_folded(aw_matcher *m, const aw_jnode *n, const char *s, size_t len)
@@ -206,7 +188,7 @@ static const char *node_folded(aw_matcher *m, const aw_jnode *n, const char *s, 
             m->ftcap = len + 1;
             m->ftmp = aw_xrealloc(m->ftmp, m->ftcap);
         }
-        fold_into(m->ftmp, s, len);
+        aw_fold_ascii(m->ftmp, s, len);
         return m->ftmp;
     }
     uint32_t idx = aw_doc_index(m->doc, n);
@@ -222,7 +204,7 @@ static const char *node_folded(aw_matcher *m, const aw_jnode *n, const char *s, 
             m->fcap = (m->fused + len + 1) * 2;
             m->fbuf = aw_xrealloc(m->fbuf, m->fcap);
         }
-        fold_into(m->fbuf + m->fused, s, len);
+        aw_fold_ascii(m->fbuf + m->fused, s, len);
         m->foff[idx] = (uint32_t)m->fused;
         m->fused += len + 1;
         m->fstamp[idx] = m->evstamp;

@@ -367,7 +367,7 @@ static void leaf_glob(aw_ruleset *rs, int field, aw_group *g, const aw_sstr *s, 
 
 /* (sigma_int.h) A run of bytes that every match of regular expression
  * p[0..n) must contain, for the prefilter: the longest run (>= 3, or two
- * rare punctuation marks: aw_rare_punct) of plain characters
+ * bytes aw_two_byte_lit takes) of plain characters
  * at the top level of a pattern without top-level alternation. Anything
  * not understood ends the scan (runs before it are still required); a
  * quantified character leaves its run. In a case-insensitive pattern
@@ -503,12 +503,15 @@ size_t aw_re_run(const char *p, size_t n, bool caseless, char *out, size_t cap)
     return best <= cap ? best : 0;
 }
 
+bool aw_re_scannable(const char *run, size_t n)
+{
+    return n >= 3 || (n == 2 && aw_two_byte_lit(run));
+}
+
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap)
 {
     size_t best = aw_re_run(p, n, caseless, out, cap);
-    if (best == 2 && aw_rare_punct(out[0]) && aw_rare_punct(out[1]))
-        return 2;                               /* "&&" */
-    return best >= 3 ? best : 0;
+    return aw_re_scannable(out, best) ? best : 0;
 }
 
 /* One value of the item becomes one group. */
@@ -602,19 +605,18 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
         pcre2_jit_compile(l->re, PCRE2_JIT_COMPLETE);
         aw_rule_keep_regex(cx->rs, l->re);
         char lit[256];
-        size_t litn = it->field >= 0 ? aw_re_literal(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
-        if (litn) {
+        size_t litn = it->field >= 0 ? aw_re_run(buf, strlen(buf), c->has[M_I], lit, sizeof lit) : 0;
+        if (aw_re_scannable(lit, litn)) {
             l->lit_id = aw_ruleset_lit(cx->rs, it->field, lit, litn);
             /* the table's folded copy: looked for in the folded value
              * before PCRE2 runs */
             l->lit = cx->rs->lits[l->lit_id - 1];
             l->litn = litn;
-        } else if (it->field >= 0 && (litn = aw_re_run(buf, strlen(buf), c->has[M_I], lit, sizeof lit)) > 0) {
-            /* too short to scan for, still a memchr before PCRE2 (the
+        } else if (litn) {
+            /* too short to scan for, still looked for before PCRE2 (the
              * backtick of PowerShell token obfuscation) */
             char *f = aw_arena_alloc(a, litn + 1);
-            for (size_t i = 0; i < litn; i++)
-                f[i] = (char)((lit[i] >= 'A' && lit[i] <= 'Z') ? lit[i] + 32 : lit[i]);
+            aw_fold_ascii(f, lit, litn);
             f[litn] = 0;
             l->lit = f;
             l->litn = litn;

@@ -62,10 +62,15 @@ static bool safe(unsigned char c)
     return c >= 0x20 && c != '"' && c != '\\' && c != '/';
 }
 
-/* (sigma_int.h) */
-bool aw_rare_punct(char c)
+static bool rare_punct(char c)
 {
     return c && strchr("^|;%&`~${}<>!#@+", c) != NULL;
+}
+
+/* (sigma_int.h) */
+bool aw_two_byte_lit(const char *s)
+{
+    return (unsigned char)s[0] >= 0x80 || (unsigned char)s[1] >= 0x80 || (rare_punct(s[0]) && rare_punct(s[1]));
 }
 
 /* Longest run of the leaf's literal tokens: of PF_MIN_LIT or more safe
@@ -97,11 +102,7 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n)
             run = 0;
         }
     }
-    /* two bytes only when one is non-ASCII (a UTF-8 letter) or both are
-     * rare punctuation ("^^", "&&": cmd.exe obfuscation): two other
-     * ASCII bytes ("-d", "/c") are in most values and slow the scan */
-    bool two = best == 2 && ((unsigned char)bs[0] >= 0x80 || (unsigned char)bs[1] >= 0x80 ||
-                             (aw_rare_punct(bs[0]) && aw_rare_punct(bs[1])));
+    bool two = best == PF_MIN_FIELD_LIT && aw_two_byte_lit(bs);
     if (best < (!raw && two ? PF_MIN_FIELD_LIT : PF_MIN_LIT))
         return false;
     *s = bs;

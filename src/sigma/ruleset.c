@@ -360,9 +360,7 @@ uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n)
         rs->litfield = aw_xrealloc(rs->litfield, rs->caplits * sizeof *rs->litfield);
     }
     char *f = aw_xstrndup(s, n);
-    for (size_t i = 0; i < n; i++)
-        if (f[i] >= 'A' && f[i] <= 'Z')
-            f[i] += 32;
+    aw_fold_ascii(f, f, n);
     rs->lits[rs->nlits] = f;
     rs->litfield[rs->nlits] = field;
     rs->litn[rs->nlits++] = n;

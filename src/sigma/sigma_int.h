@@ -270,10 +270,11 @@ typedef struct aw_expansion {
     size_t n;
 } aw_expansion;
 
-/* Punctuation seldom in command lines, paths or names, doubled or
- * paired only by obfuscation ("^^", "&&"): two such bytes make a
- * literal worth looking for (prefilter.c). */
-bool aw_rare_punct(char c);
+/* Whether a two-byte literal s[0..2) is worth looking for: one byte is
+ * non-ASCII (a UTF-8 letter) or both are punctuation seldom in command
+ * lines, paths or names ("^^", "&&": obfuscation); two other ASCII bytes
+ * ("-d", "/c") are in most values (prefilter.c). */
+bool aw_two_byte_lit(const char *s);
 /* Prefilter literal of a glob leaf: its longest run of bytes a JSON
  * writer must emit verbatim (prefilter.c). */
 bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);
@@ -281,9 +282,10 @@ bool aw_leaf_literal(const aw_leaf *l, bool raw, const char **s, size_t *n);
  * in a caseless one, a run its folding cannot change); its length, 0 if
  * none. */
 size_t aw_re_literal(const char *p, size_t n, bool caseless, char *out, size_t cap);
-/* The longest such run, of any length (aw_re_literal keeps those worth
- * scanning for). */
+/* The longest such run, of any length; aw_re_scannable says whether it
+ * is worth scanning for (what aw_re_literal keeps). */
 size_t aw_re_run(const char *p, size_t n, bool caseless, char *out, size_t cap);
+bool aw_re_scannable(const char *run, size_t n);
 /* 1 + id of the folded literal s[0..n) in the rule set's table, whose
  * folded copy (rs->lits[id - 1]) lives as long as the rule set. */
 uint32_t aw_ruleset_lit(aw_ruleset *rs, int field, const char *s, size_t n);
@@ -293,6 +295,9 @@ bool aw_cidr_parse(const char *s, aw_cidr *out, aw_errbuf *err);
 bool aw_cidr_match(const aw_cidr *c, const char *ip, size_t n);
 
 /* ---- glob matching ------------------------------------------------------ */
+/* src[0..n) lower-cased (ASCII only, as the matcher and Hyperscan's
+ * caseless mode fold) into dst; dst may be src. */
+void aw_fold_ascii(char *dst, const char *src, size_t n);
 /* The first n[0..nn) in h[0..hn), or NULL (memmem; faster on the short
  * values and needles of events and rules). */
 const char *aw_memfind(const char *h, size_t hn, const char *n, size_t nn);

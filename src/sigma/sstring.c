@@ -45,6 +45,25 @@ const char *aw_memfind(const char *h, size_t hn, const char *n, size_t nn)
     return NULL;
 }
 
+/* (sigma_int.h) */
+void aw_fold_ascii(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 'A'..'Z' are the signed bytes above '@' and below '[' */
+    const __m128i at = _mm_set1_epi8('A' - 1), zb = _mm_set1_epi8('Z' + 1), x20 = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, at), _mm_cmplt_epi8(v, zb));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_add_epi8(v, _mm_and_si128(up, x20)));
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+}
+
 typedef struct tokbuf {
     aw_tok *t;
     size_t n, cap;

@@ -106,11 +106,13 @@ static void test_fixed(void **state)
     assert_int_equal(lit_of("\\x41bcd", l), 0);         /* stops at an escape it does not know */
     assert_int_equal(lit_of("xyz\\x41bcd", l), 3);
     assert_int_equal(lit_of("\\Qabc\\E", l), 0);
-    /* two bytes only when both are rare punctuation */
+    /* two bytes only when aw_two_byte_lit takes them: both rare
+     * punctuation, or a UTF-8 letter */
     assert_int_equal(lit_of("(?i)(?:set).*&&\\s?set", l), 2);
     assert_memory_equal(l, "&&", 2);
     assert_int_equal(lit_of("x.*ab", l), 0);
     assert_int_equal(lit_of("x.*a&", l), 0);
+    assert_int_equal(lit_of("x.*\xc3\xa9", l), 2);
     /* shorter runs: looked for before PCRE2 runs, not scanned for */
     const char *tick = "\\w+`(?:\\w+|-|.)`[\\w+|\\s]";
     assert_int_equal(aw_re_run(tick, strlen(tick), false, l, sizeof l), 1);
