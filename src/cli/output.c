@@ -209,7 +209,7 @@ static void json_alert(aw_out *o, const aw_alert *a, size_t *record_at)
     FILE *f = o->f;
     const rprefix *p = pre_find(o, a->rule);
     char small[2048];
-    size_t head;
+    size_t head, at;                    /* at: the record number's place in the tail */
     if (p) {
         fwrite(p->json, 1, p->len, f);
         head = p->len;
@@ -217,20 +217,19 @@ static void json_alert(aw_out *o, const aw_alert *a, size_t *record_at)
         json_alert_head(f, a->rule);
         head = record_at ? (size_t)ftell(f) : 0;
     }
-    size_t need = json_alert_tail(a, small, sizeof small, record_at);
-    if (record_at)
-        *record_at += head;
+    size_t need = json_alert_tail(a, small, sizeof small, record_at ? &at : NULL);
     if (need <= sizeof small) {
         fwrite(small, 1, need, f);
     } else {
         char *big = malloc(need);
         if (!big)
             abort();
-        size_t again;
-        json_alert_tail(a, big, need, record_at ? &again : NULL);
+        json_alert_tail(a, big, need, record_at ? &at : NULL);
         fwrite(big, 1, need, f);
         free(big);
     }
+    if (record_at)
+        *record_at = head + at;
     if (a->explain) {
         fputs(",\"explain\":[", f);
         for (size_t i = 0; i < a->nexplain; i++) {
