@@ -69,6 +69,24 @@ static size_t parse_line(void *ud, const char *line, size_t len)
     return root->type == AW_JOBJ ? root->vlen : 0;
 }
 
+/* One outcome of aw_reader_next, numbered recno: "OK recno@line:<bytes>",
+ * "EPARSE recno@line" / "ELIMIT recno@line" (with `msgs`, then the
+ * message) or "EIO". */
+static size_t describe_one(char *out, size_t cap, aw_status st, const aw_record *rec,
+                           uint64_t recno, const aw_errbuf *err, int msgs)
+{
+    if (st == AW_OK)
+        return (size_t)snprintf(out, cap, "OK %llu@%llu:%.*s", (unsigned long long)recno,
+                                (unsigned long long)rec->line, (int)(rec->len > 200 ? 200 : rec->len),
+                                rec->data);
+    if (st == AW_EIO)
+        return (size_t)snprintf(out, cap, "EIO");
+    assert_true(strlen(err->msg) > 0);
+    return (size_t)snprintf(out, cap, "%s %llu@%llu%s%s", st == AW_ELIMIT ? "ELIMIT" : "EPARSE",
+                            (unsigned long long)recno, (unsigned long long)rec->line, msgs ? " " : "",
+                            msgs ? err->msg : "");
+}
+
 /* Read every record of `path` and describe the outcome, one item per
  * call of aw_reader_next: "OK recno@line:<bytes>" or "EPARSE recno@line"
  * / "ELIMIT recno@line", joined with '\n'; EOF ends the list. With
@@ -93,51 +111,20 @@ static char *describe_as(const char *path, size_t max_record, int parse, int lin
         assert_true(++guard < 100000);
         if (len)
             out[len++] = '\n';
+        len += describe_one(out + len, sizeof out - len, st, &rec, rec.recno, &err, msgs);
         if (st == AW_OK) {
             assert_true(!rec.taken || lines);
-            len += (size_t)snprintf(out + len, sizeof out - len,
-                                    "OK %llu@%llu:%.*s",
-                                    (unsigned long long)rec.recno,
-                                    (unsigned long long)rec.line,
-                                    (int)(rec.len > 200 ? 200 : rec.len),
-                                    rec.data);
             if (parse)
                 assert_int_equal(aw_doc_parse(d, rec.data, rec.len, NULL,
                                               &err), AW_OK);
-        } else if (st == AW_EIO) {
-            len += (size_t)snprintf(out + len, sizeof out - len, "EIO");
-            break;
-        } else {
-            len += (size_t)snprintf(out + len, sizeof out - len, "%s %llu@%llu",
-                                    st == AW_ELIMIT ? "ELIMIT" : "EPARSE",
-                                    (unsigned long long)rec.recno,
-                                    (unsigned long long)rec.line);
-            assert_true(strlen(err.msg) > 0);
-            if (msgs)
-                len += (size_t)snprintf(out + len, sizeof out - len, " %s", err.msg);
         }
-        if (len >= sizeof out - 256)
+        if (st == AW_EIO || len >= sizeof out - 256)
             break;
     }
     aw_reader_close(r);
     aw_doc_free(d);
     aw_doc_free(ld);
     return out;
-}
-
-/* One outcome of aw_reader_next, as describe_as() writes it, numbered
- * recno (messages included). */
-static size_t describe_one(char *out, size_t cap, aw_status st, const aw_record *rec,
-                           uint64_t recno, const aw_errbuf *err)
-{
-    if (st == AW_OK)
-        return (size_t)snprintf(out, cap, "OK %llu@%llu:%.*s", (unsigned long long)recno,
-                                (unsigned long long)rec->line, (int)(rec->len > 200 ? 200 : rec->len),
-                                rec->data);
-    if (st == AW_EIO)
-        return (size_t)snprintf(out, cap, "EIO");
-    return (size_t)snprintf(out, cap, "%s %llu@%llu %s", st == AW_ELIMIT ? "ELIMIT" : "EPARSE",
-                            (unsigned long long)recno, (unsigned long long)rec->line, err->msg);
 }
 
 /* describe_as(path, max_record, 0, 1, 1) as the threaded scanner frames
@@ -179,7 +166,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want)
                     assert_true(st != AW_EIO);
                     if (len)
                         out[len++] = '\n';
-                    len += describe_one(out + len, sizeof out - len, st, &rec, recno + rec.recno, &err);
+                    len += describe_one(out + len, sizeof out - len, st, &rec, recno + rec.recno, &err, 1);
                 }
                 int ends_clean = aw_reader_chunk_end(cr, &end);
                 uint64_t used = aw_reader_recno(cr);
@@ -209,7 +196,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want)
             break;
         if (len)
             out[len++] = '\n';
-        len += describe_one(out + len, sizeof out - len, st, &rec, rec.recno, &err);
+        len += describe_one(out + len, sizeof out - len, st, &rec, rec.recno, &err, 1);
         if (st == AW_EIO)
             break;
         recno = rec.recno;

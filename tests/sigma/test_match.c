@@ -512,34 +512,14 @@ static void test_dispatch_fields(void **state)
     assert_int_equal(run(f, six, "{\"kind\":1,\"f5\":\"H\",\"f4\":\"a\",\"n\":27.0}", NULL), 3);
 }
 
-/* Rules considered for one event (dispatch and prefilter as in a scan). */
-static uint64_t considered(fx *f, const char *rules, const char *event)
-{
-    aw_ruleset *rs = aw_ruleset_new();
-    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
-    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
-    aw_matcher *m = aw_matcher_new(p);
-    aw_doc *d = aw_doc_new();
-    aw_errbuf err;
-    assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
-    aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
-    aw_matcher_counts c = {0, 0, 0};
-    aw_matcher_counts_add(m, &c);
-    aw_doc_free(d);
-    aw_matcher_free(m);
-    aw_plan_free(p);
-    aw_ruleset_free(rs);
-    return c.considered;
-}
-
-/* Rules evaluated (past the literal prefilter, on for every event) of
- * `rules` on `event`. */
-static uint64_t evaluated(fx *f, const char *rules, const char *event)
+/* The matcher's counts for one event: dispatch and prefilter as in a
+ * scan, or with the prefilter on for every event (`pf_always`). */
+static aw_matcher_counts counts(fx *f, const char *rules, const char *event, bool pf_always)
 {
     aw_ruleset *rs = aw_ruleset_new();
     aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
     aw_plan_opts po = {.prefilter_min_rules = 1};
-    aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
+    aw_plan *p = aw_plan_new(rs, f->map, pf_always ? &po : NULL, diag, f);
     aw_matcher *m = aw_matcher_new(p);
     aw_doc *d = aw_doc_new();
     aw_errbuf err;
@@ -551,7 +531,19 @@ static uint64_t evaluated(fx *f, const char *rules, const char *event)
     aw_matcher_free(m);
     aw_plan_free(p);
     aw_ruleset_free(rs);
-    return c.evaluated;
+    return c;
+}
+
+/* Rules considered for one event (dispatch and prefilter as in a scan). */
+static uint64_t considered(fx *f, const char *rules, const char *event)
+{
+    return counts(f, rules, event, false).considered;
+}
+
+/* Rules evaluated (past the literal prefilter, on for every event). */
+static uint64_t evaluated(fx *f, const char *rules, const char *event)
+{
+    return counts(f, rules, event, true).evaluated;
 }
 
 /* Two-byte literals gate a rule when both bytes are rare punctuation
