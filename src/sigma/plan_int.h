@@ -22,7 +22,8 @@ typedef struct aw_prule {
     uint32_t *clause_end;       /* clause c = lits[end[c-1] .. end[c]) */
     size_t nclauses;
     uint64_t *alw;              /* sources where the rule is in `always`
-                                   and reached through literal postings */
+                                   and reached through literal postings;
+                                   freed once the postings are built */
 } aw_prule;
 
 typedef struct aw_dentry {

@@ -606,6 +606,15 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The rules' source bitsets are only for building the postings. */
+static void free_alw(aw_plan *p)
+{
+    for (size_t i = 0; i < p->rs->nrules; i++) {
+        free(p->prules[i].alw);
+        p->prules[i].alw = NULL;
+    }
+}
+
 /* A rule passes the prefilter only if every clause has a literal found,
  * so it is enough to post it under the literals of its smallest clause. */
 void aw_prefilter_postings(aw_plan *p)
@@ -626,8 +635,10 @@ void aw_prefilter_postings(aw_plan *p)
             pr->alw[s >> 6] |= 1ull << (s & 63);
         }
     }
-    if (!nl)
+    if (!nl) {
+        free_alw(p);
         return;
+    }
     /* each rule's clauses in one pool, found by rule index, as the words
      * of the found-literal bitmap they test: nclauses, then per clause
      * its number of words and (word, mask) pairs. The check of a
@@ -694,4 +705,5 @@ void aw_prefilter_postings(aw_plan *p)
         }
         free(fill);
     }
+    free_alw(p);
 }
