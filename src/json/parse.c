@@ -104,39 +104,22 @@ static const char *ctx_name(unsigned c)
     }
 }
 
-/* Append a node under `parent` (UINT32_MAX for the root); returns its
- * index or UINT32_MAX when out of memory / too many nodes. */
-static uint32_t node_new(aw_doc *d, uint8_t type, uint32_t parent,
-                         uint32_t *last)
+/* Double the node array (the parser appends inline); 0 when out of
+ * memory or at the node limit. */
+static int nodes_grow(aw_doc *d)
 {
-    aw_jnode *n;
-    uint32_t idx = d->n;
-    if (idx >= d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 256;
-        aw_jnode *nn;
-        if (ncap > UINT32_MAX - 1)
-            ncap = UINT32_MAX - 1;
-        if (idx >= ncap)
-            return UINT32_MAX;
-        nn = realloc(d->nodes, ncap * sizeof *nn);
-        if (!nn)
-            return UINT32_MAX;
-        d->nodes = nn;
-        d->cap = ncap;
-    }
-    d->n++;
-    n = &d->nodes[idx];
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    if (parent != UINT32_MAX) {
-        n->parent = parent;
-        if (*last)
-            d->nodes[*last].next = idx;
-        else
-            d->nodes[parent].child = idx;
-        *last = idx;
-    }
-    return idx;
+    size_t ncap = d->cap ? d->cap * 2 : 256;
+    aw_jnode *nn;
+    if (ncap > UINT32_MAX - 1)
+        ncap = UINT32_MAX - 1;
+    if (d->n >= ncap)
+        return 0;
+    nn = realloc(d->nodes, ncap * sizeof *nn);
+    if (!nn)
+        return 0;
+    d->nodes = nn;
+    d->cap = ncap;
+    return 1;
 }
 
 static int hexval(unsigned c)
@@ -431,6 +414,7 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
                        size_t *err_off, aw_errbuf *err)
 {
     uint32_t stk[AW_JSON_MAX_DEPTH], last[AW_JSON_MAX_DEPTH];
+    uint8_t isobj[AW_JSON_MAX_DEPTH];   /* stk[i] is an object (not an array) */
     int sp = 0;
     const char *key = NULL;
     uint32_t klen = 0;
@@ -477,17 +461,33 @@ value:
             goto fail;
         }
         c = *p;
-        idx = node_new(d, AW_JNULL, parent, sp ? &last[sp - 1] : NULL);
-        if (idx == UINT32_MAX) {
+        idx = d->n;
+        if (idx >= d->cap && !nodes_grow(d)) {
             aw_errbuf_set(err, "out of memory (%u nodes)", d->n);
             st = AW_ENOMEM;
             goto fail;
         }
+        d->n = idx + 1;
         n = &d->nodes[idx];
-        n->key = key;
-        n->klen = klen;
+        *n = (aw_jnode){.key = key, .klen = klen};
+        if (sp) {
+            n->parent = parent;
+            if (last[sp - 1])
+                d->nodes[last[sp - 1]].next = idx;
+            else
+                d->nodes[parent].child = idx;
+            last[sp - 1] = idx;
+        }
         key = NULL;
         klen = 0;
+        if (c == '"') {
+            n->type = AW_JSTR;
+            ps.p = p;
+            if ((st = parse_value_string(&ps, &n->val, &n->vlen)) != AW_OK)
+                goto fail;
+            p = ps.p;
+            goto after;
+        }
         switch (c) {
         case '{':
         case '[':
@@ -506,6 +506,7 @@ value:
             n->val = (const char *)(ps.orig + (p - ps.s));    /* raw text: the caller's */
             stk[sp] = idx;
             last[sp] = 0;
+            isobj[sp] = c == '{';
             sp++;
             p = skip_ws(p + 1, e);
             if (p < e && *p == (c == '{' ? '}' : ']')) {
@@ -517,13 +518,6 @@ value:
             if (c == '{')
                 goto member;
             goto value;
-        case '"':
-            n->type = AW_JSTR;
-            ps.p = p;
-            if ((st = parse_value_string(&ps, &n->val, &n->vlen)) != AW_OK)
-                goto fail;
-            p = ps.p;
-            goto after;
         case 't':
             if (e - p < 4 || memcmp(p, "true", 4))
                 goto badlit;
@@ -589,10 +583,13 @@ member:
         else
             awj_ridx_add(d, d->n, key, klen);
     }
-    p = skip_ws(ps.p, e);
+    p = ps.p;
     if (p >= e || *p != ':') {
-        st = perr(&ps, p, "expected ':' after member name");
-        goto fail;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':') {
+            st = perr(&ps, p, "expected ':' after member name");
+            goto fail;
+        }
     }
     p = skip_ws(p + 1, e);
     goto value;
@@ -612,22 +609,20 @@ after:
         return AW_OK;
     }
     {
-        uint32_t top = stk[sp - 1];
-        aw_jnode *t = &d->nodes[top];
-        unsigned close = t->type == AW_JOBJ ? '}' : ']';
+        int obj = isobj[sp - 1];
         if (p >= e) {
-            st = perr(&ps, p, t->type == AW_JOBJ
-                      ? "unexpected end of input inside object"
-                      : "unexpected end of input inside array");
+            st = perr(&ps, p, obj ? "unexpected end of input inside object"
+                                  : "unexpected end of input inside array");
             goto fail;
         }
         if (*p == ',') {
             p = skip_ws(p + 1, e);
-            if (t->type == AW_JOBJ)
+            if (obj)
                 goto member;
             goto value;
         }
-        if (*p == close) {
+        if (*p == (obj ? '}' : ']')) {
+            aw_jnode *t = &d->nodes[stk[sp - 1]];
             t->vlen = (uint32_t)(ps.orig + (p + 1 - ps.s) - (const unsigned char *)t->val);
             sp--;
             p++;
@@ -635,8 +630,8 @@ after:
         }
         ps.err_off = (size_t)(p - ps.s);
         aw_errbuf_set(err, "expected ',' or '%c' after %s in %s at offset %zu",
-                      close, t->type == AW_JOBJ ? "member" : "element",
-                      ctx_name(t->type == AW_JOBJ ? '{' : '['), ps.err_off);
+                      obj ? '}' : ']', obj ? "member" : "element",
+                      ctx_name(obj ? '{' : '['), ps.err_off);
         st = AW_EPARSE;
         goto fail;
     }
