@@ -262,6 +262,35 @@ parse_string(pstate *ps, const char **out, uint32_t *olen, int name, uint8_t *do
     }
 }
 
+/* The common string, taken without parse_string's loop: one that closes
+ * within the 16 bytes after its opening quote at p, with no escape,
+ * control or non-ASCII byte before the closing quote. Returns its
+ * length, or -1 (parse_string takes it). With `dots`, *dotted is set if
+ * it holds a '.'. */
+static inline __attribute__((always_inline)) int short_plain(const unsigned char *p, const unsigned char *e,
+                                                             int dots, uint8_t *dotted)
+{
+#ifdef __SSE2__
+    if (e - p < 17)
+        return -1;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+    unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    unsigned sp = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+    if (!q)
+        return -1;
+    unsigned i = (unsigned)__builtin_ctz(q), before = (1u << i) - 1;
+    if (sp & before)
+        return -1;
+    if (dots && (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & before)
+        *dotted = 1;
+    return (int)i;
+#else
+    (void)p, (void)e, (void)dots, (void)dotted;
+    return -1;
+#endif
+}
+
 static aw_status parse_value_string(pstate *ps, const char **out, uint32_t *olen)
 {
     return parse_string(ps, out, olen, 0, NULL);
@@ -482,6 +511,15 @@ value:
         klen = 0;
         if (c == '"') {
             n->type = AW_JSTR;
+            int k = short_plain(p, e, 0, NULL);
+            if (k >= 0) {
+                char *str = (char *)(uintptr_t)(p + 1);
+                str[k] = '\0';                  /* the closing quote */
+                n->val = str;
+                n->vlen = (uint32_t)k;
+                p += k + 2;
+                goto after;
+            }
             ps.p = p;
             if ((st = parse_value_string(&ps, &n->val, &n->vlen)) != AW_OK)
                 goto fail;
@@ -574,9 +612,20 @@ member:
         st = perr(&ps, p, "expected a member name string");
         goto fail;
     }
-    ps.p = p;
-    if ((st = parse_name(&ps, &key, &klen, &d->nodes[stk[sp - 1]].dotted)) != AW_OK)
-        goto fail;
+    {
+        int k = short_plain(p, e, 1, &d->nodes[stk[sp - 1]].dotted);
+        if (k >= 0) {
+            char *str = (char *)(uintptr_t)(p + 1);
+            str[k] = '\0';
+            key = str;
+            klen = (uint32_t)k;
+            ps.p = p + k + 2;
+        } else {
+            ps.p = p;
+            if ((st = parse_name(&ps, &key, &klen, &d->nodes[stk[sp - 1]].dotted)) != AW_OK)
+                goto fail;
+        }
+    }
     if (sp == 1 && d->ridx_state == 1) {       /* a root member: node d->n, next */
         if (++d->ridx_n > AWJ_RIDX / 2)
             d->ridx_state = -1;                 /* many members: linear */

@@ -394,6 +394,63 @@ static void test_dotted_names(void **st)
     }
 }
 
+/* Strings of every length up to 40, with an escape, a non-ASCII letter,
+ * a '.' or a control byte at every position, as a member name and as a
+ * value, at the record's end and followed by more: short plain strings
+ * take a fast path that must agree with the general one (content,
+ * length, the dotted flag, errors). */
+static void test_string_runs(void **st)
+{
+    static const char *const special[] = {"", "\\n", "\xc3\xa9", ".", "\x01", "\\u002e"};
+    static const char *const decoded[] = {"", "\n", "\xc3\xa9", ".", "", "."};
+    char text[256], want[64], in[64];
+    (void)st;
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t k = 0; k < sizeof special / sizeof *special; k++)
+            for (size_t at = 0; at <= len; at++) {
+                if (k == 0 && at > 0)
+                    break;
+                /* len plain letters with special[k] inserted at `at` */
+                size_t n = 0, w = 0;
+                for (size_t i = 0; i <= len; i++) {
+                    if (i == at) {
+                        n += (size_t)sprintf(in + n, "%s", special[k]);
+                        w += (size_t)sprintf(want + w, "%s", decoded[k]);
+                    }
+                    if (i < len) {
+                        in[n++] = (char)('a' + i % 26);
+                        want[w++] = (char)('a' + i % 26);
+                    }
+                }
+                in[n] = want[w] = '\0';
+                for (int tail = 0; tail < 2; tail++)
+                    for (int asname = 0; asname < 2; asname++) {
+                        const char *more = tail ? ",\"zzzzzzzzzzzzzzzzzzzz\":\"zzzzzzzzzzzzzzzzzzzz\"" : "";
+                        size_t tl = asname ? (size_t)snprintf(text, sizeof text, "{\"%s\":1%s}", in, more)
+                                           : (size_t)snprintf(text, sizeof text, "{\"k\":\"%s\"%s}", in, more);
+                        aw_errbuf err = {""};
+                        size_t off;
+                        aw_status rc = parse_n(text, tl, &off, &err);
+                        if (k == 4) {                   /* a raw control byte */
+                            assert_int_equal(rc, AW_EPARSE);
+                            assert_non_null(strstr(err.msg, "control character 0x01"));
+                            assert_int_equal(off, (size_t)(asname ? 2 : 6) + at);
+                            continue;
+                        }
+                        if (rc != AW_OK)
+                            print_error("%s: %s\n", text, err.msg);
+                        assert_int_equal(rc, AW_OK);
+                        const aw_jnode *m = aw_doc_node(doc, 1);
+                        const char *got = asname ? m->key : m->val;
+                        size_t gl = asname ? m->klen : m->vlen;
+                        assert_int_equal(gl, w);
+                        assert_memory_equal(got, want, w);
+                        assert_int_equal(got[gl], '\0');
+                        assert_int_equal(aw_doc_root(doc)->dotted, asname && memchr(want, '.', w) != NULL);
+                    }
+            }
+}
+
 /* Compiled paths answer as the string walker: random documents with
  * dotted names, arrays, duplicates, drops and appended members. */
 static void rand_value(char *buf, size_t *len, size_t cap, int depth)
@@ -674,6 +731,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dotted_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_string_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jpath, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_leaves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_index, setup, teardown),
