@@ -134,14 +134,31 @@ static inline size_t awj_utf8_seq(const unsigned char *p,
     return n;
 }
 
-/* The root index's hash of a member name (aw_json_key_hash). */
+/* The root index's hash of a member name (aw_json_key_hash): its first
+ * and last 8 bytes (4, or three bytes, when shorter) and its length,
+ * multiplied. Names that share their ends and length collide, which
+ * CloudTrail's do not ("eventTime", "eventName" and "eventType" did
+ * under a hash of the first, middle and last byte). */
 static inline uint32_t awj_ridx_hash(const char *k, size_t n)
 {
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n)
-        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u ^ (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du ^
-             (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
-    return (h ^ (h >> 15)) & (AWJ_RIDX - 1);
+    uint64_t a, b;
+    if (n >= 8) {
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, k, 4);
+        memcpy(&y, k + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n / 2] << 8 |
+                    (uint64_t)(unsigned char)k[n - 1] << 16
+              : 0;
+        b = 0;
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ n) * 0xC2B2AE3D27D4EB4Full;
+    return (uint32_t)(h >> 40) & (AWJ_RIDX - 1);
 }
 
 /* Enter root member node idx, named key[0..klen), in the root index
