@@ -5,6 +5,7 @@
  * requires it). Text is for people at a terminal. SARIF 2.1.0 is for
  * code-scanning tools: one run, rules as reportingDescriptors, each
  * alert a result located at file + record line. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,8 +183,16 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at
     }
     PUT_LIT(b, cap, &n, ",\"time\":");
     if (a->has_time) {
-        aw_time_format(a->time_ns, num, sizeof num);
-        put_str(b, cap, &n, num);
+        /* a record's alerts share its time, and neighbours the second */
+        static __thread int64_t last_ns = INT64_MIN;
+        static __thread char last[48];
+        static __thread size_t last_len;
+        if (a->time_ns != last_ns) {
+            aw_time_format(a->time_ns, num, sizeof num);
+            last_len = aw_json_quote(num, strlen(num), last, sizeof last);
+            last_ns = a->time_ns;
+        }
+        put_raw(b, cap, &n, last, last_len);
     } else {
         PUT_LIT(b, cap, &n, "null");
     }
@@ -197,8 +206,9 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at
     PUT_LIT(b, cap, &n, ",\"line\":");
     put_raw(b, cap, &n, num, aw_u64_text(num, a->line));
     PUT_LIT(b, cap, &n, "}");
-    PUT_LIT(b, cap, &n, ",\"event_sha256\":");
-    put_str(b, cap, &n, a->sha256);
+    PUT_LIT(b, cap, &n, ",\"event_sha256\":\"");
+    put_raw(b, cap, &n, a->sha256, strnlen(a->sha256, 64));     /* hex: nothing to escape */
+    PUT_LIT(b, cap, &n, "\"");
     return n;
 }
 
@@ -305,6 +315,21 @@ static void sarif_alert(aw_out *o, const aw_alert *a)
     if (a->tenant)
         kv(f, "tenant", a->tenant, true);
     fprintf(f, ",\"record\":%llu}}", (unsigned long long)a->record);
+}
+
+size_t aw_out_render_json(const aw_out *o, const aw_alert *a, char *b, size_t cap, size_t *record_at)
+{
+    const rprefix *p;
+    if (o->fmt != AW_FMT_JSON || a->explain || !(p = pre_find(o, a->rule)))
+        return 0;
+    char none[1];
+    size_t n = 0, at;
+    put_raw(b, cap, &n, p->json, p->len);
+    n += json_alert_tail(a, n < cap ? b + n : none, n < cap ? cap - n : 0, record_at ? &at : NULL);
+    PUT_LIT(b, cap, &n, "}\n");
+    if (record_at)
+        *record_at = p->len + at;
+    return n;
 }
 
 bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a, size_t *record_at)

@@ -47,6 +47,10 @@ void aw_out_alert(aw_out *o, const aw_alert *a);
  * numbered at commit) is left out and *record_at says where in the
  * text it goes (SIZE_MAX: the format does not print it). */
 bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a, size_t *record_at);
+/* The same for a JSON alert without explanations, into b[0..cap) with no
+ * stream: returns the length needed (the text is whole only if that is
+ * <= cap), or 0 if it must go through aw_out_render. */
+size_t aw_out_render_json(const aw_out *o, const aw_alert *a, char *b, size_t cap, size_t *record_at);
 /* Write a rendered alert; the record number goes at record_at unless
  * that is SIZE_MAX. */
 void aw_out_rendered(aw_out *o, const char *p, size_t n, size_t record_at, uint64_t record);

@@ -273,6 +273,34 @@ static void on_explain(void *ud, const char *ident, const char *field, const cha
     h->nxe++;
 }
 
+/* Render the alert of hit x on record r straight into the batch's
+ * strings (JSON without explanations); false if it takes the memory
+ * stream. The alert points into those strings, so it is filled after
+ * they grow. */
+static bool render_direct(worker *w, batch *b, const srec *r, shit *x)
+{
+    aw_alert a;
+    size_t at, *pat = b->chunk ? &at : NULL;
+    aw_grow((void **)&b->str, &b->scap, b->slen + 4096, 1);
+    size_t room = b->scap - b->slen - 1;
+    fill_alert(&a, b, r, x, false);
+    size_t n = aw_out_render_json(w->s->o.render, &a, b->str + b->slen, room, pat);
+    if (!n)
+        return false;
+    if (n > room) {
+        aw_grow((void **)&b->str, &b->scap, b->slen + n + 1, 1);
+        fill_alert(&a, b, r, x, false);
+        aw_out_render_json(w->s->o.render, &a, b->str + b->slen, n, pat);
+    }
+    b->str[b->slen + n] = 0;
+    x->rendered = b->slen;
+    x->rendered_len = n;
+    if (pat)
+        x->record_at = at;
+    b->slen += n + 1;
+    return true;
+}
+
 static int on_hit(void *ud, const aw_hit *h)
 {
     worker *w = ud;
@@ -312,6 +340,8 @@ static int on_hit(void *ud, const aw_hit *h)
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
+    if (w->ms && !w->s->o.explain && render_direct(w, b, r, x))
+        return 0;
     if (w->ms) {
         aw_alert a;
         fill_alert(&a, b, r, x, w->s->o.explain);
