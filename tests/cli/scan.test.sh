@@ -80,6 +80,23 @@ check "rules check: file:line: reason, exit 1" "[ $rc -eq 1 ] && grep -q 'badrul
 check "--format sarif is valid JSON with results" "\"$B\" scan -q -f sarif --rules \"$t/rule.yml\" \"$t/a.jsonl\" | jq -e '.version==\"2.1.0\" and (.runs[0].results|length)==2' >/dev/null"
 check "--format text prints a table" "\"$B\" scan -q -f text --rules \"$t/rule.yml\" \"$t/a.jsonl\" | grep -q 'Demo stop logging'"
 check "--explain names identifier, field and value" "\"$B\" scan -q --explain --rules \"$t/rule.yml\" \"$t/a.jsonl\" | head -1 | jq -e '.explain | any(.identifier==\"sel\" and .field==\"eventName\" and .value==\"StopLogging\")' >/dev/null"
+# Alerts are rendered two ways on the workers: JSON straight into the
+# batch, or through a stream when explained. Both must agree, also for an
+# alert longer than the room reserved for it (2,001 tags, a long file name)
+# and with the record number spliced in at commit (chunks).
+tags=$(for i in $(seq 1000 3000); do printf 'attack.t%d.007, ' "$i"; done)
+sed "s/^tags: .*/tags: [${tags%, }]/" "$t/rule.yml" > "$t/longrule.yml"
+lf="$t/$(head -c 200 /dev/zero | tr '\0' 'f').jsonl"
+for i in 1 2 3 4 5 6; do ev $i StopLogging; echo; ev $i Other; echo; done > "$lf"
+for rl in rule longrule; do
+  for j in 1 2; do
+    AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --rules "$t/$rl.yml" "$lf" | jq -c . > "$t/plain" 2>/dev/null
+    AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --explain --rules "$t/$rl.yml" "$lf" | jq -c 'del(.explain)' > "$t/expl" 2>/dev/null
+    check "alerts rendered direct = through the stream ($rl, -j$j)" \
+      "[ \$(wc -l < \"$t/plain\") -eq 6 ] && cmp -s \"$t/plain\" \"$t/expl\" && [ \"\$(jq -r .source.record \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ]"
+  done
+done
+check "a long alert is whole" "jq -e '(.rule.tags|length)==2001 and (tostring|length)>30000' \"$t/plain\" >/dev/null"
 
 # pseudonymisation: a mapping declares sourceIPAddress pseudonymised
 cat > "$t/map.yml" <<'M'
