@@ -123,9 +123,12 @@ void aw_matcher_free(aw_matcher *m);
 /* What a matcher did so far: events evaluated (once per evaluation:
  * an event evaluated twice counts twice), rules considered (reached by
  * dispatch or a literal, or always run) and rules evaluated (those the
- * prefilter's clauses did not rule out). Added to *sum. */
+ * prefilter's clauses did not rule out); field values the literal
+ * prefilter looked up in its table of recent values, and found there
+ * (not scanned again). Added to *sum. */
 typedef struct aw_matcher_counts {
     uint64_t events, considered, evaluated;
+    uint64_t value_lookups, value_hits;
 } aw_matcher_counts;
 void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum);
 

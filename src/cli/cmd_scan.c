@@ -138,6 +138,8 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     double ev = mc->events ? (double)mc->events : 1.0;
     fprintf(f, ",\"rules_per_event\":{\"evaluations\":%llu,\"considered\":%.2f,\"evaluated\":%.2f}",
             (unsigned long long)mc->events, (double)mc->considered / ev, (double)mc->evaluated / ev);
+    fprintf(f, ",\"prefilter_values\":{\"lookups\":%llu,\"remembered\":%llu}",
+            (unsigned long long)mc->value_lookups, (unsigned long long)mc->value_hits);
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);

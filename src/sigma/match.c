@@ -39,6 +39,7 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
         m->pk_stamp = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_stamp);
         m->pk_start = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_start);
         m->pk_n = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_n);
+        m->pfc = aw_pfcache_new();
     }
     return m;
 }
@@ -48,6 +49,10 @@ void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum)
     sum->events += m->n_events;
     sum->considered += m->n_considered;
     sum->evaluated += m->n_evaluated;
+    uint64_t lookups, hits;
+    aw_pfcache_counts(m->pfc, &lookups, &hits);
+    sum->value_lookups += lookups;
+    sum->value_hits += hits;
 }
 
 void aw_matcher_free(aw_matcher *m)
@@ -82,6 +87,7 @@ void aw_matcher_free(aw_matcher *m)
     free(m->ftmp);
     if (m->hs)
         hs_free_scratch(m->hs);
+    aw_pfcache_free(m->pfc);
     free(m->sres);
     free(m->vals);
     free(m->scratch);

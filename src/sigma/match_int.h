@@ -39,6 +39,7 @@ struct aw_matcher {
     uint64_t *cbits;            /* per rule: a candidate of this source and
                                    event (cleared as m->cand is made) */
     hs_scratch_t *hs;           /* prefilter scratch */
+    aw_pfcache *pfc;            /* literals of recent field values (NULL: off) */
     uint64_t *litbits;          /* literals found in the current record,
                                    and those not looked for (litbase) */
     const uint64_t *litbase;    /* aw_prefilter_unscanned */

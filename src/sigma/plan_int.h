@@ -101,6 +101,24 @@ typedef struct aw_pfhits {
  * for that field's literals. */
 void aw_prefilter_scan(const aw_prefilter *pf, struct hs_scratch *scratch, int field, const char *s, size_t n,
                        aw_pfhits *hits);
+/* Mark literal id found (as a scan that meets it does). */
+void aw_prefilter_hit(aw_pfhits *hits, uint32_t id);
+/* aw_prefilter_scan that also lists the distinct literals of this value
+ * in ids[0..cap); returns how many there are (> cap: the list is short). */
+size_t aw_prefilter_scan_ids(const aw_prefilter *pf, struct hs_scratch *scratch, int field, const char *s, size_t n,
+                             aw_pfhits *hits, uint32_t *ids, size_t cap);
+
+/* The literals of a field's value, remembered per value (pfcache.c): a
+ * matcher's own table, so one thread's. NULL when AUPWATCH_PF_CACHE=0. */
+typedef struct aw_pfcache aw_pfcache;
+aw_pfcache *aw_pfcache_new(void);
+void aw_pfcache_free(aw_pfcache *c);
+/* aw_prefilter_scan, answered from the table when the field's value is
+ * there with the same bytes. */
+void aw_pfcache_scan(aw_pfcache *c, const aw_prefilter *pf, struct hs_scratch *scratch, int field, const char *s,
+                     size_t n, aw_pfhits *hits);
+void aw_pfcache_counts(const aw_pfcache *c, uint64_t *lookups, uint64_t *hits);
+
 /* Posting lists: literal id -> rules (in `always` of some source) that
  * one of their clauses makes reachable through it. */
 void aw_prefilter_postings(aw_plan *p);

@@ -600,6 +600,41 @@ void aw_prefilter_scan(const aw_prefilter *pf, hs_scratch_t *scratch, int field,
         hs_scan(db, s, (unsigned)n, 0, scratch, on_match, hits);
 }
 
+void aw_prefilter_hit(aw_pfhits *h, uint32_t id)
+{
+    on_match(id, 0, 0, 0, h);
+}
+
+typedef struct vhits {
+    aw_pfhits *h;
+    uint32_t *ids;
+    size_t cap, n;              /* n > cap: more than cap were found */
+} vhits;
+
+static int on_value_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+    vhits *v = ctx;
+    size_t k = 0, m = v->n < v->cap ? v->n : v->cap;
+    while (k < m && v->ids[k] != id)
+        k++;
+    if (k == m) {                               /* new in this value */
+        if (v->n < v->cap)
+            v->ids[v->n] = id;
+        v->n++;
+    }
+    return on_match(id, from, to, flags, v->h);
+}
+
+size_t aw_prefilter_scan_ids(const aw_prefilter *pf, hs_scratch_t *scratch, int field, const char *s, size_t n,
+                             aw_pfhits *hits, uint32_t *ids, size_t cap)
+{
+    const hs_database_t *db = pf->db[field + 1];
+    vhits v = {hits, ids, cap, 0};
+    if (db && n)
+        hs_scan(db, s, (unsigned)n, 0, scratch, on_value_match, &v);
+    return v.n;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

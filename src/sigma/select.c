@@ -200,7 +200,7 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
             const char *s;
             size_t n;
             if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
-                aw_prefilter_scan(pf, m->hs, f, s, n, &m->pfh);
+                aw_pfcache_scan(m->pfc, pf, m->hs, f, s, n, &m->pfh);
         }
         remember(m, ps->pfkeys[k], from);
     }

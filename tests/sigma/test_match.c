@@ -525,7 +525,7 @@ static aw_matcher_counts counts(fx *f, const char *rules, const char *event, boo
     aw_errbuf err;
     assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
     aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
-    aw_matcher_counts c = {0, 0, 0};
+    aw_matcher_counts c = {0, 0, 0, 0, 0};
     aw_matcher_counts_add(m, &c);
     aw_doc_free(d);
     aw_matcher_free(m);
@@ -594,10 +594,100 @@ static void test_dispatch_single(void **state)
                          NULL), 2);
 }
 
+/* Field values the prefilter remembers (pfcache.c) answer as a scan:
+ * 6,000 events drawn from small vocabularies (values repeat, slots are
+ * shared by different values), values at and past the longest kept
+ * (120 bytes), values holding more literals than a slot keeps, arrays;
+ * the rules fired and evaluated per event are those of a matcher that
+ * scans every value (AUPWATCH_PF_CACHE=0). */
+typedef struct fired {
+    char titles[512];
+} fired;
+
+static int note_hit(void *ud, const aw_hit *h)
+{
+    fired *x = ud;
+    strncat(x->titles, aw_rule_title(h->rule), sizeof x->titles - strlen(x->titles) - 2);
+    strcat(x->titles, ",");
+    return 0;
+}
+
+static void test_prefilter_values_remembered(void **state)
+{
+    fx *f = *state;
+    const char *rules =
+        "title: r1\nlogsource: {product: test}\ndetection:\n  s: {p|contains: [alpha, beta, gamma]}\n  condition: s\n"
+        "---\ntitle: r2\nlogsource: {product: test}\ndetection:\n  s: {p|contains: delta, q|endswith: omega}\n"
+        "  condition: s\n"
+        "---\ntitle: r3\nlogsource: {product: test}\ndetection:\n  s: {q|contains: [sigma, 'tau*psi']}\n"
+        "  f: {p|contains: beta}\n  condition: s and not f\n"
+        "---\ntitle: r4\nlogsource: {product: test}\ndetection:\n"
+        "  s: {p|contains: [l01, l02, l03, l04, l05, l06, l07, l08, l09, l10, l11, l12, l13, l14, l15, l16]}\n"
+        "  condition: s\n"
+        "---\ntitle: r5\nlogsource: {product: test}\ndetection:\n  s: {p|contains: l16}\n  condition: s\n";
+    static const char *const words[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma", "tau", "psi",
+                                        "x", "yy", "l01l02l03l04l05l06l07l08l09l10l11l12l13l14l15l16", "ALPHA"};
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
+    aw_plan_opts po = {.prefilter_min_rules = 1};
+    aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
+    aw_matcher *cached = aw_matcher_new(p);
+    setenv("AUPWATCH_PF_CACHE", "0", 1);
+    aw_matcher *plain = aw_matcher_new(p);
+    unsetenv("AUPWATCH_PF_CACHE");
+    aw_doc *d = aw_doc_new();
+    uint64_t rng = 12345;
+    char ev[1024], val[2][300];
+    for (int i = 0; i < 6000; i++) {
+        for (int v = 0; v < 2; v++) {
+            size_t n = 0;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            int nw = (int)(rng >> 60) % 4 + 1;
+            for (int w = 0; w < nw; w++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                n += (size_t)snprintf(val[v] + n, sizeof val[v] - n, "%s%s", w ? "-" : "",
+                                      words[(rng >> 40) % (sizeof words / sizeof *words)]);
+            }
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if ((rng >> 58) == 0)                      /* now and then a long one: 118 to 125 bytes */
+                for (; n < 118 + (rng >> 30) % 8; n++)
+                    val[v][n] = (char)('a' + n % 3);
+            else if ((rng >> 50) % 7 == 0)             /* or a distinct one */
+                n += (size_t)snprintf(val[v] + n, sizeof val[v] - n, "%u", (unsigned)(rng >> 20) % 5000);
+            val[v][n] = 0;
+        }
+        if (i % 5 == 0)
+            snprintf(ev, sizeof ev, "{\"kind\":1,\"p\":[\"%s\",\"%s\"],\"q\":\"%s\"}", val[0], val[1], val[0]);
+        else
+            snprintf(ev, sizeof ev, "{\"kind\":1,\"p\":\"%s\",\"q\":\"%s\"}", val[0], val[1]);
+        fired a = {""}, b = {""};
+        aw_errbuf err;
+        assert_int_equal(aw_doc_parse(d, ev, strlen(ev), NULL, &err), AW_OK);
+        aw_matcher_eval_raw(cached, d, ev, strlen(ev), note_hit, &a);
+        aw_matcher_eval_raw(plain, d, ev, strlen(ev), note_hit, &b);
+        if (strcmp(a.titles, b.titles) != 0)
+            print_error("event %d %s: remembered %s, scanned %s\n", i, ev, a.titles, b.titles);
+        assert_string_equal(a.titles, b.titles);
+    }
+    aw_matcher_counts ca = {0, 0, 0, 0, 0}, cb = {0, 0, 0, 0, 0};
+    aw_matcher_counts_add(cached, &ca);
+    aw_matcher_counts_add(plain, &cb);
+    assert_int_equal(ca.evaluated, cb.evaluated);
+    assert_true(ca.value_hits > ca.value_lookups / 4);      /* the table answered many */
+    assert_true(ca.value_hits < ca.value_lookups);          /* and scanned the rest */
+    assert_int_equal(cb.value_lookups, 0);
+    aw_doc_free(d);
+    aw_matcher_free(cached);
+    aw_matcher_free(plain);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maps_lists),
+        cmocka_unit_test(test_prefilter_values_remembered),
         cmocka_unit_test(test_wildcards_escapes),
         cmocka_unit_test(test_null_exists_neq),
         cmocka_unit_test(test_nested_arrays_objects),
