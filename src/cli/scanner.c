@@ -122,6 +122,13 @@ typedef struct worker {
     srec *r;                        /* record being evaluated */
     const char *data;               /* its bytes */
     uint8_t variant;                /* stored with each hit (shit.variant) */
+    /* The tenant and time of the record being evaluated, for the source
+     * of its last hit: its hits mostly share a source, and both depend
+     * only on the source and the document. */
+    const aw_source *ts_src;        /* NULL: none yet in this evaluation */
+    size_t ts_tenant;               /* as shit.tenant */
+    bool ts_has_time;
+    int64_t ts_time_ns;
 } worker;
 
 struct aw_scanner {
@@ -333,10 +340,15 @@ static int on_hit(void *ud, const aw_hit *h)
     }
     if (h->correlation_only)
         return 0;
-    size_t tn = aw_source_tenant(h->source, w->doc, tenant, sizeof tenant);
-    if (tn > 0)
-        x->tenant = put_str(b, tenant, tn < sizeof tenant ? tn : sizeof tenant - 1);
-    x->has_time = aw_source_time(h->source, w->doc, &x->time_ns) == AW_OK;
+    if (w->ts_src != h->source) {
+        size_t tn = aw_source_tenant(h->source, w->doc, tenant, sizeof tenant);
+        w->ts_tenant = tn > 0 ? put_str(b, tenant, tn < sizeof tenant ? tn : sizeof tenant - 1) : SIZE_MAX;
+        w->ts_has_time = aw_source_time(h->source, w->doc, &w->ts_time_ns) == AW_OK;
+        w->ts_src = h->source;
+    }
+    x->tenant = w->ts_tenant;
+    x->has_time = w->ts_has_time;
+    x->time_ns = w->ts_time_ns;
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
@@ -410,6 +422,7 @@ static void eval_record(worker *w, batch *b, srec *r, const char *data, int how,
     w->r = r;
     w->data = data;
     w->variant = 0;
+    w->ts_src = NULL;
     if (spec.n > 1) {
         r->own_mode = OWN_SERIAL;       /* evaluated at commit, in order */
         return;
@@ -423,6 +436,7 @@ static void eval_record(worker *w, batch *b, srec *r, const char *data, int how,
         aw_matcher_eval_sources(w->m, w->doc, data, r->len, cls, (size_t)nc, on_hit, w);
         aw_mapping_own_set(w->doc, &r->own, 1);
         w->variant = 2;
+        w->ts_src = NULL;               /* the document changed */
     }
     aw_matcher_eval_sources(w->m, w->doc, data, r->len, cls, (size_t)nc, on_hit, w);
 }
