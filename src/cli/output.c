@@ -183,7 +183,7 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at
     }
     PUT_LIT(b, cap, &n, ",\"time\":");
     if (a->has_time) {
-        /* a record's alerts share its time, and neighbours the second */
+        /* consecutive alerts often carry the same time (a record's do) */
         static __thread int64_t last_ns = INT64_MIN;
         static __thread char last[48];
         static __thread size_t last_len;
