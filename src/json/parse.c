@@ -612,6 +612,7 @@ member:
         st = perr(&ps, p, "expected a member name string");
         goto fail;
     }
+name:                                           /* p at a name's opening quote */
     {
         int k = short_plain(p, e, 1, &d->nodes[stk[sp - 1]].dotted);
         if (k >= 0) {
@@ -665,6 +666,10 @@ after:
             goto fail;
         }
         if (*p == ',') {
+            if (obj && p + 1 < e && p[1] == '"') {  /* compact: the next name */
+                p++;
+                goto name;
+            }
             p = skip_ws(p + 1, e);
             if (obj)
                 goto member;
