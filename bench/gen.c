@@ -1,6 +1,6 @@
 /* gen.c - benchmark input generator.
  *
- *   gen cloudtrail|windows MEGABYTES SEED SAMPLE_FILE... > out.jsonl
+ *   gen cloudtrail|windows|windows-unique MEGABYTES SEED SAMPLE_FILE... > out.jsonl
  *
  * Reads real sample records (CloudTrail JSON lines from
  * ../shared/telemetry/datasets, or the Windows event JSON of SigmaHQ's
@@ -8,8 +8,13 @@
  * at random from them until MEGABYTES are out: the mix of event names
  * and record sizes is the samples' own. Every record gets a fresh
  * event id and an increasing event time, patched in place (same
- * length), so no two records are byte-identical. Nothing generated is
- * committed. */
+ * length), so no two records are byte-identical. The samples' other
+ * values repeat as often as the samples do (the Windows ones: ~160
+ * regression events, so a few hundred distinct command lines);
+ * windows-unique appends a random token to every CommandLine,
+ * ParentCommandLine, TargetFilename and TargetObject, the values real
+ * telemetry repeats least, so caches keyed by value meet them once.
+ * Nothing generated is committed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +22,18 @@
 #include "aupwatch/aw_input.h"
 #include "aupwatch/aw_json.h"
 
+#define GEN_UNIQUE_MAX 4
+static const char *const unique_keys[GEN_UNIQUE_MAX] = {
+    "\"CommandLine\":\"", "\"ParentCommandLine\":\"", "\"TargetFilename\":\"", "\"TargetObject\":\"",
+};
+
 typedef struct tmpl {
     char *text;
     size_t len;
     long id_off;        /* offset of a 36-char id value to rewrite, or -1 */
     long time_off;      /* offset of a "YYYY-MM-DDTHH:MM:SS" value, or -1 */
+    size_t nuniq;       /* windows-unique: closing quotes to insert a token before */
+    size_t uniq[GEN_UNIQUE_MAX];
 } tmpl;
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -49,8 +61,23 @@ typedef struct loader {
     tmpl *t;
     size_t nt, cap;
     aw_doc *d;
-    int win;
+    int win, unique;
 } loader;
+
+/* The closing quote of the string value that starts at s + from. */
+static size_t value_end(const char *s, size_t len, size_t from)
+{
+    size_t i = from;
+    while (i < len && s[i] != '"')
+        i += s[i] == '\\' ? 2 : 1;
+    return i;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
 
 /* Every record of a .json/.jsonl sample file becomes a template. */
 static int load_file(const char *path, void *ud)
@@ -81,6 +108,13 @@ static int load_file(const char *path, void *ud)
         x->len = aw_json_compact(L->d, root, x->text, need + 1);
         x->id_off = find_value(x->text, L->win ? "\"ActivityID\":\"" : "\"eventID\":\"", 36);
         x->time_off = find_value(x->text, L->win ? "\"SystemTime\":\"" : "\"eventTime\":\"", 19);
+        x->nuniq = 0;
+        for (size_t k = 0; L->unique && k < GEN_UNIQUE_MAX; k++) {
+            const char *v = strstr(x->text, unique_keys[k]);
+            if (v)
+                x->uniq[x->nuniq++] = value_end(x->text, x->len, (size_t)(v - x->text) + strlen(unique_keys[k]));
+        }
+        qsort(x->uniq, x->nuniq, sizeof *x->uniq, cmp_size);
     }
     aw_reader_close(r);
     return 0;
@@ -89,14 +123,15 @@ static int load_file(const char *path, void *ud)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: gen cloudtrail|windows MEGABYTES SEED SAMPLE_FILE...\n");
+        fprintf(stderr, "usage: gen cloudtrail|windows|windows-unique MEGABYTES SEED SAMPLE_FILE...\n");
         return 2;
     }
-    int win = strcmp(argv[1], "windows") == 0;
+    int unique = strcmp(argv[1], "windows-unique") == 0;
+    int win = unique || strcmp(argv[1], "windows") == 0;
     double mb = atof(argv[2]);
     rng ^= strtoull(argv[3], NULL, 10);
     aw_doc *d = aw_doc_new();
-    loader L = {NULL, 0, 0, d, win};
+    loader L = {NULL, 0, 0, d, win, unique};
     for (int i = 4; i < argc; i++) {
         aw_errbuf err;
         aw_input_walk(argv[i], load_file, &L, &err);
@@ -114,7 +149,7 @@ int main(int argc, char **argv)
     static const char hex[] = "0123456789abcdef";
     while (out < target) {
         tmpl *x = &t[next() % nt];
-        if (bl + x->len + 1 > sizeof buf) {
+        if (bl + x->len + 1 + 9 * GEN_UNIQUE_MAX > sizeof buf) {
             fwrite(buf, 1, bl, stdout);
             bl = 0;
         }
@@ -133,9 +168,19 @@ int main(int argc, char **argv)
             snprintf(ts + 10, sizeof ts - 10, "T%02llu:%02llu:%02llu", (s / 3600) % 24, (s / 60) % 60, s % 60);
             memcpy(p + x->time_off, ts, 19);
         }
-        p[x->len] = '\n';
-        bl += x->len + 1;
-        out += x->len + 1;
+        size_t len = x->len;
+        for (size_t k = x->nuniq; k-- > 0;) {   /* from the last: earlier offsets stay */
+            size_t at = x->uniq[k];
+            uint64_t r = next();
+            memmove(p + at + 9, p + at, len - at);
+            p[at] = ' ';
+            for (int h = 0; h < 8; h++)
+                p[at + 1 + h] = hex[(r >> (4 * h)) & 15];
+            len += 9;
+        }
+        p[len] = '\n';
+        bl += len + 1;
+        out += len + 1;
     }
     fwrite(buf, 1, bl, stdout);
     return 0;

@@ -6,7 +6,8 @@
 #
 # Generates CloudTrail JSON lines with the event mix and sizes of
 # ../shared/telemetry/datasets (default 1024 MB) and Windows event JSON
-# shaped like SigmaHQ's regression data (default 300 MB), then times, on
+# shaped like SigmaHQ's regression data (default 300 MB; also a copy
+# whose command lines and targets are all distinct), then times, on
 # the same file: `wc -l`, `grep -c -F` of one literal, `jq` (on a 64 MB
 # prefix, extrapolated), and `aupwatch scan` with every SigmaHQ cloud
 # rule plus rules/ (CloudTrail) or the full SigmaHQ rule set (Windows).
@@ -41,6 +42,7 @@ C=$S/sigma/corpus
 ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/aws_cloudtrail.events.jsonl "$D"/otrf-security-datasets)
 "$B"/bench/gen cloudtrail "$MB" 1 "${ct_samples[@]}" > "$OUT/cloudtrail.jsonl"
 "$B"/bench/gen windows "$WMB" 2 "$C/regression_data" > "$OUT/windows.jsonl"
+"$B"/bench/gen windows-unique "$WMB" 2 "$C/regression_data" > "$OUT/windows-unique.jsonl"
 
 now() { date +%s.%N; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
@@ -77,7 +79,7 @@ bench_file() {   # name file literal rules...
         "$bin" scan --help | grep -q -- '--threads' && one=(--threads 1)   # default is every CPU
         "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
         row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
-            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")"
+            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")$(jq -r '.prefilter_values // empty | select(.lookups > 0) | ", \(.remembered * 100 / .lookups | floor) % of values remembered"' "$OUT/st.json")"
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
             "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
             row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
@@ -118,8 +120,13 @@ if [ "$QUICK" = 0 ]; then
     done
     rm -f "$OUT/ct.z"
 fi
-bench_file "Windows event JSON, full SigmaHQ rule set" "$OUT/windows.jsonl" 'powershell.exe' \
-    --rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" --rules "$C/rules-compliance"
+win_rules=(--rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" --rules "$C/rules-compliance")
+bench_file "Windows event JSON, full SigmaHQ rule set" "$OUT/windows.jsonl" 'powershell.exe' "${win_rules[@]}"
+# the samples repeat their values (a few hundred distinct command lines):
+# the same events with every command line, parent command line, target
+# file and object made unique, as real telemetry's mostly are
+bench_file "Windows event JSON, full SigmaHQ rule set, command lines and targets unique" \
+    "$OUT/windows-unique.jsonl" 'powershell.exe' "${win_rules[@]}"
 
 if [ "$MEMCHECK" = 1 ]; then
     echo; echo "### peak memory against input size (CloudTrail)"; echo
