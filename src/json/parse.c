@@ -291,6 +291,17 @@ static inline __attribute__((always_inline)) int short_plain(const unsigned char
 #endif
 }
 
+/* Take the k-byte string short_plain found at p: its closing quote
+ * becomes its NUL. Returns the byte after the quote. */
+static inline const unsigned char *short_take(const unsigned char *p, int k, const char **out, uint32_t *olen)
+{
+    char *s = (char *)(uintptr_t)(p + 1);
+    s[k] = '\0';
+    *out = s;
+    *olen = (uint32_t)k;
+    return p + k + 2;
+}
+
 static aw_status parse_value_string(pstate *ps, const char **out, uint32_t *olen)
 {
     return parse_string(ps, out, olen, 0, NULL);
@@ -513,11 +524,7 @@ value:
             n->type = AW_JSTR;
             int k = short_plain(p, e, 0, NULL);
             if (k >= 0) {
-                char *str = (char *)(uintptr_t)(p + 1);
-                str[k] = '\0';                  /* the closing quote */
-                n->val = str;
-                n->vlen = (uint32_t)k;
-                p += k + 2;
+                p = short_take(p, k, &n->val, &n->vlen);
                 goto after;
             }
             ps.p = p;
@@ -616,11 +623,7 @@ name:                                           /* p at a name's opening quote *
     {
         int k = short_plain(p, e, 1, &d->nodes[stk[sp - 1]].dotted);
         if (k >= 0) {
-            char *str = (char *)(uintptr_t)(p + 1);
-            str[k] = '\0';
-            key = str;
-            klen = (uint32_t)k;
-            ps.p = p + k + 2;
+            ps.p = short_take(p, k, &key, &klen);
         } else {
             ps.p = p;
             if ((st = parse_name(&ps, &key, &klen, &d->nodes[stk[sp - 1]].dotted)) != AW_OK)
