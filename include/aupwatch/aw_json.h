@@ -52,6 +52,10 @@ size_t aw_doc_count(const aw_doc *d);
 /* Nodes parsed from the record's text: nodes from this index on were
  * added by aw_json_append_member, so their bytes are not in the text. */
 size_t aw_doc_parsed_count(const aw_doc *d);
+/* Whether the text parsed held a \uXXXX escape (in a name or a value):
+ * without one, every scalar's bytes appear in the text as they are,
+ * bar the two-character escapes. */
+int aw_doc_had_u_escape(const aw_doc *d);
 const aw_jnode *aw_doc_root(const aw_doc *d);
 const aw_jnode *aw_doc_node(const aw_doc *d, uint32_t idx);
 uint32_t aw_doc_index(const aw_doc *d, const aw_jnode *n);

@@ -32,6 +32,7 @@ struct aw_doc {
     uint64_t rmask;     /* bit (hash & 63) of every indexed member: most
                            lookups of absent keys stop at it */
     uint32_t rtail;     /* last member of the root (appends), 0: unknown */
+    int had_u;          /* the text held a \u escape */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -63,6 +63,11 @@ size_t aw_doc_parsed_count(const aw_doc *d)
     return d ? d->nparsed : 0;
 }
 
+int aw_doc_had_u_escape(const aw_doc *d)
+{
+    return d && d->had_u;
+}
+
 const aw_jnode *aw_doc_root(const aw_doc *d)
 {
     return d && d->n ? &d->nodes[0] : NULL;
@@ -233,6 +238,7 @@ parse_string(pstate *ps, const char **out, uint32_t *olen, int name, uint8_t *do
         case 't':  *o++ = '\t'; p += 2; break;
         case 'u': {
             long cp, lo;
+            ps->d->had_u = 1;
             if (e - p < 6 || (cp = hex4(p + 2)) < 0)
                 return perr(ps, p, "invalid \\u escape");
             if (cp >= 0xDC00 && cp <= 0xDFFF)
@@ -399,7 +405,12 @@ static aw_status parse_number(pstate *ps, aw_jnode *n)
             ex = -ex;
     }
     len = (size_t)(p - start);
-    memcpy(ps->a, start, len);
+#ifdef __SSE2__
+    if (len <= 16)      /* the arena has AWJ_ARENA_PAD bytes after both */
+        _mm_storeu_si128((__m128i *)(void *)ps->a, _mm_loadu_si128((const __m128i *)(const void *)start));
+    else
+#endif
+        memcpy(ps->a, start, len);
     ps->a[len] = '\0';
     n->val = ps->a;
     n->vlen = (uint32_t)len;
@@ -418,15 +429,20 @@ static aw_status parse_number(pstate *ps, aw_jnode *n)
     return AW_OK;
 }
 
+/* Past the whitespace at p, in the record's copy: it ends in a NUL
+ * (at e), which is not whitespace, so no bound is checked. */
 static inline const unsigned char *skip_ws(const unsigned char *p,
                                            const unsigned char *e)
 {
-    if (p < e && *p > ' ')
+    (void)e;
+    if (*p > ' ')
         return p;               /* compact records: no whitespace at all */
-    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
         p++;
     return p;
 }
+
+#define AWJ_ARENA_PAD 16  /* a 16-byte copy from or to the arena's last number stays inside */
 
 #ifndef AWJ_ARENA_MIN
 #define AWJ_ARENA_MIN 4096      /* tests build with 1 to check the bound */
@@ -463,6 +479,7 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
     const unsigned char *p, *e;
 
     d->n = d->nparsed = 0;
+    d->had_u = 0;
     d->ridx_state = 0;
     d->rtail = 0;
     if (len >= UINT32_MAX) {
@@ -472,8 +489,9 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
         return AW_ELIMIT;
     }
     /* the record's copy (strings are decoded in it), then room for the
-     * numbers' NUL-terminated text: at most 2 bytes per byte of input */
-    if (ensure_arena(d, 3 * (size_t)len + 2) != AW_OK) {
+     * numbers' NUL-terminated text: at most 2 bytes per byte of input,
+     * and a pad for parse_number's 16-byte copies */
+    if (ensure_arena(d, 3 * (size_t)len + 2 + AWJ_ARENA_PAD) != AW_OK) {
         aw_errbuf_set(err, "out of memory");
         return AW_ENOMEM;
     }
@@ -637,7 +655,7 @@ name:                                           /* p at a name's opening quote *
             awj_ridx_add(d, d->n, key, klen);
     }
     p = ps.p;
-    if (p >= e || *p != ':') {
+    if (*p != ':') {                            /* at e: the copy's NUL */
         p = skip_ws(p, e);
         if (p >= e || *p != ':') {
             st = perr(&ps, p, "expected ':' after member name");
@@ -669,7 +687,7 @@ after:
             goto fail;
         }
         if (*p == ',') {
-            if (obj && p + 1 < e && p[1] == '"') {  /* compact: the next name */
+            if (obj && p[1] == '"') {               /* compact: the next name (p[1] <= e) */
                 p++;
                 goto name;
             }

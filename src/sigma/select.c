@@ -138,29 +138,14 @@ static void remember(aw_matcher *m, uint32_t key, size_t from)
 }
 
 /* Keyword literals: the raw record and the members derived after it;
- * or, if the record has \u escapes, every scalar value (what keywords
+ * or, if the record had \u escapes (the parser says: raw is the text
+ * the document was parsed from), every scalar value (what keywords
  * match) unescaped, each followed by a quote (no keyword literal holds
  * one, so none spans two values), in one scan. */
-/* Whether the record text has a \uXXXX escape: escapes are walked
- * pair by pair, so an escaped backslash before a 'u' is not one (and
- * memchr is much faster than memmem for a two-byte needle). */
-static bool has_u_escape(const char *raw, size_t len)
-{
-    const char *p = raw, *e = raw + len, *q;
-    while ((q = memchr(p, '\\', (size_t)(e - p))) != NULL) {
-        if (q + 1 < e && q[1] == 'u')
-            return true;
-        p = q + 2;
-        if (p >= e)
-            break;
-    }
-    return false;
-}
-
 static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
 {
     size_t n = aw_doc_count(m->doc), i = 0, used = 0;
-    if (!has_u_escape(raw, len)) {
+    if (!aw_doc_had_u_escape(m->doc)) {
         aw_prefilter_scan(m->p->pf, m->hs, -1, raw, len, &m->pfh);
         i = aw_doc_parsed_count(m->doc);     /* derived members are not in raw */
     }

@@ -131,6 +131,13 @@ static void test_escapes(void **st)
     assert_memory_equal(n->val, "a\0b", 4);
     assert_string_equal(aw_doc_node(doc, 3)->val, "\xf0\x9f\x98\x80");
     assert_string_equal(aw_doc_node(doc, 4)->val, "\xf4\x8f\xbf\xbf");
+    assert_true(aw_doc_had_u_escape(doc));
+    /* the flag: a \u in a name counts, an escaped backslash before a u
+     * does not, and each parse starts clear */
+    assert_int_equal(parse("{\"a\\u0062\": \"x\\\\u0062\"}"), AW_OK);
+    assert_true(aw_doc_had_u_escape(doc));
+    assert_int_equal(parse("{\"ab\": \"x\\\\u0062\"}"), AW_OK);
+    assert_false(aw_doc_had_u_escape(doc));
     /* raw UTF-8 passes through */
     assert_int_equal(parse("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""),
                      AW_OK);
