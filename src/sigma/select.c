@@ -130,7 +130,8 @@ static void remember(aw_matcher *m, uint32_t key, size_t from)
 {
     size_t n = m->pfh.nfound - from;
     aw_grow((void **)&m->evlits, &m->capevlits, m->nevlits + n, sizeof *m->evlits);
-    memcpy(m->evlits + m->nevlits, m->pfh.found + from, n * sizeof *m->evlits);
+    for (size_t i = 0; i < n; i++)     /* mostly 0-3 ids: no memcpy call */
+        m->evlits[m->nevlits + i] = m->pfh.found[from + i];
     m->pk_stamp[key] = m->gen;
     m->pk_start[key] = (uint32_t)m->nevlits;
     m->pk_n[key] = (uint32_t)n;

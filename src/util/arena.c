@@ -54,7 +54,7 @@ char *aw_xstrdup(const char *s)
     return aw_xstrndup(s, strlen(s));
 }
 
-void aw_grow(void **pp, size_t *cap, size_t need, size_t sz)
+void aw_grow_slow(void **pp, size_t *cap, size_t need, size_t sz)
 {
     if (need < *cap)
         return;

@@ -26,7 +26,14 @@ void *aw_xrealloc(void *p, size_t n);
 char *aw_xstrdup(const char *s);
 char *aw_xstrndup(const char *s, size_t n);
 
-/* Grow *pp (element size sz) so that index `need` fits; *cap updated. */
-void aw_grow(void **pp, size_t *cap, size_t need, size_t sz);
+/* Grow *pp (element size sz) so that index `need` fits; *cap updated.
+ * Inline, as the hot loops call it once per element: only a full
+ * array calls out (aw_grow_slow doubles it, zeroing the new part). */
+void aw_grow_slow(void **pp, size_t *cap, size_t need, size_t sz);
+static inline void aw_grow(void **pp, size_t *cap, size_t need, size_t sz)
+{
+    if (need >= *cap)
+        aw_grow_slow(pp, cap, need, sz);
+}
 
 #endif
