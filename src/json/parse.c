@@ -295,10 +295,11 @@ parse_string(pstate *ps, const char **out, uint32_t *olen, int name, uint8_t *do
 }
 
 /* The common string, taken without parse_string's loop: one that closes
- * within the 16 bytes after its opening quote at p, with no escape,
- * control or non-ASCII byte before the closing quote. Returns its
- * length, or -1 (parse_string takes it). With `dots`, *dotted is set if
- * it holds a '.'. */
+ * within the 32 bytes after its opening quote at p (one 16-byte block,
+ * then a second: CloudTrail's ids, times and ARNs run 17-32), with no
+ * escape, control or non-ASCII byte before the closing quote. Returns
+ * its length, or -1 (parse_string takes it). With `dots`, *dotted is
+ * set if it holds a '.'. */
 static inline __attribute__((always_inline)) int short_plain(const unsigned char *p, const unsigned char *e,
                                                              int dots, uint8_t *dotted)
 {
@@ -309,8 +310,24 @@ static inline __attribute__((always_inline)) int short_plain(const unsigned char
     unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
     unsigned sp = (unsigned)_mm_movemask_epi8(
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
-    if (!q)
-        return -1;
+    if (!q) {
+        /* 17 to 32 bytes: the same test on the next block */
+        if (sp || e - p < 33)
+            return -1;
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + 17));
+        unsigned q2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')));
+        unsigned sp2 = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('\\')), _mm_cmplt_epi8(w, _mm_set1_epi8(0x20))));
+        if (!q2)
+            return -1;
+        unsigned i2 = (unsigned)__builtin_ctz(q2), before2 = (1u << i2) - 1;
+        if (sp2 & before2)
+            return -1;
+        if (dots && ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) ||
+                     ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('.'))) & before2)))
+            *dotted = 1;
+        return (int)(16 + i2);
+    }
     unsigned i = (unsigned)__builtin_ctz(q), before = (1u << i) - 1;
     if (sp & before)
         return -1;
