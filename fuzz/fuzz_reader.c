@@ -96,9 +96,11 @@ static uint64_t read_all(const char *path, const aw_reader_opts *o, int lines)
 /* Read path as the threaded scanner does (scanner.c): chunks of about
  * `want` bytes framed alone from top level, framed again from the last
  * chunk's end state where that was not top level; the stream reader
- * resumes from the chunks' end where none can be cut. The same hash as
- * read_all(path, o, 1) for the same outcomes. */
-static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t want)
+ * resumes from the chunks' end where none can be cut. With `swap`, each
+ * chunk comes with its buffer (aw_reader_chunk_swap) and the previous
+ * one is given back. The same hash as read_all(path, o, 1) for the same
+ * outcomes. */
+static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t want, int swap)
 {
     static aw_doc *ld;
     aw_reader *r;
@@ -108,6 +110,8 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
     uint64_t h = 1469598103934665603ull, recno = 0;
     int ahead = 0, clean = 1;
     aw_fstate carry;
+    char *spare = NULL;
+    size_t spare_cap = 0;
     if (!ld)
         ld = aw_doc_new();
     if (aw_reader_open(&r, path, o, &err) != AW_OK)
@@ -117,10 +121,15 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
         aw_chunk c;
         if (calls > 2 * aw_reader_bytes_out(r) + 8)
             abort();
-        st = aw_reader_chunk(r, want, &c, &err);
+        st = swap ? aw_reader_chunk_swap(r, want, &c, &spare, &spare_cap, &err) : aw_reader_chunk(r, want, &c, &err);
         if (st == AW_OK && c.len) {
-            char *copy = malloc(c.len + 1);
-            memcpy(copy, c.data, c.len + !c.eof);
+            char *copy = spare;
+            if (swap && (c.data != spare || spare_cap < c.len + !c.eof))
+                abort();
+            if (!swap) {
+                copy = malloc(c.len + 1);
+                memcpy(copy, c.data, c.len + !c.eof);
+            }
             c.data = copy;
             aw_reader *cr = aw_reader_open_chunk(&c, clean ? NULL : &carry, o->max_record);
             if (!cr)
@@ -134,7 +143,8 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
             recno += aw_reader_recno(cr);
             clean = aw_reader_chunk_end(cr, &carry);
             aw_reader_close(cr);
-            free(copy);
+            if (!swap)
+                free(copy);
             ahead = 1;
             continue;
         }
@@ -155,6 +165,7 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
         recno = rec.recno;
     }
     aw_reader_close(r);
+    free(spare);
     return h;
 }
 
@@ -176,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t plain = read_all(path, &o, 0);
     if (read_all(path, &o, 1) != plain)
         abort();                /* the line function framed differently */
-    if (read_chunked(path, &o, size ? (size_t)data[size - 1] % 97 + 1 : 1) != plain)
+    size_t want = size ? (size_t)data[size - 1] % 97 + 1 : 1;
+    if (read_chunked(path, &o, want, 0) != plain || read_chunked(path, &o, want, 1) != plain)
         abort();                /* chunks framed differently */
     close(fd);
     return 0;

@@ -92,6 +92,17 @@ typedef struct aw_fstate {
  * the failure, then reports it, as without chunks. */
 aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err);
 
+/* The same, the chunk handed over with the buffer that holds it: no
+ * copy of the input. Reads stop about `want` bytes ahead, so a chunk's
+ * buffer holds little more than the chunk. On a chunk, *buf (capacity
+ * *cap, may be NULL/0; grown as needed) becomes the reader's buffer,
+ * and the reader's old one, with the chunk at its start (c->data ==
+ * *buf) and the next chunk's '{' after it, is returned in *buf and *cap:
+ * the caller owns it (free()) and may hand it back in a later call.
+ * AW_EIO also if out of memory. */
+aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **buf, size_t *cap,
+                               aw_errbuf *err);
+
 /* A reader framing one chunk, from state `from` (NULL: between records
  * at top level), with the size limit max_record (0: the default). Its
  * aw_reader_next returns AW_EOF at the chunk's end. NULL if out of

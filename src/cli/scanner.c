@@ -4,9 +4,10 @@
  * batches (never spanning files), which workers evaluate (each its own
  * document and matcher; the plan is shared and immutable), keeping, per
  * record, the hits with everything an alert needs. Most batches are
- * chunks of whole lines (aw_reader_chunk): the worker frames them
+ * chunks of whole lines (aw_reader_chunk_swap): the worker frames them
  * itself, a line by parsing it, so the calling thread does not touch
- * their records. Where no chunk can be cut (an array or envelope, a
+ * their records, nor copy them (the buffer read into becomes the
+ * batch's; the batch's old one is read into next). Where no chunk can be cut (an array or envelope, a
  * line longer than the buffer) the calling thread frames records into
  * a batch, after the chunks before it are committed, from the state
  * they ended in. Batches are committed strictly in input order by the
@@ -156,6 +157,8 @@ struct aw_scanner {
     aw_arena paths;                 /* file names, alive while batches are */
     /* chunks: cut by the calling thread, framed by the workers */
     size_t chunk_bytes;             /* 0: frame every record here */
+    char *spare;                    /* the buffer the next chunk is read into */
+    size_t spare_cap;               /* (aw_reader_chunk_swap; batches trade theirs) */
     uint64_t file_seq;              /* scan_file calls */
     uint64_t commit_file;           /* file_seq of the batch last committed */
     uint64_t file_recno;            /* record numbers committed in that file */
@@ -726,6 +729,7 @@ void aw_scanner_free(aw_scanner *s)
     pthread_cond_destroy(&s->fin);
     free(s->ring);
     free(s->w);
+    free(s->spare);
     aw_correlator_free(s->corr);
     aw_arena_reset(&s->paths);
     free(s);
@@ -785,7 +789,9 @@ static aw_status scan_file(aw_scanner *s, const char *path)
     aw_status rc;
     for (;;) {
         aw_chunk c;
-        rc = s->chunk_bytes ? aw_reader_chunk(r, s->chunk_bytes, &c, &err) : AW_OK;
+        /* a chunk comes with the buffer that holds it (s->spare): no copy */
+        rc = s->chunk_bytes ? aw_reader_chunk_swap(r, s->chunk_bytes, &c, &s->spare, &s->spare_cap, &err)
+                            : AW_OK;
         if (rc == AW_OK && s->chunk_bytes && c.len) {
             submit(s, b);               /* the records before it */
             b = batch_get(s, file);
@@ -795,8 +801,12 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->ceof = c.eof;
             b->cline = c.line;
             b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
-            aw_grow((void **)&b->data, &b->dcap, b->dlen, 1);
-            memcpy(b->data, c.data, b->dlen);
+            char *d = b->data;          /* its old buffer is the next one to swap */
+            size_t dcap = b->dcap;
+            b->data = s->spare;
+            b->dcap = s->spare_cap;
+            s->spare = d;
+            s->spare_cap = dcap;
             submit(s, b);
             b = batch_get(s, file);
             ahead = true;

@@ -60,7 +60,60 @@ static size_t find_cut(const char *p, size_t avail, size_t want)
     return 0;
 }
 
+/* Hand the chunk just cut (buf[0..pos)) over with the buffer: the
+ * bytes after it go to *buf (grown to hold them and a chunk more), which
+ * becomes the reader's; the old buffer is returned in *buf. 0, or -1 if
+ * out of memory (the caller fails the reader: the chunk is lost, as
+ * the bytes after a read error are). */
+static int hand_over(aw_reader *r, size_t want, char **buf, size_t *cap, aw_errbuf *err)
+{
+    size_t rest = r->end - r->pos, need = rest + want + 1;
+    char *nb = *buf;
+    size_t ncap = *cap;
+    if (ncap < need) {
+        if (!(nb = realloc(nb, need))) {
+            aw_errbuf_set(err, "%s: out of memory (buffer of %zu bytes)", r->path, need);
+            return -1;
+        }
+        ncap = need;
+    }
+    memcpy(nb, r->buf + r->pos, rest);
+    *buf = r->buf;
+    *cap = r->cap;
+    aw_reader_shift(r, r->pos);
+    r->buf = nb;
+    r->cap = ncap;
+    return 0;
+}
+
 aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err)
+{
+    return aw_reader_chunk_swap(r, want, c, NULL, NULL, err);
+}
+
+static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_errbuf *err);
+
+aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **buf, size_t *cap,
+                               aw_errbuf *err)
+{
+    if (buf)
+        r->fill_span = want + 1;        /* the chunk and the next one's '{' */
+    aw_status st = chunk_cut(r, want, c, buf != NULL, err);
+    r->fill_span = 0;
+    if (st != AW_OK || !c->len || !buf)
+        return st;
+    if (hand_over(r, want, buf, cap, err) != 0) {
+        r->io_failed = 1;
+        return AW_EIO;
+    }
+    c->data = *buf;
+    return AW_OK;
+}
+
+/* Cut the next chunk (aw_reader_chunk); with `swap`, the chunk starts
+ * at buf[0] (the bytes before it are dropped first) and r->pos is its
+ * end. */
+static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_errbuf *err)
 {
     c->len = 0;
     c->line = r->line;
@@ -86,6 +139,10 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
         return AW_OK;
     if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0)
         return AW_OK;                   /* an envelope (the stream frames it), or a failed read */
+    if (swap && r->pos) {               /* the chunk at the buffer's start */
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        aw_reader_shift(r, r->pos);
+    }
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
     size_t cut = r->eof && avail <= want ? 0 : find_cut(p, avail, want);

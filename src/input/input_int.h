@@ -106,6 +106,9 @@ struct aw_reader {
     aw_errbuf fill_err;
 
     uint64_t dropped;           /* bytes moved out of buf's front so far */
+    size_t fill_span;           /* nonzero: a fill reads only up to this
+                                   many bytes past pos (chunks handed
+                                   over with their buffer, chunk.c) */
     /* current record scan */
     size_t rec_start;
     uint64_t rec_abs;           /* its start in the stream (dropped + offset) */
@@ -139,5 +142,8 @@ int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err);
  * grows the buffer up to maxcap, reads. Sets r->eof at end of input.
  * AW_OK or AW_EIO (every later call then fails the same way). */
 aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err);
+/* The offsets' side of dropping buf[0..keep): the bytes themselves are
+ * moved (fill) or copied to another buffer (chunk.c) by the caller. */
+void aw_reader_shift(aw_reader *r, size_t keep);
 
 #endif

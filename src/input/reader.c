@@ -113,6 +113,15 @@ aw_status aw_reader_fill(aw_reader *r, size_t keep, aw_errbuf *err)
     return st;
 }
 
+void aw_reader_shift(aw_reader *r, size_t keep)
+{
+    r->dropped += keep;
+    r->end -= keep;
+    r->pos -= keep;
+    r->rec_start = r->rec_start >= keep ? r->rec_start - keep : 0;
+    r->line_next = r->line_next >= keep ? r->line_next - keep : 0;
+}
+
 static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
 {
     ssize_t n;
@@ -121,14 +130,17 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
     if (keep > r->end)
         keep = r->end;
     if (keep) {
-        r->dropped += keep;
         memmove(r->buf, r->buf + keep, r->end - keep);
-        r->end -= keep;
-        r->pos -= keep;
-        r->rec_start = r->rec_start >= keep ? r->rec_start - keep : 0;
-        r->line_next = r->line_next >= keep ? r->line_next - keep : 0;
+        aw_reader_shift(r, keep);
     }
-    if (r->cap - r->end < AW_IN_CHUNK / 2 && r->cap < r->maxcap) {
+    /* handing chunks over (fill_span): read no further than that past
+     * pos, so the bytes after a chunk, copied to the next buffer, stay
+     * few; past it (a longer record) read as usual */
+    size_t room_max = SIZE_MAX, held = r->end - r->pos;
+    if (r->fill_span && held < r->fill_span)
+        room_max = r->fill_span - held;
+    size_t room_want = room_max < AW_IN_CHUNK / 2 ? room_max : AW_IN_CHUNK / 2;
+    if (r->cap - r->end < room_want && r->cap < r->maxcap) {
         size_t ncap = r->cap * 2;
         char *nb;
         if (ncap < r->end + AW_IN_CHUNK)
@@ -148,7 +160,7 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
         aw_errbuf_set(err, "%s: internal error: input buffer full", r->path);
         return AW_EIO;
     }
-    n = aw_src_read(&r->src, r->buf + r->end, r->cap - r->end, err);
+    n = aw_src_read(&r->src, r->buf + r->end, r->cap - r->end < room_max ? r->cap - r->end : room_max, err);
     if (n < 0) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);

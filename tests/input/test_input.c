@@ -128,11 +128,13 @@ static char *describe_as(const char *path, size_t max_record, int parse, int lin
 }
 
 /* describe_as(path, max_record, 0, 1, 1) as the threaded scanner frames
- * it: chunks of about `want` bytes (aw_reader_chunk), each framed alone
- * from top level; a chunk after one that ended elsewhere (an array
- * open) is framed again from that state, and the stream reader resumes
- * after chunks from the last one's state. */
-static char *describe_chunked(const char *path, size_t max_record, size_t want)
+ * it: chunks of about `want` bytes (aw_reader_chunk, or with `swap`
+ * aw_reader_chunk_swap, the chunk handed over with its buffer and the
+ * previous chunk's buffer given back), each framed alone from top
+ * level; a chunk after one that ended elsewhere (an array open) is
+ * framed again from that state, and the stream reader resumes after
+ * chunks from the last one's state. */
+static char *describe_chunked(const char *path, size_t max_record, size_t want, int swap)
 {
     static char out[1 << 22];
     aw_reader_opts o = { .max_record = max_record };
@@ -145,16 +147,25 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want)
     uint64_t recno = 0;
     int chunked = 0, clean = 1;
     aw_fstate carry;
+    char *spare = NULL;                 /* swap: the buffer handed to the reader */
+    size_t spare_cap = 0;
     out[0] = '\0';
     assert_int_equal(aw_reader_open(&r, path, &o, &err), AW_OK);
     aw_reader_set_line_fn(r, parse_line, ld);
     for (int guard = 0; len < sizeof out - 512; guard++) {
         aw_chunk c;
         assert_true(guard < 100000);
-        st = aw_reader_chunk(r, want, &c, &err);
+        st = swap ? aw_reader_chunk_swap(r, want, &c, &spare, &spare_cap, &err) : aw_reader_chunk(r, want, &c, &err);
         if (st == AW_OK && c.len) {
-            char *copy = malloc(c.len + 1);     /* as the scanner: the chunk and the next '{' */
-            memcpy(copy, c.data, c.len + !c.eof);
+            char *copy;                 /* the chunk and the next '{' */
+            if (swap) {
+                assert_ptr_equal(c.data, spare);
+                assert_true(spare_cap >= c.len + !c.eof);
+                copy = spare;           /* ours now: given back next time */
+            } else {
+                copy = malloc(c.len + 1);   /* as the scanner did: a copy */
+                memcpy(copy, c.data, c.len + !c.eof);
+            }
             c.data = copy;
             for (int pass = 0; pass < 2; pass++) {
                 size_t at = len;
@@ -181,7 +192,8 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want)
                 carry = end;
                 break;
             }
-            free(copy);
+            if (!swap)
+                free(copy);
             chunked = 1;
             continue;
         }
@@ -202,6 +214,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want)
         recno = rec.recno;
     }
     aw_reader_close(r);
+    free(spare);
     aw_doc_free(ld);
     return out;
 }
@@ -215,7 +228,8 @@ static char *describe(const char *path, size_t max_record, int parse)
     assert_string_equal(describe_as(path, max_record, parse, 1, 1), plain);
     static const size_t wants[] = {1, 9, 40, 1 << 20};
     for (size_t i = 0; i < sizeof wants / sizeof *wants; i++)
-        assert_string_equal(describe_chunked(path, max_record, wants[i]), plain);
+        for (int swap = 0; swap < 2; swap++)
+            assert_string_equal(describe_chunked(path, max_record, wants[i], swap), plain);
     return describe_as(path, max_record, parse, 0, 0);
 }
 
