@@ -135,8 +135,12 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
         return AW_OK;
     size_t elen;
     uint64_t enl;
-    if (r->end - r->pos < want && !r->eof && aw_reader_fill(r, r->pos, err) != AW_OK)
-        return AW_OK;
+    /* a chunk's worth, or the end: a decoder or a pipe may hand out
+     * less per read, and a chunk too short for a whole line would send
+     * the caller to the stream reader */
+    while (r->end - r->pos < want && !r->eof)
+        if (aw_reader_fill(r, r->pos, err) != AW_OK)
+            return AW_OK;
     if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0)
         return AW_OK;                   /* an envelope (the stream frames it), or a failed read */
     if (swap && r->pos) {               /* the chunk at the buffer's start */
