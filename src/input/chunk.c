@@ -1,5 +1,8 @@
 /* chunk.c - handing the input out in chunks, to be framed on other
- * threads (aw_input.h: aw_reader_chunk and the chunk reader).
+ * threads (aw_input.h: aw_reader_chunk, aw_reader_chunk_swap and the
+ * chunk reader). aw_reader_chunk_swap hands a chunk over in the buffer
+ * it was read into, taking the caller's buffer in exchange, so the
+ * input is not copied on its way to the threads.
  *
  * A chunk ends where a line that starts with '{' follows. With no array
  * or envelope open, the framer stands between records there whatever
@@ -86,30 +89,6 @@ static int hand_over(aw_reader *r, size_t want, char **buf, size_t *cap, aw_errb
     return 0;
 }
 
-aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err)
-{
-    return aw_reader_chunk_swap(r, want, c, NULL, NULL, err);
-}
-
-static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_errbuf *err);
-
-aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **buf, size_t *cap,
-                               aw_errbuf *err)
-{
-    if (buf)
-        r->fill_span = want + 1;        /* the chunk and the next one's '{' */
-    aw_status st = chunk_cut(r, want, c, buf != NULL, err);
-    r->fill_span = 0;
-    if (st != AW_OK || !c->len || !buf)
-        return st;
-    if (hand_over(r, want, buf, cap, err) != 0) {
-        r->io_failed = 1;
-        return AW_EIO;
-    }
-    c->data = *buf;
-    return AW_OK;
-}
-
 /* Cut the next chunk (aw_reader_chunk); with `swap`, the chunk starts
  * at buf[0] (the bytes before it are dropped first) and r->pos is its
  * end. */
@@ -163,6 +142,28 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     r->pos += cut;
     r->line += count_nl(p, cut);
     r->bol = 1;
+    return AW_OK;
+}
+
+aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err)
+{
+    return aw_reader_chunk_swap(r, want, c, NULL, NULL, err);
+}
+
+aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **buf, size_t *cap,
+                               aw_errbuf *err)
+{
+    if (buf)
+        r->fill_span = want + 1;        /* the chunk and the next one's '{' */
+    aw_status st = chunk_cut(r, want, c, buf != NULL, err);
+    r->fill_span = 0;
+    if (st != AW_OK || !c->len || !buf)
+        return st;
+    if (hand_over(r, want, buf, cap, err) != 0) {
+        r->io_failed = 1;
+        return AW_EIO;
+    }
+    c->data = *buf;
     return AW_OK;
 }
 

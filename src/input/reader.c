@@ -4,7 +4,8 @@
  * starts inside it; when more input is needed the unconsumed tail is
  * moved to the front and the buffer is refilled. It grows only while a
  * single record needs it, and never beyond max_record plus two read
- * chunks, so memory is flat in the input size. Framing is in framer.c,
+ * chunks, so memory is flat in the input size. (Handing chunks over,
+ * chunk.c trades it for the caller's buffer.) Framing is in framer.c,
  * decoding in decompress.c. */
 #include <errno.h>
 #include <fcntl.h>
