@@ -167,30 +167,31 @@ static char *put_utf8(char *o, unsigned long cp)
     return o;
 }
 
+/* Move n bytes (w <= n <= 2w, w a constant) from src down to o < src:
+ * the first and last w bytes, both loaded before either is stored. */
+static inline void move_pair(char *o, const unsigned char *src, size_t n, size_t w)
+{
+    uint64_t a = 0, b = 0;
+    memcpy(&a, src, w);
+    memcpy(&b, src + n - w, w);
+    memcpy(o, &a, w);
+    memcpy(o + n - w, &b, w);
+}
+
 /* memmove(o, src, n) for o < src, as unescaping moves a string's runs
  * towards its front: the runs between a Windows path's backslashes are
- * short, and a call costs more than they do. Each size class loads all
- * it moves before it stores. */
+ * short, and a call costs more than they do. */
 static inline void move_down(char *o, const unsigned char *src, size_t n)
 {
-    if (n >= 16) {
+    if (n >= 16)
         memmove(o, src, n);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
-    } else {
+    else if (n >= 8)
+        move_pair(o, src, n, 8);
+    else if (n >= 4)
+        move_pair(o, src, n, 4);
+    else
         for (size_t i = 0; i < n; i++)
             o[i] = (char)src[i];
-    }
 }
 
 /* Parse the string whose opening quote is at ps->p, in place: the record
@@ -474,10 +475,8 @@ static aw_status parse_number(pstate *ps, aw_jnode *n)
 
 /* Past the whitespace at p, in the record's copy: it ends in a NUL
  * (at e), which is not whitespace, so no bound is checked. */
-static inline const unsigned char *skip_ws(const unsigned char *p,
-                                           const unsigned char *e)
+static inline const unsigned char *skip_ws(const unsigned char *p)
 {
-    (void)e;
     if (*p > ' ')
         return p;               /* compact records: no whitespace at all */
     while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
@@ -547,7 +546,7 @@ aw_status aw_doc_parse(aw_doc *d, const char *buf, size_t len,
     ps.a = d->arena + len + 1;
     ps.err = err;
     ps.err_off = 0;
-    p = skip_ws(ps.s, ps.e);
+    p = skip_ws(ps.s);
     e = ps.e;
 
 value:
@@ -614,7 +613,7 @@ value:
             last[sp] = 0;
             isobj[sp] = c == '{';
             sp++;
-            p = skip_ws(p + 1, e);
+            p = skip_ws(p + 1);
             if (p < e && *p == (c == '{' ? '}' : ']')) {
                 n->vlen = (uint32_t)(ps.orig + (p + 1 - ps.s) - (const unsigned char *)n->val);
                 sp--;
@@ -699,17 +698,17 @@ name:                                           /* p at a name's opening quote *
     }
     p = ps.p;
     if (*p != ':') {                            /* at e: the copy's NUL */
-        p = skip_ws(p, e);
+        p = skip_ws(p);
         if (p >= e || *p != ':') {
             st = perr(&ps, p, "expected ':' after member name");
             goto fail;
         }
     }
-    p = skip_ws(p + 1, e);
+    p = skip_ws(p + 1);
     goto value;
 
 after:
-    p = skip_ws(p, e);
+    p = skip_ws(p);
     if (!sp) {
         if (p < e) {
             st = perr(&ps, p, "trailing characters after value");
@@ -734,7 +733,7 @@ after:
                 p++;
                 goto name;
             }
-            p = skip_ws(p + 1, e);
+            p = skip_ws(p + 1);
             if (obj)
                 goto member;
             goto value;
