@@ -7,10 +7,10 @@
  * chunks of whole lines (aw_reader_chunk_swap): the worker frames them
  * itself, a line by parsing it, so the calling thread does not touch
  * their records, nor copy them (the buffer read into becomes the
- * batch's; the batch's old one is read into next). Where no chunk can be cut (an array or envelope, a
- * line longer than the buffer) the calling thread frames records into
- * a batch, after the chunks before it are committed, from the state
- * they ended in. Batches are committed strictly in input order by the
+ * batch's; the batch's old one is read into next). Where no chunk can
+ * be cut (an array or envelope, a line longer than the buffer) the
+ * calling thread frames records into a batch, after the chunks before
+ * it are committed, from the state they ended in. Batches are committed strictly in input order by the
  * calling thread: a chunk's records are numbered, one whose start state
  * was not the one assumed (an array open before it) is framed again,
  * malformed records are reported, correlations fed, alerts handed to

@@ -73,8 +73,11 @@ static int hand_over(aw_reader *r, size_t want, char **buf, size_t *cap, aw_errb
     size_t rest = r->end - r->pos, need = rest + want + 1;
     char *nb = *buf;
     size_t ncap = *cap;
-    if (ncap < need) {
-        if (!(nb = realloc(nb, need))) {
+    if (ncap < need) {                  /* its old bytes are not wanted: no realloc copy */
+        free(nb);
+        *buf = NULL;
+        *cap = 0;
+        if (!(nb = malloc(need))) {
             aw_errbuf_set(err, "%s: out of memory (buffer of %zu bytes)", r->path, need);
             return -1;
         }
