@@ -117,6 +117,44 @@ uint64_t aw_reader_recno(const aw_reader *r);
  * recno record numbers used. */
 void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno);
 
+/* Chunks read by the threads that frame them. Where the reader of a
+ * regular, uncompressed file stands at a chunk's start (as
+ * aw_reader_chunk would cut one, with at least two chunks of `want`
+ * bytes left), aw_reader_range describes the file from there: the
+ * calling thread then finds each cut with aw_range_cut, reading a few
+ * kilobytes around it, and any thread reads the chunk itself with
+ * aw_range_read and frames it with a chunk reader. The chunk's first
+ * line is then the one after the newlines before it (aw_input_newlines
+ * counts a chunk's). The file is read up to the size it had here. */
+typedef struct aw_range {
+    int fd;                     /* the caller's (a dup): aw_range_close */
+    const char *path;           /* the reader's: valid while it is open */
+    uint64_t pos;               /* the reader's offset in the file */
+    uint64_t size;              /* the file's size when described */
+    uint64_t line;              /* the line at pos */
+} aw_range;
+
+/* 1 with rg filled (the reader itself is not moved), 0 if the reader
+ * does not stand where ranges can start. */
+int aw_reader_range(aw_reader *r, size_t want, aw_range *rg);
+void aw_range_close(aw_range *rg);
+/* The first cut at or after `from`: the start of a line that starts
+ * with '{' (*cut), or rg->size if there is none before the end; with
+ * *envelope set if that line opens a Records envelope (where chunks
+ * stop: the stream reader frames it). AW_ELIMIT if none is within
+ * `limit` bytes of from; AW_EIO if reading fails (err set). */
+aw_status aw_range_cut(const aw_range *rg, uint64_t from, size_t limit, uint64_t *cut, int *envelope,
+                       aw_errbuf *err);
+/* Exactly n bytes at offset off into dst; AW_EIO (err set) if reading
+ * fails or the file ends first. */
+aw_status aw_range_read(const aw_range *rg, uint64_t off, char *dst, size_t n, aw_errbuf *err);
+/* Newlines in p[0..n). */
+uint64_t aw_input_newlines(const char *p, size_t n);
+/* Continue the stream reader from offset off of its regular file (a
+ * cut), on line `line`, between records at top level (then
+ * aw_reader_resume sets the state chunks ended in). */
+aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *err);
+
 const char *aw_reader_path(const aw_reader *r);
 aw_compression aw_reader_compression(const aw_reader *r);
 uint64_t aw_reader_bytes_in(const aw_reader *r);  /* raw bytes consumed */

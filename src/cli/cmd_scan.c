@@ -102,7 +102,7 @@ static void emit(void *ud, const aw_alert *a, const aw_hit *h)
     scanctx *sc = ud;
     (void)h;
     if (a->rendered)
-        aw_out_rendered(sc->out, a->rendered, a->rendered_len, a->record_at, a->record);
+        aw_out_rendered(sc->out, a->rendered, a->rendered_len, a->record_at, a->record, a->line);
     else
         aw_out_alert(sc->out, a);
     if (sc->pic)

@@ -170,7 +170,7 @@ static void put_raw(char *b, size_t cap, size_t *n, const char *s, size_t len)
 
 /* Everything after the rule's prefix, into b[0..cap); returns the length
  * needed (the output is complete only if that is <= cap). With at, the
- * record number is left out and *at is where it goes. */
+ * record number and line are left out and *at is where they go. */
 static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at)
 {
     size_t n = 0;
@@ -199,12 +199,13 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at
     PUT_LIT(b, cap, &n, ",\"source\":{\"file\":");
     put_str(b, cap, &n, a->file);
     PUT_LIT(b, cap, &n, ",\"record\":");
-    if (at)
+    if (at) {
         *at = n;
-    else
+    } else {
         put_raw(b, cap, &n, num, aw_u64_text(num, a->record));
-    PUT_LIT(b, cap, &n, ",\"line\":");
-    put_raw(b, cap, &n, num, aw_u64_text(num, a->line));
+        PUT_LIT(b, cap, &n, ",\"line\":");
+        put_raw(b, cap, &n, num, aw_u64_text(num, a->line));
+    }
     PUT_LIT(b, cap, &n, "}");
     PUT_LIT(b, cap, &n, ",\"event_sha256\":\"");
     put_raw(b, cap, &n, a->sha256, strnlen(a->sha256, 64));     /* hex: nothing to escape */
@@ -212,8 +213,8 @@ static size_t json_alert_tail(const aw_alert *a, char *b, size_t cap, size_t *at
     return n;
 }
 
-/* With record_at (f a memory stream at its start), the record number is
- * left out and *record_at is where it goes. */
+/* With record_at (f a memory stream at its start), the record number
+ * and line are left out and *record_at is where they go. */
 static void json_alert(aw_out *o, const aw_alert *a, size_t *record_at)
 {
     FILE *f = o->f;
@@ -341,20 +342,28 @@ bool aw_out_render(const aw_out *o, FILE *f, const aw_alert *a, size_t *record_a
         *record_at = SIZE_MAX;
     switch (o->fmt) {
     case AW_FMT_JSON: json_alert(&tmp, a, record_at); return true;
-    case AW_FMT_TEXT: text_alert(&tmp, a); return true;     /* prints no record number */
+    case AW_FMT_TEXT:                   /* prints the line: only if known */
+        if (record_at)
+            return false;
+        text_alert(&tmp, a);
+        return true;
     case AW_FMT_SARIF: return false;        /* separators depend on order */
     }
     return false;
 }
 
-void aw_out_rendered(aw_out *o, const char *p, size_t n, size_t record_at, uint64_t record)
+void aw_out_rendered(aw_out *o, const char *p, size_t n, size_t record_at, uint64_t record, uint64_t line)
 {
     if (record_at == SIZE_MAX || record_at > n) {
         fwrite(p, 1, n, o->f);
     } else {
-        char num[24];
+        char num[64];
+        size_t k = aw_u64_text(num, record);
+        memcpy(num + k, ",\"line\":", 8);
+        k += 8;
+        k += aw_u64_text(num + k, line);
         fwrite(p, 1, record_at, o->f);
-        fwrite(num, 1, aw_u64_text(num, record), o->f);
+        fwrite(num, 1, k, o->f);
         fwrite(p + record_at, 1, n - record_at, o->f);
     }
     o->n++;

@@ -109,6 +109,16 @@ typedef struct batch {
     uint64_t nrecno;                /* record numbers it used */
     bool end_clean;                 /* it ended between records at top level */
     aw_fstate end;
+    bool frame_errs;                /* the framer reported a record */
+    /* a range: a chunk its worker reads, bytes [roff, roff + clen) of
+     * rg's file. Unless lines_known (the first of its ranges), its first
+     * line follows from the ranges before it: it is framed on line 0,
+     * its lines are added to at commit, and cline set then. */
+    bool range, lines_known, rclose;    /* rclose: the last; commit closes rg */
+    bool rfailed;                   /* the read failed: msg in str at rmsg */
+    aw_range rg;
+    uint64_t roff, nlines;          /* nlines: newlines in the chunk */
+    size_t rmsg;
 } batch;
 
 typedef struct worker {
@@ -165,6 +175,11 @@ struct aw_scanner {
     bool carry_clean;               /* the last chunk committed ended between
                                        records at top level; else in carry */
     aw_fstate carry;
+    /* ranges: chunks of regular files read by the workers (aw_range) */
+    bool ranges;
+    uint64_t range_line;            /* the line after the last range committed */
+    uint64_t failed_file;           /* file_seq of a file whose range read failed */
+    uint64_t range_out;             /* bytes of this file handed out in ranges */
 };
 
 static double since(const struct timespec *a)
@@ -219,6 +234,7 @@ static batch *batch_get(aw_scanner *s, const char *file)
     b->seq = s->next_seq++;
     b->file_seq = s->file_seq;
     b->chunk = b->synced = false;
+    b->range = b->lines_known = b->rclose = b->rfailed = b->frame_errs = false;
     return b;
 }
 
@@ -457,9 +473,11 @@ static void frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
         abort();
     aw_reader_set_line_fn(r, parse_line, w);
     b->nrecs = b->nhits = b->nxe = b->slen = 0;
+    b->frame_errs = false;
     while ((rc = aw_reader_next(r, &rec, &err)) == AW_OK || rc == AW_EPARSE || rc == AW_ELIMIT) {
         srec *x = add_rec(b, &rec);
         if (rc != AW_OK) {
+            b->frame_errs = true;       /* its message names lines */
             x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
             x->msg = put_str(b, err.msg, strlen(err.msg));
             continue;
@@ -473,9 +491,35 @@ static void frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
     aw_reader_close(r);
 }
 
+/* Read range b; false if that failed (said at commit). */
+static bool range_load(batch *b)
+{
+    aw_errbuf err;
+    size_t n = b->clen + !b->ceof;      /* and the next chunk's '{' */
+    aw_grow((void **)&b->data, &b->dcap, n, 1);
+    b->dlen = n;
+    aw_status st = aw_range_read(&b->rg, b->roff, b->data, n, &err);
+    if (st == AW_OK && !b->ceof && b->data[b->clen] != '{') {
+        aw_errbuf_set(&err, "%s: read failed: the file changed while it was read (at offset %llu)",
+                      b->rg.path, (unsigned long long)(b->roff + b->clen));
+        st = AW_EIO;
+    }
+    if (st == AW_OK) {
+        b->nlines = aw_input_newlines(b->data, b->clen);
+        return true;
+    }
+    b->nrecs = b->nhits = b->nxe = b->slen = 0;
+    b->nrecno = b->nlines = 0;
+    b->rfailed = true;
+    b->rmsg = put_str(b, err.msg, strlen(err.msg));
+    return false;
+}
+
 static void evaluate(worker *w, batch *b)
 {
     int how = w->s->threaded ? PREP_SPEC : PREP_ORDERED;
+    if (b->range && !range_load(b))
+        return;
     if (b->chunk) {
         frame_chunk(w, b, NULL, how);
         return;
@@ -518,27 +562,54 @@ static void report(aw_scanner *s, const char *file, uint64_t line, const char *k
         aw_diags_fn(s->o.input_diags, file, line, kind, msg);
 }
 
+static void commit_batch(aw_scanner *s, batch *b);
+
 static void commit(aw_scanner *s, batch *b)
 {
-    uint64_t base = 0;                  /* added to a chunk's record numbers */
     if (b->file_seq != s->commit_file) {
         s->commit_file = b->file_seq;
         s->file_recno = 0;
         s->carry_clean = true;
     }
+    if (b->range && !b->lines_known)
+        b->cline = s->range_line;       /* its first line, known now */
+    if (b->rfailed && s->failed_file != b->file_seq) {
+        report(s, b->file, b->cline, "read-error", b->str + b->rmsg);
+        s->failed_file = b->file_seq;
+    }
+    if (s->failed_file != b->file_seq)  /* nothing of a file after its read error */
+        commit_batch(s, b);
+    if (b->range)
+        s->range_line = b->cline + b->nlines;
+    if (b->rclose)
+        aw_range_close(&b->rg);
+}
+
+static void commit_batch(aw_scanner *s, batch *b)
+{
+    uint64_t base = 0;                  /* added to a chunk's record numbers */
+    uint64_t lbase = 0;                 /* and to its lines, if framed on line 0 */
     if (b->chunk) {
         if (b->synced)
             s->carry_clean = true;
-        if (!s->carry_clean)            /* an array was open where it starts */
-            frame_chunk(&s->cw, b, &s->carry, PREP_ORDERED);
+        bool rel = b->range && !b->lines_known;
+        /* an array was open where it starts, or the framer's messages
+         * name lines counted from 0 */
+        if (!s->carry_clean || (rel && b->frame_errs))
+            frame_chunk(&s->cw, b, s->carry_clean ? NULL : &s->carry, PREP_ORDERED);
+        else if (rel)
+            lbase = b->cline;
         base = s->file_recno;
         s->file_recno += b->nrecno;
         s->carry_clean = b->end_clean;
         s->carry = b->end;
+        if (s->carry.in_array)
+            s->carry.arr_line += lbase;
     }
     for (size_t i = 0; i < b->nrecs; i++) {
         srec *r = &b->recs[i];
         r->recno += base;
+        r->line += lbase;
         if (!b->chunk)
             s->file_recno = r->recno;
         s->st.records++;
@@ -696,6 +767,10 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     /* AUPWATCH_CHUNK_BYTES: chunk size (tests use tiny ones; 0: none) */
     const char *cb = getenv("AUPWATCH_CHUNK_BYTES");
     s->chunk_bytes = !s->threaded ? 0 : cb ? strtoull(cb, NULL, 10) : BATCH_BYTES;
+    /* AUPWATCH_RANGES=0: the calling thread reads every chunk (benchmarks
+     * and tests compare) */
+    const char *rv = getenv("AUPWATCH_RANGES");
+    s->ranges = s->chunk_bytes && !(rv && strcmp(rv, "0") == 0);
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     return s;
@@ -761,9 +836,67 @@ static void draw(aw_scanner *s, const aw_reader *r, bool force)
         return;
     clock_gettime(CLOCK_MONOTONIC, &s->last_draw);
     double secs = since(&s->t0);
-    double mb = (double)(s->st.bytes_out + (r ? aw_reader_bytes_out(r) : 0)) / 1e6;
+    double mb = (double)(s->st.bytes_out + (r ? aw_reader_bytes_out(r) + s->range_out : 0)) / 1e6;
     fprintf(stderr, "\r\033[K%llu files  %llu records  %.1f MB  %.1f MB/s  %llu alerts  %llu malformed",
             s->st.files, s->st.records, mb, secs > 0 ? mb / secs : 0, s->st.alerts, s->st.malformed);
+}
+
+enum { RANGES_DONE, RANGES_STOPPED, RANGES_FAILED };
+
+/* Hand out the rest of the file in ranges, from where reader r stands
+ * (rg). RANGES_DONE: up to its end, every range submitted (the last
+ * closes rg at commit). RANGES_STOPPED: the ranges stop at a cut the
+ * stream reader must frame (an envelope), or that was not found near
+ * enough (a record longer than the look-ahead); everything before it is
+ * committed and r stands there. RANGES_FAILED: reading failed, said
+ * after the records before it; the file is over. */
+static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *rg)
+{
+    size_t limit = s->chunk_bytes < (256u << 10) ? (1u << 20) : s->chunk_bytes * 4;
+    uint64_t at = rg->pos;
+    aw_errbuf err;
+    aw_status st;
+    rg->path = file;                    /* the reader's copy dies with it */
+    for (bool first = true;; first = false) {
+        uint64_t cut = rg->size;
+        int envelope = 0;
+        st = rg->size - at <= s->chunk_bytes ? AW_OK
+                                             : aw_range_cut(rg, at + s->chunk_bytes, limit, &cut, &envelope, &err);
+        if (st == AW_ELIMIT && first) {     /* the reader stands there still */
+            aw_range_close(rg);
+            return RANGES_STOPPED;
+        }
+        if (st != AW_OK)
+            break;
+        batch *b = batch_get(s, file);
+        b->chunk = b->range = true;
+        b->lines_known = first;
+        b->cline = first ? rg->line : 0;
+        b->rg = *rg;
+        b->roff = at;
+        b->clen = (size_t)(cut - at);
+        b->ceof = b->rclose = cut == rg->size;
+        s->range_out += b->clen;
+        submit(s, b);
+        draw(s, r, false);
+        if (cut == rg->size)
+            return RANGES_DONE;
+        at = cut;
+        if (envelope)
+            break;
+    }
+    drain(s, true, 0);                  /* so the line at `at` is known */
+    aw_range_close(rg);
+    s->range_out = 0;
+    if (s->failed_file == s->file_seq)
+        return RANGES_FAILED;           /* a worker's read failed: said */
+    if (st == AW_OK || st == AW_ELIMIT)
+        st = aw_reader_seek(r, at, at == rg->pos ? rg->line : s->range_line, &err);
+    if (st == AW_OK)
+        return RANGES_STOPPED;
+    report(s, file, at == rg->pos ? rg->line : s->range_line, "read-error", err.msg);
+    s->failed_file = s->file_seq;
+    return RANGES_FAILED;
 }
 
 static aw_status scan_file(aw_scanner *s, const char *path)
@@ -786,6 +919,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
     s->file_seq++;
     batch *b = batch_get(s, file);
     bool ahead = false;                 /* chunks cut since the reader was in step */
+    aw_range rg;
+    uint64_t ranged = 0;                /* the file's size if its end was read in ranges */
     aw_status rc;
     for (;;) {
         aw_chunk c;
@@ -811,7 +946,14 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b = batch_get(s, file);
             ahead = true;
             draw(s, r, false);
-            continue;
+            if (c.eof || !s->ranges || !aw_reader_range(r, s->chunk_bytes, &rg))
+                continue;
+            int k = scan_ranges(s, r, file, &rg);
+            if (k == RANGES_STOPPED)
+                continue;
+            if (k == RANGES_DONE)           /* the whole file, read in ranges */
+                ranged = rg.size;
+            break;
         }
         if (rc == AW_OK && ahead) {     /* none here: the reader goes on from the chunks' end */
             submit(s, b);
@@ -855,8 +997,9 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         }
     }
     submit(s, b);
-    s->st.bytes_in += aw_reader_bytes_in(r);
-    s->st.bytes_out += aw_reader_bytes_out(r);
+    s->st.bytes_in += ranged ? ranged : aw_reader_bytes_in(r);
+    s->st.bytes_out += ranged ? ranged : aw_reader_bytes_out(r);
+    s->range_out = 0;
     aw_reader_close(r);
     draw(s, NULL, false);
     return AW_OK;

@@ -20,8 +20,8 @@
 
 #include "input/input_int.h"
 
-/* Newlines in p[0..n). */
-static uint64_t count_nl(const char *p, size_t n)
+/* (aw_input.h) */
+uint64_t aw_input_newlines(const char *p, size_t n)
 {
     uint64_t c = 0;
     size_t i = 0;
@@ -143,7 +143,7 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     c->len = cut;
     c->line = r->line;
     r->pos += cut;
-    r->line += count_nl(p, cut);
+    r->line += aw_input_newlines(p, cut);
     r->bol = 1;
     return AW_OK;
 }

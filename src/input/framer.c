@@ -399,40 +399,44 @@ static size_t ws_span(const unsigned char *p, const unsigned char *e,
 }
 
 /* (input_int.h) */
-int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err)
+int aw_fr_envelope_in(const char *from, const char *to, int eof, size_t *len, uint64_t *nl)
 {
     static const char lit[] = "\"Records\"";
-    for (;;) {
-        const unsigned char *b = (const unsigned char *)r->buf + r->pos;
-        const unsigned char *e = (const unsigned char *)r->buf + r->end;
-        const unsigned char *p = b + 1;
-        size_t i;
-        *nl = 0;
-        p += ws_span(p, e, nl);
-        for (i = 0; i < sizeof lit - 1; i++, p++) {
-            if (p == e)
-                goto more;
-            if (*p != (unsigned char)lit[i])
-                return 0;
-        }
-        p += ws_span(p, e, nl);
+    const unsigned char *b = (const unsigned char *)from, *e = (const unsigned char *)to;
+    const unsigned char *p = b + 1;
+    size_t i;
+    *nl = 0;
+    p += ws_span(p, e, nl);
+    for (i = 0; i < sizeof lit - 1; i++, p++) {
         if (p == e)
             goto more;
-        if (*p++ != ':')
+        if (*p != (unsigned char)lit[i])
             return 0;
-        p += ws_span(p, e, nl);
-        if (p == e)
-            goto more;
-        if (*p != '[')
-            return 0;
-        *len = (size_t)(p + 1 - b);
-        return 1;
-    more:
-        if (r->eof || (size_t)(e - b) > 4096)
-            return 0;
+    }
+    p += ws_span(p, e, nl);
+    if (p == e)
+        goto more;
+    if (*p++ != ':')
+        return 0;
+    p += ws_span(p, e, nl);
+    if (p == e)
+        goto more;
+    if (*p != '[')
+        return 0;
+    *len = (size_t)(p + 1 - b);
+    return 1;
+more:
+    return eof || (size_t)(e - b) > AW_FR_ENVELOPE_LOOK ? 0 : 2;
+}
+
+/* (input_int.h) */
+int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err)
+{
+    int k;
+    while ((k = aw_fr_envelope_in(r->buf + r->pos, r->buf + r->end, r->eof, len, nl)) == 2)
         if (aw_reader_fill(r, r->pos, err) != AW_OK)
             return -1;
-    }
+    return k;
 }
 
 static void rec_begin(aw_reader *r, int scalar)

@@ -137,6 +137,11 @@ int aw_fr_skip_ws(aw_reader *r, aw_errbuf *err);
  * and including '[', *nl = newlines in them), 0 no, -1 read error.
  * (framer.c) */
 int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err);
+/* The same test on from[0..to - from), from[0] a '{': 1 yes, 0 no, 2
+ * not decided by these bytes (more may follow: neither eof nor over
+ * AW_FR_ENVELOPE_LOOK bytes seen). (framer.c) */
+#define AW_FR_ENVELOPE_LOOK 4096
+int aw_fr_envelope_in(const char *from, const char *to, int eof, size_t *len, uint64_t *nl);
 
 /* Make more bytes available: keeps buf[keep..end) (moved to the front),
  * grows the buffer up to maxcap, reads. Sets r->eof at end of input.

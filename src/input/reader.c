@@ -174,6 +174,27 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
     return AW_OK;
 }
 
+aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *err)
+{
+    if (!r->own_fd || r->src.comp != AW_COMP_NONE || lseek(r->fd, (off_t)off, SEEK_SET) < 0) {
+        aw_errbuf_set(err, "%s: cannot seek to offset %llu: %s", r->path, (unsigned long long)off,
+                      r->own_fd && r->src.comp == AW_COMP_NONE ? strerror(errno) : "not a plain file");
+        r->io_failed = 1;
+        return AW_EIO;
+    }
+    r->src.raw_pos = r->src.raw_len = 0;
+    r->src.raw_eof = 0;
+    r->src.bytes_in = r->src.bytes_out = r->src.seen_in = r->src.seen_out = off;
+    r->dropped = off;
+    r->pos = r->end = r->line_next = r->rec_start = 0;
+    r->eof = 0;
+    r->line = line;
+    r->st = AW_FR_TOP;
+    r->in_array = r->resynced = 0;
+    r->bol = 1;
+    return AW_OK;
+}
+
 const char *aw_reader_path(const aw_reader *r)
 {
     return r->path;
