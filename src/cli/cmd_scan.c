@@ -140,6 +140,8 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
             (unsigned long long)mc->events, (double)mc->considered / ev, (double)mc->evaluated / ev);
     fprintf(f, ",\"prefilter_values\":{\"lookups\":%llu,\"remembered\":%llu}",
             (unsigned long long)mc->value_lookups, (unsigned long long)mc->value_hits);
+    fprintf(f, ",\"cpu_seconds\":{\"process\":%.3f,\"calling_thread\":%.3f}", st->cpu_process,
+            st->cpu_calling);
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);

@@ -38,6 +38,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +152,7 @@ struct aw_scanner {
     worker cw;                      /* the committing thread's own evaluation */
     aw_scan_stats st;
     struct timespec t0, last_draw;
+    double cpu0_process, cpu0_calling;      /* at aw_scanner_new */
     /* threads */
     int nthreads;
     bool threaded;                  /* workers run; else w[0] evaluates inline */
@@ -181,6 +183,15 @@ struct aw_scanner {
     uint64_t failed_file;           /* file_seq of a file whose range read failed */
     uint64_t range_out;             /* bytes of this file handed out in ranges */
 };
+
+static double cpu_seconds(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static double since(const struct timespec *a)
 {
@@ -773,6 +784,8 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     s->ranges = s->chunk_bytes && !(rv && strcmp(rv, "0") == 0);
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
+    s->cpu0_process = cpu_seconds(RUSAGE_SELF);
+    s->cpu0_calling = cpu_seconds(RUSAGE_THREAD);
     return s;
 }
 
@@ -819,6 +832,8 @@ void aw_scanner_finish(aw_scanner *s)
     for (int i = 0; i < s->nthreads; i++)
         aw_matcher_counts_add(s->w[i].m, &s->st.matcher);
     aw_matcher_counts_add(s->cw.m, &s->st.matcher);
+    s->st.cpu_process = cpu_seconds(RUSAGE_SELF) - s->cpu0_process;
+    s->st.cpu_calling = cpu_seconds(RUSAGE_THREAD) - s->cpu0_calling;
     if (!s->corr)
         return;
     aw_correlator_flush(s->corr);

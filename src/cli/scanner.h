@@ -14,6 +14,10 @@ typedef struct aw_scan_stats {
      * both values on a worker, and events evaluated again in order */
     unsigned long long own_decided, own_reevaluated;
     int threads;                        /* evaluation threads used */
+    /* CPU seconds of the scan (aw_scanner_new to aw_scanner_finish): the
+     * process's, and the calling thread's (reading, cutting, committing;
+     * with threads, the share that does not scale with them) */
+    double cpu_process, cpu_calling;
     aw_matcher_counts matcher;          /* summed over the threads (aw_scanner_finish) */
     unsigned long long by_level[6];     /* informational low medium high critical none */
     /* correlations (set by aw_scanner_finish) */

@@ -19,7 +19,7 @@
 
 #include "input/input_int.h"
 
-#define RANGE_WINDOW (16u << 10)       /* bytes read per look for a cut */
+#define RANGE_WINDOW (8u << 10)        /* bytes read per look for a cut */
 
 int aw_reader_range(aw_reader *r, size_t want, aw_range *rg)
 {
@@ -90,19 +90,21 @@ aw_status aw_range_read(const aw_range *rg, uint64_t off, char *dst, size_t n, a
 }
 
 /* Does the line start at `at` (a '{') open a Records envelope? 1 yes,
- * 0 no, -1 read error. */
-static int envelope_at(const aw_range *rg, uint64_t at, aw_errbuf *err)
+ * 0 no, -1 read error. p[0..n) are the bytes from there already read:
+ * most lines are decided by their first few. */
+static int envelope_at(const aw_range *rg, uint64_t at, const char *p, size_t n, aw_errbuf *err)
 {
     char buf[AW_FR_ENVELOPE_LOOK + 64];
     size_t len;
     uint64_t nl;
+    int k = aw_fr_envelope_in(p, p + n, at + n >= rg->size, &len, &nl);
+    if (k != 2)
+        return k;
     size_t want = rg->size - at < sizeof buf ? (size_t)(rg->size - at) : sizeof buf;
-    ssize_t n = read_at(rg, at, buf, want, err);
-    if (n < 0)
+    ssize_t got = read_at(rg, at, buf, want, err);
+    if (got < 0)
         return -1;
-    if (n == 0)
-        return 0;
-    return aw_fr_envelope_in(buf, buf + n, at + (uint64_t)n >= rg->size, &len, &nl) == 1;
+    return got > 0 && aw_fr_envelope_in(buf, buf + got, at + (uint64_t)got >= rg->size, &len, &nl) == 1;
 }
 
 aw_status aw_range_cut(const aw_range *rg, uint64_t from, size_t limit, uint64_t *cut, int *envelope,
@@ -134,7 +136,9 @@ aw_status aw_range_cut(const aw_range *rg, uint64_t from, size_t limit, uint64_t
         while (p < e && (q = memchr(p, '\n', (size_t)(e - p))) != NULL) {
             if (q[1] == '{') {
                 *cut = at + (uint64_t)(q + 1 - buf);
-                int k = envelope_at(rg, *cut, err);
+                if (*cut - from > limit)
+                    return AW_ELIMIT;
+                int k = envelope_at(rg, *cut, q + 1, (size_t)(buf + n - (q + 1)), err);
                 if (k < 0)
                     return AW_EIO;
                 *envelope = k;

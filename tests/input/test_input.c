@@ -127,14 +127,100 @@ static char *describe_as(const char *path, size_t max_record, int parse, int lin
     return out;
 }
 
+/* The records of chunk c, each framed alone from top level, appended
+ * to out[*len..) (numbered after *recno); a chunk after one that ended
+ * elsewhere (*clean 0: an array open) is framed again from that state
+ * (*carry). */
+static void describe_chunk(const aw_chunk *c, size_t max_record, aw_doc *ld, char *out, size_t cap,
+                           size_t *len, uint64_t *recno, int *clean, aw_fstate *carry)
+{
+    aw_record rec;
+    aw_errbuf err;
+    aw_status st;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = *len;
+        aw_reader *cr = aw_reader_open_chunk(c, pass ? carry : NULL, max_record);
+        aw_fstate end;
+        assert_non_null(cr);
+        aw_reader_set_line_fn(cr, parse_line, ld);
+        while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF && *len < cap - 512) {
+            assert_true(st != AW_EIO);
+            if (*len)
+                out[(*len)++] = '\n';
+            *len += describe_one(out + *len, cap - *len, st, &rec, *recno + rec.recno, &err, 1);
+        }
+        int ends_clean = aw_reader_chunk_end(cr, &end);
+        uint64_t used = aw_reader_recno(cr);
+        aw_reader_close(cr);
+        if (!*clean && !pass) {                 /* started in the wrong state: again */
+            *len = at;
+            out[*len] = '\0';
+            continue;
+        }
+        *recno += used;
+        *clean = ends_clean;
+        *carry = end;
+        return;
+    }
+}
+
+enum { CHUNK_COPY, CHUNK_SWAP, CHUNK_RANGES };
+
+/* After a chunk, the rest of a regular file in ranges (aw_reader_range),
+ * as the threaded scanner hands them to its workers: cut with
+ * aw_range_cut (look-ahead `limit`), read with aw_range_read, framed as
+ * chunks. Returns 1 at the end of the file; 0 where the ranges stop (an
+ * envelope, no cut near enough, or none begun), the reader then
+ * standing there. */
+static int describe_ranges(aw_reader *r, size_t want, size_t limit, size_t max_record, aw_doc *ld,
+                           char *out, size_t cap, size_t *len, uint64_t *recno, int *clean,
+                           aw_fstate *carry)
+{
+    aw_range rg;
+    aw_errbuf err;
+    if (!aw_reader_range(r, want, &rg))
+        return 0;
+    assert_true(rg.fd >= 0 && rg.size - rg.pos >= 2 * want);
+    uint64_t at = rg.pos, line = rg.line;
+    for (;;) {
+        uint64_t cut = rg.size;
+        int envelope = 0;
+        aw_status st = rg.size - at <= want ? AW_OK : aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
+        if (st == AW_ELIMIT)
+            break;
+        assert_int_equal(st, AW_OK);
+        assert_true(cut > at && cut <= rg.size);
+        size_t n = (size_t)(cut - at), more = cut < rg.size;
+        char *buf = malloc(n + 1);
+        assert_non_null(buf);
+        assert_int_equal(aw_range_read(&rg, at, buf, n + more, &err), AW_OK);
+        assert_true(!more || (buf[n] == '{' && buf[n - 1] == '\n'));
+        aw_chunk c = {buf, n, !more, line};
+        describe_chunk(&c, max_record, ld, out, cap, len, recno, clean, carry);
+        line += aw_input_newlines(buf, n);
+        free(buf);
+        at = cut;
+        if (!more) {
+            aw_range_close(&rg);
+            return 1;
+        }
+        if (envelope)
+            break;
+    }
+    aw_range_close(&rg);
+    if (at != rg.pos)
+        assert_int_equal(aw_reader_seek(r, at, line, &err), AW_OK);
+    return 0;
+}
+
 /* describe_as(path, max_record, 0, 1, 1) as the threaded scanner frames
- * it: chunks of about `want` bytes (aw_reader_chunk, or with `swap`
+ * it: chunks of about `want` bytes (aw_reader_chunk; CHUNK_SWAP:
  * aw_reader_chunk_swap, the chunk handed over with its buffer and the
- * previous chunk's buffer given back), each framed alone from top
- * level; a chunk after one that ended elsewhere (an array open) is
- * framed again from that state, and the stream reader resumes after
- * chunks from the last one's state. */
-static char *describe_chunked(const char *path, size_t max_record, size_t want, int swap)
+ * previous chunk's buffer given back; CHUNK_RANGES: that, then the rest
+ * of the file in ranges), each framed alone from top level (see
+ * describe_chunk), and the stream reader resumes after chunks from the
+ * last one's state. */
+static char *describe_chunked(const char *path, size_t max_record, size_t want, int mode)
 {
     static char out[1 << 22];
     aw_reader_opts o = { .max_record = max_record };
@@ -145,7 +231,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want, 
     aw_doc *ld = aw_doc_new();
     size_t len = 0;
     uint64_t recno = 0;
-    int chunked = 0, clean = 1;
+    int chunked = 0, clean = 1, swap = mode != CHUNK_COPY;
     aw_fstate carry;
     char *spare = NULL;                 /* swap: the buffer handed to the reader */
     size_t spare_cap = 0;
@@ -167,34 +253,14 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want, 
                 memcpy(copy, c.data, c.len + !c.eof);
             }
             c.data = copy;
-            for (int pass = 0; pass < 2; pass++) {
-                size_t at = len;
-                aw_reader *cr = aw_reader_open_chunk(&c, pass ? &carry : NULL, max_record);
-                aw_fstate end;
-                assert_non_null(cr);
-                aw_reader_set_line_fn(cr, parse_line, ld);
-                while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF && len < sizeof out - 512) {
-                    assert_true(st != AW_EIO);
-                    if (len)
-                        out[len++] = '\n';
-                    len += describe_one(out + len, sizeof out - len, st, &rec, recno + rec.recno, &err, 1);
-                }
-                int ends_clean = aw_reader_chunk_end(cr, &end);
-                uint64_t used = aw_reader_recno(cr);
-                aw_reader_close(cr);
-                if (!clean && !pass) {          /* started in the wrong state: again */
-                    len = at;
-                    out[len] = '\0';
-                    continue;
-                }
-                recno += used;
-                clean = ends_clean;
-                carry = end;
-                break;
-            }
+            describe_chunk(&c, max_record, ld, out, sizeof out, &len, &recno, &clean, &carry);
             if (!swap)
                 free(copy);
             chunked = 1;
+            if (mode == CHUNK_RANGES && !c.eof &&
+                describe_ranges(r, want, want < 64 ? 4 * want : 1 << 20, max_record, ld, out, sizeof out, &len,
+                                &recno, &clean, &carry))
+                break;
             continue;
         }
         if (st == AW_EOF)
@@ -228,8 +294,8 @@ static char *describe(const char *path, size_t max_record, int parse)
     assert_string_equal(describe_as(path, max_record, parse, 1, 1), plain);
     static const size_t wants[] = {1, 9, 40, 1 << 20};
     for (size_t i = 0; i < sizeof wants / sizeof *wants; i++)
-        for (int swap = 0; swap < 2; swap++)
-            assert_string_equal(describe_chunked(path, max_record, wants[i], swap), plain);
+        for (int mode = CHUNK_COPY; mode <= CHUNK_RANGES; mode++)
+            assert_string_equal(describe_chunked(path, max_record, wants[i], mode), plain);
     return describe_as(path, max_record, parse, 0, 0);
 }
 
@@ -807,6 +873,121 @@ static void test_open_errors(void **st)
     aw_reader_close(NULL);
 }
 
+/* A reader of the line {"z":0}, then `content` (written to `name`),
+ * standing after its first record and first chunk, the 8-byte line that
+ * starts content (aw_reader_chunk of 8 bytes): at offset 16, line 3. */
+#define FIRST_CHUNK_END 16
+static aw_reader *after_first_chunk(const char *name, const char *content, size_t n)
+{
+    aw_reader *r;
+    aw_errbuf err;
+    aw_chunk c;
+    aw_record rec;
+    char *t = malloc(n + 8);
+    assert_non_null(t);
+    memcpy(t, "{\"z\":0}\n", 8);
+    memcpy(t + 8, content, n);
+    write_file(tpath(name), t, n + 8);
+    free(t);
+    assert_int_equal(aw_reader_open(&r, tpath(name), NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+    assert_int_equal(aw_reader_chunk(r, 8, &c, &err), AW_OK);
+    assert_int_equal(c.len, 8);
+    return r;
+}
+
+/* Ranges (aw_reader_range, aw_range_cut, aw_range_read, aw_reader_seek):
+ * where cuts fall, including across the windows the cut is looked for
+ * in, envelopes, the look-ahead limit, and a file that shrinks. */
+static void test_ranges(void **st)
+{
+    aw_range rg;
+    aw_errbuf err;
+    uint64_t cut;
+    int env;
+    (void)st;
+    const char *text = "{\"a\":1}\n{\"b\":2}\n  {\"c\":3}\n{\"Records\":[\n{\"d\":4}\n]}\n{\"e\":5}";
+    aw_reader *r = after_first_chunk("ranges.json", text, strlen(text));
+    assert_int_equal(aw_reader_range(r, 8, &rg), 1);
+    assert_int_equal(rg.pos, FIRST_CHUNK_END);
+    assert_int_equal(rg.line, 3);
+    assert_int_equal(rg.size, 8 + strlen(text));
+    /* the next line start with '{' at or after `from`; "  {" is none */
+    assert_int_equal(aw_range_cut(&rg, 17, 1000, &cut, &env, &err), AW_OK);
+    assert_int_equal(cut, 34);
+    assert_int_equal(env, 1);                   /* {"Records":[ */
+    assert_int_equal(aw_range_cut(&rg, 35, 1000, &cut, &env, &err), AW_OK);
+    assert_int_equal(cut, 47);
+    assert_int_equal(env, 0);
+    assert_int_equal(aw_range_cut(&rg, 48, 1000, &cut, &env, &err), AW_OK);
+    assert_int_equal(cut, 58);
+    assert_int_equal(aw_range_cut(&rg, 59, 1000, &cut, &env, &err), AW_OK);
+    assert_int_equal(cut, rg.size);             /* none before the end */
+    assert_int_equal(aw_range_cut(&rg, 17, 4, &cut, &env, &err), AW_ELIMIT);
+    char buf[64];
+    assert_int_equal(aw_range_read(&rg, 34, buf, 12, &err), AW_OK);
+    assert_memory_equal(buf, "{\"Records\":[", 12);
+    assert_int_equal(aw_range_read(&rg, 58, buf, 9, &err), AW_EIO);
+    assert_non_null(strstr(err.msg, "ranges.json"));
+    assert_non_null(strstr(err.msg, "shrank"));
+    /* the stream reader goes on from a cut, on the line given */
+    aw_record rec;
+    assert_int_equal(aw_reader_seek(r, 47, 6, &err), AW_OK);
+    assert_int_equal(aw_reader_next(r, &rec, &err), AW_OK);
+    assert_int_equal(rec.line, 6);
+    assert_int_equal(rec.len, 7);
+    assert_memory_equal(rec.data, "{\"d\":4}", 7);
+    /* a file cut short after it was described */
+    assert_int_equal(truncate(tpath("ranges.json"), 28), 0);
+    assert_int_equal(aw_range_read(&rg, 16, buf, 20, &err), AW_EIO);
+    assert_non_null(strstr(err.msg, "shrank"));
+    assert_int_equal(aw_range_cut(&rg, 17, 1000, &cut, &env, &err), AW_EIO);
+    aw_range_close(&rg);
+    aw_reader_close(r);
+
+    /* a cut just inside, at, and just past the end of each window looked in */
+    for (size_t long_len = 8170; long_len < 16400; long_len += long_len < 8210 ? 1 : 8150) {
+        size_t n = 8 + long_len + 8;
+        char *t = malloc(n + 1);
+        assert_non_null(t);
+        memcpy(t, "{\"a\":1}\n{\"k\":\"", 14);
+        memset(t + 14, 'x', long_len - 14 - 3);
+        memcpy(t + 8 + long_len - 3, "\"}\n{\"c\":3}\n", 11);
+        r = after_first_chunk("window.json", t, n);
+        assert_int_equal(aw_reader_range(r, 8, &rg), 1);
+        assert_int_equal(aw_range_cut(&rg, 17, 1 << 20, &cut, &env, &err), AW_OK);
+        assert_int_equal(cut, 16 + long_len);
+        aw_range_close(&rg);
+        aw_reader_close(r);
+        free(t);
+    }
+
+    /* not where ranges can start: too little left, compressed, an envelope */
+    r = after_first_chunk("short.json", "{\"a\":1}\n{\"b\":2}\n", 16);
+    assert_int_equal(aw_reader_range(r, 8, &rg), 0);
+    aw_reader_close(r);
+    const char *env_text = "{\"a\":1}\n{ \"Records\" : [{\"b\":2}]}\n";
+    r = after_first_chunk("env.json", env_text, strlen(env_text));
+    assert_int_equal(aw_reader_range(r, 8, &rg), 0);
+    aw_reader_close(r);
+    gzFile gz = gzopen(tpath("r.json.gz"), "wb");
+    assert_non_null(gz);
+    for (int i = 0; i < 100; i++)
+        gzputs(gz, "{\"a\":1}\n");
+    gzclose(gz);
+    aw_reader *zr;
+    aw_chunk c;
+    aw_record zrec;
+    assert_int_equal(aw_reader_open(&zr, tpath("r.json.gz"), NULL, &err), AW_OK);
+    assert_int_equal(aw_reader_next(zr, &zrec, &err), AW_OK);
+    assert_int_equal(aw_reader_chunk(zr, 8, &c, &err), AW_OK);
+    assert_true(c.len > 0);
+    assert_int_equal(aw_reader_range(zr, 8, &rg), 0);
+    assert_int_equal(aw_reader_seek(zr, 8, 2, &err), AW_EIO);
+    assert_non_null(strstr(err.msg, "r.json.gz"));
+    aw_reader_close(zr);
+}
+
 /* Memory stays flat: many records through a small limit. */
 static void test_many_records(void **st)
 {
@@ -1031,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_decode_thread),
         cmocka_unit_test(test_gzip_paths),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_many_records),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_regression_corpus),
