@@ -83,7 +83,7 @@ bench_file() {   # name file literal rules...
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
             "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
             row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
-                "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts"
+                "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts$(jq -r '.cpu_seconds // empty | select(.calling_thread > 0) | ", calling thread \(.calling_thread * 1000 | floor) ms of \(.process * 1000 | floor) ms CPU: the limit near \((.process - .calling_thread) / .calling_thread | floor) workers"' "$OUT/st.json")"
             cmp -s "$OUT/alerts.jsonl" "$OUT/alerts-n.jsonl" || echo "WARNING: $THREADS-thread alerts differ from 1-thread alerts"
         fi
     done

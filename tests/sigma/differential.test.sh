@@ -67,16 +67,16 @@ for input in mixed.json cut.gz open.json; do
         [ "$(grep -c '\[read-error\]' "$t/d1")" = 1 ] && echo "ok - threads: the cut gzip file reports one read error" ||
             echo "not ok - threads: the cut gzip file should report one read error"
     fi
-    # j:chunk bytes[:0 = the calling thread reads every chunk]
-    for cfg in 2: 2:1 3:97 2:4096 2:97:0 3:4096:0; do
-        j=${cfg%%:*} cb=${cfg#*:} rg=
-        case $cb in *:0) cb=${cb%:0} rg=0 ;; esac
-        env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} ${rg:+AUPWATCH_RANGES=0} "$AW_BIN" scan -j "$j" --rules "$C/rules/cloud" "$t/$input" > "$t/m2" 2> "$t/e2"
+    # threads:chunk bytes:ranges (workers read a regular file's chunks;
+    # by default from 3 threads)
+    for cfg in 2:: 3:: 2:1:1 3:97: 2:4096:1 2:97:0 3:4096:0; do
+        IFS=: read -r j cb rg <<< "$cfg"
+        env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} ${rg:+AUPWATCH_RANGES=$rg} "$AW_BIN" scan -j "$j" --rules "$C/rules/cloud" "$t/$input" > "$t/m2" 2> "$t/e2"
         grep -v 'MB/s\|seconds\|thread' "$t/e2" > "$t/d2"
         if cmp -s "$t/m1" "$t/m2" && cmp -s "$t/d1" "$t/d2" && [ -s "$t/m1" ] && grep -q bad-record "$t/d1"; then
-            echo "ok - threads: $input, -j $j (chunks of ${cb:-256K} bytes${rg:+, read by the calling thread}) alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
+            echo "ok - threads: $input, -j $j (chunks of ${cb:-256K} bytes, ranges ${rg:-by default}) alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
         else
-            echo "not ok - threads: $input differs between -j 1 and -j $j (chunks of ${cb:-256K} bytes${rg:+, read by the calling thread})"; diff "$t/d1" "$t/d2" | head -5
+            echo "not ok - threads: $input differs between -j 1 and -j $j (chunks of ${cb:-256K} bytes, ranges ${rg:-by default})"; diff "$t/d1" "$t/d2" | head -5
         fi
     done
 done
