@@ -7,11 +7,12 @@
  * the size limit paths. Every record is parsed. Each call must make
  * progress: the number of calls is bounded by the input size.
  *
- * The input is read three times: framed byte by byte, through a line
+ * The input is read five times: framed byte by byte, through a line
  * function that parses (as a one-thread scan frames), and in chunks
- * framed alone (as threads frame; the last byte picks the chunk size):
- * the records, their numbers and lines, and the errors must be the
- * same. */
+ * framed alone (as threads frame; the last byte picks the chunk size),
+ * copied, handed over with their buffer, and read as ranges with pread
+ * (the memfd is a regular file): the records, their numbers and lines,
+ * and the errors must be the same. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +94,82 @@ static uint64_t read_all(const char *path, const aw_reader_opts *o, int lines)
     return h;
 }
 
+/* Frame chunk c alone, from top level or, if the chunk before it did
+ * not end there (!*clean), from its end state; mix its outcomes. */
+static void frame_chunk(const aw_chunk *c, const aw_reader_opts *o, aw_doc *ld, uint64_t *h, uint64_t *recno,
+                        int *clean, aw_fstate *carry)
+{
+    aw_record rec;
+    aw_errbuf err;
+    aw_status st;
+    aw_reader *cr = aw_reader_open_chunk(c, *clean ? NULL : carry, o->max_record);
+    if (!cr)
+        abort();
+    aw_reader_set_line_fn(cr, parse_line, ld);
+    while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF) {
+        if (st == AW_EIO || rec.recno > c->len + 1)
+            abort();
+        *h = mix_one(*h, st, &rec, *recno + rec.recno, &err);
+    }
+    *recno += aw_reader_recno(cr);
+    *clean = aw_reader_chunk_end(cr, carry);
+    aw_reader_close(cr);
+}
+
+/* After a chunk, the rest of the file in ranges (aw_reader_range), as
+ * the scanner's workers read them: 1 if that reached the end; 0 where
+ * they stop (an envelope, no cut within `limit`, or none begun), the
+ * reader standing there. */
+static int frame_ranges(aw_reader *r, const aw_reader_opts *o, size_t want, size_t limit, aw_doc *ld,
+                        uint64_t *h, uint64_t *recno, int *clean, aw_fstate *carry)
+{
+    aw_range rg;
+    aw_errbuf err;
+    if (!aw_reader_range(r, want, &rg))
+        return 0;
+    uint64_t at = rg.pos, line = rg.line;
+    int done = 0;
+    for (;;) {
+        uint64_t cut = rg.size;
+        int envelope = 0;
+        aw_status st = rg.size - at <= want ? AW_OK : aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
+        if (st == AW_ELIMIT)
+            break;
+        if (st != AW_OK || cut <= at || cut > rg.size)
+            abort();
+        size_t n = (size_t)(cut - at), more = cut < rg.size;
+        char *buf = malloc(n + 1);
+        if (!buf || aw_range_read(&rg, at, buf, n + more, &err) != AW_OK || (more && buf[n] != '{'))
+            abort();
+        aw_chunk c = {buf, n, !more, line};
+        frame_chunk(&c, o, ld, h, recno, clean, carry);
+        line += aw_input_newlines(buf, n);
+        free(buf);
+        at = cut;
+        if (!more) {
+            done = 1;
+            break;
+        }
+        if (envelope)
+            break;
+    }
+    aw_range_close(&rg);
+    if (!done && at != rg.pos && aw_reader_seek(r, at, line, &err) != AW_OK)
+        abort();
+    return done;
+}
+
+enum { CHUNK_COPY, CHUNK_SWAP, CHUNK_RANGES };
+
 /* Read path as the threaded scanner does (scanner.c): chunks of about
  * `want` bytes framed alone from top level, framed again from the last
  * chunk's end state where that was not top level; the stream reader
- * resumes from the chunks' end where none can be cut. With `swap`, each
+ * resumes from the chunks' end where none can be cut. CHUNK_SWAP: each
  * chunk comes with its buffer (aw_reader_chunk_swap) and the previous
- * one is given back. The same hash as read_all(path, o, 1) for the same
+ * one is given back; CHUNK_RANGES: that, and after a chunk the rest of
+ * the file in ranges. The same hash as read_all(path, o, 1) for the same
  * outcomes. */
-static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t want, int swap)
+static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t want, int mode)
 {
     static aw_doc *ld;
     aw_reader *r;
@@ -108,7 +177,7 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
     aw_errbuf err;
     aw_status st;
     uint64_t h = 1469598103934665603ull, recno = 0;
-    int ahead = 0, clean = 1;
+    int ahead = 0, clean = 1, swap = mode != CHUNK_COPY;
     aw_fstate carry;
     char *spare = NULL;
     size_t spare_cap = 0;
@@ -131,21 +200,13 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
                 memcpy(copy, c.data, c.len + !c.eof);
             }
             c.data = copy;
-            aw_reader *cr = aw_reader_open_chunk(&c, clean ? NULL : &carry, o->max_record);
-            if (!cr)
-                abort();
-            aw_reader_set_line_fn(cr, parse_line, ld);
-            while ((st = aw_reader_next(cr, &rec, &err)) != AW_EOF) {
-                if (st == AW_EIO || rec.recno > c.len + 1)
-                    abort();
-                h = mix_one(h, st, &rec, recno + rec.recno, &err);
-            }
-            recno += aw_reader_recno(cr);
-            clean = aw_reader_chunk_end(cr, &carry);
-            aw_reader_close(cr);
+            frame_chunk(&c, o, ld, &h, &recno, &clean, &carry);
             if (!swap)
                 free(copy);
             ahead = 1;
+            if (mode == CHUNK_RANGES && !c.eof &&
+                frame_ranges(r, o, want, 4 * want, ld, &h, &recno, &clean, &carry))
+                break;
             continue;
         }
         if (st == AW_EOF)
@@ -188,8 +249,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (read_all(path, &o, 1) != plain)
         abort();                /* the line function framed differently */
     size_t want = size ? (size_t)data[size - 1] % 97 + 1 : 1;
-    if (read_chunked(path, &o, want, 0) != plain || read_chunked(path, &o, want, 1) != plain)
-        abort();                /* chunks framed differently */
+    for (int mode = CHUNK_COPY; mode <= CHUNK_RANGES; mode++)
+        if (read_chunked(path, &o, want, mode) != plain)
+            abort();            /* chunks framed differently */
     close(fd);
     return 0;
 }
