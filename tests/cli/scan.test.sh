@@ -83,7 +83,8 @@ check "--explain names identifier, field and value" "\"$B\" scan -q --explain --
 # Alerts are rendered two ways on the workers: JSON straight into the
 # batch, or through a stream when explained. Both must agree, also for an
 # alert longer than the room reserved for it (2,001 tags, a long file name)
-# and with the record number spliced in at commit (chunks).
+# and with the record number and line spliced in at commit (chunks; in
+# ranges the line is known only then).
 tags=$(for i in $(seq 1000 3000); do printf 'attack.t%d.007, ' "$i"; done)
 sed "s/^tags: .*/tags: [${tags%, }]/" "$t/rule.yml" > "$t/longrule.yml"
 lf="$t/$(head -c 200 /dev/zero | tr '\0' 'f').jsonl"
@@ -93,7 +94,8 @@ for rl in rule longrule; do
     AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --rules "$t/$rl.yml" "$lf" | jq -c . > "$t/plain" 2>/dev/null
     AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --explain --rules "$t/$rl.yml" "$lf" | jq -c 'del(.explain)' > "$t/expl" 2>/dev/null
     check "alerts rendered direct = through the stream ($rl, -j$j)" \
-      "[ \$(wc -l < \"$t/plain\") -eq 6 ] && cmp -s \"$t/plain\" \"$t/expl\" && [ \"\$(jq -r .source.record \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ]"
+      "[ \$(wc -l < \"$t/plain\") -eq 6 ] && cmp -s \"$t/plain\" \"$t/expl\" && [ \"\$(jq -r .source.record \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ] &&
+       [ \"\$(jq -r .source.line \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ]"
   done
 done
 check "a long alert is whole" "jq -e '(.rule.tags|length)==2001 and (tostring|length)>30000' \"$t/plain\" >/dev/null"
