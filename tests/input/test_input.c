@@ -945,8 +945,11 @@ static void test_ranges(void **st)
     aw_range_close(&rg);
     aw_reader_close(r);
 
-    /* a cut just inside, at, and just past the end of each window looked in */
-    for (size_t long_len = 8170; long_len < 16400; long_len += long_len < 8210 ? 1 : 8150) {
+    /* a cut just inside, at, and just past the end of the first and the
+     * second window looked in (windows of 8 KB overlapping by a byte: at
+     * offsets 8,207 and 16,398 here; a window of 16 KB would end at the
+     * second span) */
+    for (size_t long_len = 8170; long_len < 16403; long_len += long_len == 8210 ? 8152 : 1) {
         size_t n = 8 + long_len + 8;
         char *t = malloc(n + 1);
         assert_non_null(t);
