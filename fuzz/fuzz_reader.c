@@ -130,9 +130,9 @@ static int frame_ranges(aw_reader *r, const aw_reader_opts *o, size_t want, size
     uint64_t at = rg.pos, line = rg.line;
     int done = 0;
     for (;;) {
-        uint64_t cut = rg.size;
-        int envelope = 0;
-        aw_status st = rg.size - at <= want ? AW_OK : aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
+        uint64_t cut;
+        int envelope;
+        aw_status st = aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
         if (st == AW_ELIMIT)
             break;
         if (st != AW_OK || cut <= at || cut > rg.size)

@@ -139,7 +139,9 @@ typedef struct aw_range {
 int aw_reader_range(aw_reader *r, size_t want, aw_range *rg);
 void aw_range_close(aw_range *rg);
 /* The first cut at or after `from`: the start of a line that starts
- * with '{' (*cut), or rg->size if there is none before the end; with
+ * with '{' (*cut), or rg->size if there is none before the end (so the
+ * range from `at` of about `want` bytes ends at the cut from at + want,
+ * the last one included); with
  * *envelope set if that line opens a Records envelope (where chunks
  * stop: the stream reader frames it). AW_ELIMIT if none is within
  * `limit` bytes of from; AW_EIO if reading fails (err set). */

@@ -889,9 +889,9 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
     aw_status st;
     rg->path = file;                    /* the reader's copy dies with it */
     for (bool first = true;; first = false) {
-        uint64_t cut = rg->size;
-        int envelope = 0;
-        st = rg->size - at <= want ? AW_OK : aw_range_cut(rg, at + want, limit, &cut, &envelope, &err);
+        uint64_t cut;
+        int envelope;
+        st = aw_range_cut(rg, at + want, limit, &cut, &envelope, &err);
         if (st == AW_ELIMIT && first) {     /* the reader stands there still */
             aw_range_close(rg);
             return RANGES_STOPPED;

@@ -183,9 +183,9 @@ static int describe_ranges(aw_reader *r, size_t want, size_t limit, size_t max_r
     assert_true(rg.fd >= 0 && rg.size - rg.pos >= 2 * want);
     uint64_t at = rg.pos, line = rg.line;
     for (;;) {
-        uint64_t cut = rg.size;
-        int envelope = 0;
-        aw_status st = rg.size - at <= want ? AW_OK : aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
+        uint64_t cut;
+        int envelope;
+        aw_status st = aw_range_cut(&rg, at + want, limit, &cut, &envelope, &err);
         if (st == AW_ELIMIT)
             break;
         assert_int_equal(st, AW_OK);
