@@ -13,6 +13,14 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 ALLCFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+# libipsec-mb (amd64 only, no pkg-config file): hashes the alerting
+# records two or more at a time (src/util/sha256_mb.c). IPSEC_MB= builds
+# without it.
+IPSEC_MB ?= $(wildcard /usr/include/intel-ipsec-mb.h)
+ifneq ($(IPSEC_MB),)
+CPPFLAGS += -DAW_HAVE_IPSEC_MB
+LDLIBS   += -lIPSec_MB
+endif
 
 ifeq ($(SAN),1)
 B        ?= build-san

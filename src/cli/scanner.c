@@ -30,7 +30,9 @@
  * what the worker extracted from the event for each hit a correlation
  * uses (aw_correlator_extract: time, group keys, values), so no event
  * is parsed twice. The record's SHA-256 is computed only for records
- * with hits.
+ * with hits, several at once (sha256_mb.h): queued as they are found,
+ * finished at the end of the batch, and only then are the batch's
+ * alerts rendered, since they carry it.
  *
  * One derived field is stateful (own_side: is this key's number in a
  * block the tenant used before), so its value depends on the order of
@@ -52,6 +54,7 @@
 #include "cli/scanner.h"
 #include "util/arena.h"
 #include "util/sha256.h"
+#include "util/sha256_mb.h"
 
 #define MAX_EXPLAIN 64
 /* With threads, a batch is framed, then evaluated by a worker. A small
@@ -82,6 +85,7 @@ typedef struct shit {               /* a hit, as stored by a worker */
     size_t record_at;               /* where its record number goes (chunks:
                                        numbered at commit), SIZE_MAX: in it */
     size_t cx, cxlen;               /* correlation extract in str (cxlen 0: none) */
+    size_t rec;                     /* its record, in recs */
 } shit;
 
 typedef struct srec {               /* one record of a batch */
@@ -144,6 +148,12 @@ typedef struct worker {
     batch *b;                       /* batch being evaluated */
     srec *r;                        /* record being evaluated */
     const char *data;               /* its bytes */
+    /* The hashes of the records with hits: queued, so several are
+     * computed at once; finished (and the alerts rendered, which carry
+     * them) when the batch is evaluated. */
+    aw_sha256_mb *hq;
+    batch *hb;                      /* the batch of the records queued */
+    bool hash_copy;                 /* data is not kept (inline): copy it */
     uint8_t variant;                /* stored with each hit (shit.variant) */
     /* The tenant and time of the record being evaluated, for the source
      * of its last hit: its hits mostly share a source, and both depend
@@ -362,9 +372,13 @@ static int on_hit(void *ud, const aw_hit *h)
     x->h = *h;
     x->variant = w->variant;
     x->tenant = SIZE_MAX;
+    x->rec = (size_t)(r - b->recs);
     if (r->nhit++ == 0) {
         r->hit = b->nhits - 1;
-        aw_sha256_hex(w->data, r->len, r->sha);
+        if (w->hb != b)
+            aw_sha256_mb_flush(w->hq);  /* (finish() did, unless misused) */
+        w->hb = b;
+        aw_sha256_mb_add(w->hq, w->data, r->len, x->rec, w->hash_copy);
     }
     if (w->s->corr && aw_correlator_wants(w->s->corr, h->rule)) {
         char small[4096];
@@ -393,20 +407,40 @@ static int on_hit(void *ud, const aw_hit *h)
     x->xe = b->nxe;
     if (w->s->o.explain)
         aw_matcher_explain(w->m, w->doc, h, on_explain, w);
-    if (w->ms && !w->s->o.explain && render_direct(w, b, r, x))
-        return 0;
-    if (w->ms) {
-        aw_alert a;
-        fill_alert(&a, b, r, x, w->s->o.explain);
-        fseek(w->ms, 0, SEEK_SET);
-        /* a chunk's record numbers are fixed at commit: rendered without */
-        if (aw_out_render(w->s->o.render, w->ms, &a, b->chunk ? &x->record_at : NULL) && fflush(w->ms) == 0) {
-            size_t n = (size_t)ftell(w->ms);
-            x->rendered = put_str(b, w->msbuf, n);
-            x->rendered_len = n;
-        }
-    }
     return 0;
+}
+
+static void on_digest(void *ud, size_t id, const uint8_t d[32])
+{
+    worker *w = ud;
+    aw_sha256_hex_of(d, w->hb->recs[id].sha);
+}
+
+/* Render the alert of hit x (worker-side output formatting). */
+static void render_hit(worker *w, batch *b, shit *x)
+{
+    const srec *r = &b->recs[x->rec];
+    if (!w->s->o.explain && render_direct(w, b, r, x))
+        return;
+    aw_alert a;
+    fill_alert(&a, b, r, x, w->s->o.explain);
+    fseek(w->ms, 0, SEEK_SET);
+    /* a chunk's record numbers are fixed at commit: rendered without */
+    if (aw_out_render(w->s->o.render, w->ms, &a, b->chunk ? &x->record_at : NULL) && fflush(w->ms) == 0) {
+        size_t n = (size_t)ftell(w->ms);
+        x->rendered = put_str(b, w->msbuf, n);
+        x->rendered_len = n;
+    }
+}
+
+/* After evaluating records of b: their hashes, then the alerts of hits
+ * [h0, nhits), which carry them, rendered if the worker renders. */
+static void finish(worker *w, batch *b, size_t h0)
+{
+    aw_sha256_mb_flush(w->hq);
+    for (size_t i = h0; w->ms && i < b->nhits; i++)
+        if (!b->hits[i].h.correlation_only)
+            render_hit(w, b, &b->hits[i]);
 }
 
 /* The reader's line function: the line is parsed into the worker's
@@ -544,11 +578,12 @@ static void evaluate(worker *w, batch *b)
         return;
     if (b->chunk) {
         frame_chunk(w, b, NULL, how);
-        return;
+    } else {
+        for (size_t i = 0; i < b->nrecs; i++)
+            if (!b->recs[i].kind)
+                eval_record(w, b, &b->recs[i], b->data + b->recs[i].off, how, false);
     }
-    for (size_t i = 0; i < b->nrecs; i++)
-        if (!b->recs[i].kind)
-            eval_record(w, b, &b->recs[i], b->data + b->recs[i].off, how, false);
+    finish(w, b, 0);
 }
 
 static void *worker_main(void *arg)
@@ -617,9 +652,10 @@ static void commit_batch(aw_scanner *s, batch *b)
         bool rel = b->range && !b->lines_known;
         /* an array was open where it starts, or the framer's messages
          * name lines counted from 0 */
-        if (!s->carry_clean || (rel && b->frame_errs))
+        if (!s->carry_clean || (rel && b->frame_errs)) {
             frame_chunk(&s->cw, b, s->carry_clean ? NULL : &s->carry, PREP_ORDERED);
-        else if (rel)
+            finish(&s->cw, b, 0);
+        } else if (rel)
             lbase = b->cline;
         base = s->file_recno;
         s->file_recno += b->nrecno;
@@ -647,8 +683,10 @@ static void commit_batch(aw_scanner *s, batch *b)
         }
         uint8_t variant = 0;
         if (r->own_mode == OWN_SERIAL) {
+            size_t h0 = b->nhits;
             r->nhit = 0;
             eval_record(&s->cw, b, r, b->data + r->off, PREP_ORDERED, false);
+            finish(&s->cw, b, h0);
             s->st.own_reevaluated++;
         } else if (r->own_mode == OWN_DECIDE) {
             variant = aw_mapping_own_decide(NULL, &r->own) ? 2 : 1;
@@ -704,6 +742,7 @@ static void submit(aw_scanner *s, batch *b)
         return;
     }
     if (!s->threaded) {                 /* inline: evaluated as read (scan_file) */
+        finish(&s->w[0], b, 0);
         commit(s, b);
         b->next = s->free_list;
         s->free_list = b;
@@ -733,12 +772,15 @@ static void worker_init(aw_scanner *s, worker *w)
         abort();
     if (w->ms)
         __fsetlocking(w->ms, FSETLOCKING_BYCALLER);    /* one thread writes it */
+    if (!(w->hq = aw_sha256_mb_new(on_digest, w)))
+        abort();
 }
 
 static void worker_fini(worker *w)
 {
     aw_doc_free(w->doc);
     aw_matcher_free(w->m);
+    aw_sha256_mb_free(w->hq);
     if (w->ms)
         fclose(w->ms);
     free(w->msbuf);
@@ -786,6 +828,7 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         }
     }
     s->st.threads = s->threaded ? s->nthreads : 1;
+    s->w[0].hash_copy = !s->threaded;  /* inline, a record's bytes are the reader's */
     /* AUPWATCH_CHUNK_BYTES: chunk size (tests use tiny ones; 0: none) */
     const char *cb = getenv("AUPWATCH_CHUNK_BYTES");
     s->chunk_bytes = !s->threaded ? 0 : cb ? strtoull(cb, NULL, 10) : BATCH_BYTES;

@@ -37,9 +37,14 @@ void aw_sha256_final(aw_sha256_ctx *c, uint8_t out[32])
 
 void aw_sha256_hex(const void *data, size_t len, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t d[32];
     aw_sha256(data, len, d);
+    aw_sha256_hex_of(d, out);
+}
+
+void aw_sha256_hex_of(const uint8_t d[32], char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[d[i] >> 4];
         out[2 * i + 1] = hex[d[i] & 15];

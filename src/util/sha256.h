@@ -18,5 +18,7 @@ void aw_sha256_update(aw_sha256_ctx *c, const void *data, size_t len);
 void aw_sha256_final(aw_sha256_ctx *c, uint8_t out[32]);
 /* Lower-case hex of the digest of data into out[65]. */
 void aw_sha256_hex(const void *data, size_t len, char out[65]);
+/* Lower-case hex of digest d into out[65]. */
+void aw_sha256_hex_of(const uint8_t d[32], char out[65]);
 
 #endif
