@@ -19,7 +19,7 @@
  * it must be rare (two lanes, or 16, against one lone job); and the
  * copies must stay in cache until they are hashed. */
 #define MB_QUEUE 64
-#define MB_COPY_BYTES (256u << 10)
+#define MB_COPY_BYTES (64u << 10)
 
 struct aw_sha256_mb {
     aw_sha256_done_fn fn;
@@ -33,7 +33,7 @@ struct aw_sha256_mb {
     const void *src[MB_QUEUE];
     size_t len[MB_QUEUE];
     uint8_t dig[MB_QUEUE][32];
-    char *copy;                     /* MB_COPY_BYTES: the copied buffers */
+    char *copy;                     /* MB_COPY_BYTES, at the first copy */
     size_t clen;
 };
 
@@ -47,11 +47,7 @@ aw_sha256_mb *aw_sha256_mb_new(aw_sha256_done_fn fn, void *ud)
     mb->kind = "one at a time";
 #ifdef AW_HAVE_IPSEC_MB
     IMB_ARCH arch = IMB_ARCH_NONE;
-    mb->mgr = alloc_mb_mgr(0);
-    mb->copy = malloc(MB_COPY_BYTES);
-    if (!mb->mgr || !mb->copy) {
-        free_mb_mgr(mb->mgr);       /* NULL-safe */
-        free(mb->copy);
+    if (!(mb->mgr = alloc_mb_mgr(0))) {
         free(mb);
         return NULL;
     }
@@ -123,7 +119,9 @@ void aw_sha256_mb_flush(aw_sha256_mb *mb)
 void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id, bool copy)
 {
 #ifdef AW_HAVE_IPSEC_MB
-    if (mb->mgr && (!copy || len <= MB_COPY_BYTES)) {
+    if (copy && !mb->copy && mb->mgr)
+        mb->copy = malloc(MB_COPY_BYTES);       /* NULL: hashed at once */
+    if (mb->mgr && (!copy || (mb->copy && len <= MB_COPY_BYTES))) {
         if (mb->n == MB_QUEUE || (copy && mb->clen + len > MB_COPY_BYTES))
             aw_sha256_mb_flush(mb);
         if (copy) {
