@@ -79,7 +79,7 @@ bench_file() {   # name file literal rules...
         "$bin" scan --help | grep -q -- '--threads' && one=(--threads 1)   # default is every CPU
         "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
         row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
-            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")$(jq -r '.prefilter_values // empty | select(.lookups > 0) | ", \(.remembered * 100 / .lookups | floor) % of values remembered"' "$OUT/st.json")"
+            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")$(jq -r '.prefilter_values // empty | select(.lookups > 0) | ", \(.remembered * 100 / .lookups | floor) % of values remembered"' "$OUT/st.json")$(jq -r '.event_hashing // empty | select(. != "") | ", hashes: \(.)"' "$OUT/st.json")"
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
             "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
             row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \

@@ -142,6 +142,7 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
             (unsigned long long)mc->value_lookups, (unsigned long long)mc->value_hits);
     fprintf(f, ",\"cpu_seconds\":{\"process\":%.3f,\"calling_thread\":%.3f}", st->cpu_process,
             st->cpu_calling);
+    fprintf(f, ",\"event_hashing\":\"%s\"", st->hashing ? st->hashing : "");
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);

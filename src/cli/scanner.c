@@ -828,6 +828,7 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
         }
     }
     s->st.threads = s->threaded ? s->nthreads : 1;
+    s->st.hashing = aw_sha256_mb_kind(s->cw.hq);
     s->w[0].hash_copy = !s->threaded;  /* inline, a record's bytes are the reader's */
     /* AUPWATCH_CHUNK_BYTES: chunk size (tests use tiny ones; 0: none) */
     const char *cb = getenv("AUPWATCH_CHUNK_BYTES");

@@ -18,6 +18,8 @@ typedef struct aw_scan_stats {
      * process's, and the calling thread's (reading, cutting, committing;
      * with threads, the share that does not scale with them) */
     double cpu_process, cpu_calling;
+    const char *hashing;                /* how the alerting records are hashed
+                                           (aw_sha256_mb_kind) */
     aw_matcher_counts matcher;          /* summed over the threads (aw_scanner_finish) */
     unsigned long long by_level[6];     /* informational low medium high critical none */
     /* correlations (set by aw_scanner_finish) */

@@ -36,6 +36,23 @@ for cfg in 2: 3: 2:100000 3:4096; do
 done
 check "--stats-json: the calling thread's CPU, within the process's" \
     "jq -e '.cpu_seconds.calling_thread >= 0 and .cpu_seconds.calling_thread <= .cpu_seconds.process' \"$t/st.json\" > /dev/null"
+check "--stats-json: how the alerting records are hashed" \
+    "jq -e '.event_hashing | IN(\"sha-ni x2\", \"sse x4\", \"avx x4\", \"avx2 x8\", \"avx512 x16\", \"one at a time\")' \"$t/st.json\" > /dev/null"
+# every alert's hash is its line's, whether hashed inline (copied, as the
+# reader moves on) or on workers, several at once
+cat > "$t/sha.py" <<'PY'
+import hashlib, json, sys
+lines = open(sys.argv[1], 'rb').read().split(b'\n')
+bad = n = 0
+for a in open(sys.argv[2]):
+    a = json.loads(a)
+    if a['source']['file'].endswith('big.jsonl'):
+        n += 1
+        bad += a['event_sha256'] != hashlib.sha256(lines[a['source']['line'] - 1]).hexdigest()
+sys.exit(0 if n > 1000 and bad == 0 else 1)
+PY
+check "event_sha256 of every alert is its record's (-j 1, $(grep -c big.jsonl "$t/a1") alerts)" "python3 \"$t/sha.py\" \"$t/big.jsonl\" \"$t/a1\""
+check "event_sha256 of every alert is its record's (-j 3, ranges)" "python3 \"$t/sha.py\" \"$t/big.jsonl\" \"$t/a2\""
 
 cc=${CC:-cc}
 if ! "$cc" -shared -fPIC -O1 -o "$t/failread.so" "$AW_ROOT/tests/cli/failread.c" -ldl 2> "$t/ccerr"; then
