@@ -85,6 +85,9 @@ typedef struct aw_plan_opts {
                                    counting as four more (it is tried on
                                    every value of the event) (0: 24;
                                    tests use 1 to exercise the prefilter) */
+    int compile_threads;        /* threads compiling the prefilter's
+                                   databases, one field at a time (0 or 1:
+                                   the calling thread alone) */
 } aw_plan_opts;
 
 /* Compile. Rules whose log source no mapping covers are reported

@@ -48,6 +48,7 @@ typedef struct aw_engine_opts {
     const char *placeholders;
     const char *key_file;       /* pseudonymisation key; else env */
     bool no_prefilter;          /* nothing will be scanned */
+    int threads;                /* compiling the prefilter (0: one) */
 } aw_engine_opts;
 
 /* Loads everything; diagnostics go to `rd` (rules) and `md` (mappings).

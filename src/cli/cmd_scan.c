@@ -285,7 +285,12 @@ int aw_cmd_scan(int argc, char **argv)
     static char outbuf[1 << 20];
     if (!isatty(fileno(out)))
         setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
+    if (so.threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        so.threads = n < 1 ? 1 : n > 16 ? 16 : (int)n;
+    }
     eo.rules = rules, eo.nrules = nrules, eo.mappings = maps, eo.nmappings = nmaps;
+    eo.threads = so.threads;            /* they compile the prefilter first */
     aw_diags rd = {.quiet = quiet}, md = {0}, id = {.quiet = quiet};
     aw_engine e;
     aw_status rc = aw_engine_load(&e, &eo, &rd, &md);
@@ -295,10 +300,6 @@ int aw_cmd_scan(int argc, char **argv)
         return 2;
     }
     so.input_diags = &id;
-    if (so.threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        so.threads = n < 1 ? 1 : n > 16 ? 16 : (int)n;
-    }
     aw_diags cd = {.quiet = quiet};
     so.corr.lateness_s = lateness;
     so.corr_fn = emit_corr;

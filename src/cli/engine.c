@@ -97,6 +97,7 @@ aw_status aw_engine_load(aw_engine *e, const aw_engine_opts *o, aw_diags *rd, aw
             rc = AW_EIO;
     aw_plan_opts po = {0};
     po.no_prefilter = o->no_prefilter;
+    po.compile_threads = o->threads;
     e->plan = aw_plan_new(e->rs, e->map, &po, aw_diags_fn, rd);
     return rc;
 }

@@ -271,6 +271,7 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
                 p->srcs[s].pf_weight += keyword_values(pr->filters[f]);
         }
     p->pf_min_rules = opts && opts->prefilter_min_rules > 0 ? (size_t)opts->prefilter_min_rules : 24;
+    p->compile_threads = opts ? opts->compile_threads : 0;
     if (!p->no_dispatch && !(opts && opts->no_prefilter))
         p->pf = aw_prefilter_build(p, diag, ud);
     aw_prefilter_postings(p);

@@ -142,6 +142,7 @@ struct aw_plan {
     bool no_dispatch;           /* reference path: evaluate every rule */
     aw_prefilter *pf;           /* NULL: no literal prefilter */
     size_t pf_min_rules;        /* aw_plan_opts.prefilter_min_rules */
+    int compile_threads;        /* aw_plan_opts.compile_threads */
     uint32_t *post_start;       /* CSR over literal ids (nlits + 1) */
     uint64_t *post;             /* source index << 32 | rule index */
     uint32_t *pfc_off;          /* per rule index: its clauses in pfc, 0: none */
