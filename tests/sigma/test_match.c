@@ -75,7 +75,8 @@ static int run_derived(fx *f, const char *rules, const char *event, const char *
         aw_ruleset_free(rs);
         return -1;
     }
-    aw_plan_opts po = {.prefilter_min_rules = 1};  /* the prefilter on every event */
+    /* the prefilter on every event, its databases compiled on 3 threads */
+    aw_plan_opts po = {.prefilter_min_rules = 1, .compile_threads = 3};
     aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
     aw_matcher *m = aw_matcher_new(p);
     aw_doc *d = aw_doc_new();
