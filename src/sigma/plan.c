@@ -214,6 +214,13 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
     }
     intern_resolutions(p);
     const aw_source **hits = aw_xcalloc(ns ? ns : 1, sizeof *hits);
+    /* the filter rules, in rule-set order: each detection rule is matched
+     * against these, not against every rule (3,000 squared: 40 ms) */
+    aw_rule **filters = aw_xcalloc(nr ? nr : 1, sizeof *filters);
+    size_t nfl = 0;
+    for (size_t i = 0; i < nr; i++)
+        if (rs->rules[i]->kind == AW_RULE_FILTER)
+            filters[nfl++] = rs->rules[i];
     for (size_t i = 0; i < nr; i++) {
         aw_rule *r = rs->rules[i];
         aw_prule *pr = &p->prules[i];
@@ -238,9 +245,9 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
             aw_psrc *ps = &p->srcs[aw_source_index(hits[h])];
             ps->rules[ps->nrules++] = pr;
         }
-        for (size_t f = 0; f < nr; f++) {
-            aw_rule *fl = rs->rules[f];
-            if (fl->kind == AW_RULE_FILTER && filter_targets(fl, r)) {
+        for (size_t f = 0; f < nfl; f++) {
+            aw_rule *fl = filters[f];
+            if (filter_targets(fl, r)) {
                 pr->filters = aw_xrealloc(pr->filters, (pr->nfilters + 1) * sizeof *pr->filters);
                 pr->filters[pr->nfilters++] = fl;
             }
@@ -252,6 +259,7 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
                 p->max_search = pr->filters[f]->nsearch;
     }
     free(hits);
+    free(filters);
     const char *nd = getenv("AUPWATCH_NO_DISPATCH");
     p->no_dispatch = (opts && opts->no_dispatch) || (nd && *nd && strcmp(nd, "0") != 0);
     for (size_t s = 0; s < ns; s++) {
