@@ -113,6 +113,9 @@ aw_reader *aw_reader_open_chunk(const aw_chunk *c, const aw_fstate *from, size_t
 int aw_reader_chunk_end(const aw_reader *r, aw_fstate *end);
 /* Record numbers used so far (records and reported malformed ones). */
 uint64_t aw_reader_recno(const aw_reader *r);
+/* The line the reader is on: 1 + the newlines it has framed past (a
+ * chunk's reader starts on the chunk's line). */
+uint64_t aw_reader_line(const aw_reader *r);
 /* Continue a stream reader after its chunks, from their end state, with
  * recno record numbers used. */
 void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno);

@@ -133,7 +133,7 @@ typedef struct batch {
     bool range, lines_known, rclose;    /* rclose: the last; commit closes rg */
     bool rfailed;                   /* the read failed: msg in str at rmsg */
     aw_range rg;
-    uint64_t roff, nlines;          /* nlines: newlines in the chunk */
+    uint64_t roff, nlines;          /* nlines: newlines in the chunk (framed) */
     size_t rmsg;
 } batch;
 
@@ -543,6 +543,7 @@ static void frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
         eval_record(w, b, x, rec.data, how, rec.taken);
     }
     b->nrecno = aw_reader_recno(r);
+    b->nlines = aw_reader_line(r) - c.line;     /* the framer counts them: no second pass */
     b->end_clean = aw_reader_chunk_end(r, &b->end);
     aw_reader_close(r);
 }
@@ -560,10 +561,8 @@ static bool range_load(batch *b)
                       b->rg.path, (unsigned long long)(b->roff + b->clen));
         st = AW_EIO;
     }
-    if (st == AW_OK) {
-        b->nlines = aw_input_newlines(b->data, b->clen);
-        return true;
-    }
+    if (st == AW_OK)
+        return true;                    /* its newlines are counted as it is framed */
     b->nrecs = b->nhits = b->nxe = b->slen = 0;
     b->nrecno = b->nlines = 0;
     b->rfailed = true;

@@ -212,6 +212,11 @@ uint64_t aw_reader_recno(const aw_reader *r)
     return r->recno;
 }
 
+uint64_t aw_reader_line(const aw_reader *r)
+{
+    return r->line;
+}
+
 void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno)
 {
     r->st = s->st;
