@@ -224,10 +224,11 @@ static double since(const struct timespec *a)
 int aw_level_index(const char *lv)
 {
     static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
-    for (int i = 0; lv && i < 5; i++)
-        if (strcmp(lv, levels[i]) == 0)
-            return i;
-    return 5;
+    if (!lv)
+        return 5;
+    /* their first letters differ: one comparison per alert, not five */
+    int i = lv[0] == 'i' ? 0 : lv[0] == 'l' ? 1 : lv[0] == 'm' ? 2 : lv[0] == 'h' ? 3 : lv[0] == 'c' ? 4 : 5;
+    return i < 5 && strcmp(lv, levels[i]) == 0 ? i : 5;
 }
 
 /* ---- batch storage ------------------------------------------------------- */

@@ -59,6 +59,15 @@ check "malformed: counted in stats" "jq -e '.malformed==3 and .records==5 and .a
 check "stats: rules per event" "jq -e '.rules_per_event.evaluations==2 and .rules_per_event.considered==1 and .rules_per_event.evaluated==1' \"$t/st.json\" >/dev/null"
 "$B" scan -q -j 2 --rules "$t/rule.yml" --stats-json "$t/st2.json" "$t/a.jsonl" > /dev/null
 check "stats: rules per event summed over threads" "jq -e '.threads==2 and .rules_per_event.evaluations==3 and .rules_per_event.evaluated==1' \"$t/st2.json\" >/dev/null"
+# alerts counted by level: one rule per level (others are rejected), one without
+mkdir -p "$t/levels"
+for lv in informational low medium high critical; do
+    printf 'title: level %s\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {eventName: StopLogging}, condition: sel}\nlevel: %s\n' "$lv" "$lv" > "$t/levels/$lv.yml"
+done
+printf 'title: no level\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {eventName: StopLogging}, condition: sel}\n' > "$t/levels/none.yml"
+"$B" scan -q --rules "$t/levels" --stats-json "$t/stl.json" "$t/a.jsonl" > /dev/null 2>&1
+check "stats: alerts by level (2 each, the rule without one under none)" \
+    "jq -e '.alerts_by_level == {informational: 2, low: 2, medium: 2, high: 2, critical: 2, none: 2}' \"$t/stl.json\" > /dev/null"
 "$B" scan -q --strict --rules "$t/rule.yml" "$t/bad.jsonl" >/dev/null 2>&1; rc=$?
 check "--strict: malformed records exit 1" "[ $rc -eq 1 ]"
 head -c 2000000 /dev/zero | tr '\0' 'a' | sed 's/^/{"k":"/; s/$/"}/' > "$t/big.jsonl"; ev 1 StopLogging >> "$t/big.jsonl"
