@@ -124,14 +124,13 @@ aw_status aw_range_cut(const aw_range *rg, uint64_t from, size_t limit, uint64_t
         ssize_t n = read_at(rg, at, buf, want, err);
         if (n < 0)
             return AW_EIO;
-        if ((size_t)n < want || n < 2) {
-            if ((size_t)n < want) {
-                aw_errbuf_set(err, "%s: read failed: the file shrank while it was read (at offset %llu)",
-                              rg->path, (unsigned long long)(at + (uint64_t)n));
-                return AW_EIO;
-            }
-            break;
+        if ((size_t)n < want) {
+            aw_errbuf_set(err, "%s: read failed: the file shrank while it was read (at offset %llu)",
+                          rg->path, (unsigned long long)(at + (uint64_t)n));
+            return AW_EIO;
         }
+        if (n < 2)
+            break;                      /* the file's last byte: no line starts after it */
         const char *p = buf, *e = buf + n - 1, *q;
         while (p < e && (q = memchr(p, '\n', (size_t)(e - p))) != NULL) {
             if (q[1] == '{') {
