@@ -570,12 +570,9 @@ value:
         d->n = idx + 1;
         n = &d->nodes[idx];
         *n = (aw_jnode){.key = key, .klen = klen};
-        if (sp) {
+        if (sp) {               /* the first child links from its parent's next (see below) */
             n->parent = parent;
-            if (last[sp - 1])
-                d->nodes[last[sp - 1]].next = idx;
-            else
-                d->nodes[parent].child = idx;
+            d->nodes[last[sp - 1]].next = idx;
             last[sp - 1] = idx;
         }
         key = NULL;
@@ -609,8 +606,11 @@ value:
                 d->ridx_state = 1;
             }
             n->val = (const char *)(ps.orig + (p - ps.s));    /* raw text: the caller's */
+            /* Until it closes, an open container's `next` holds its first
+             * child (the link from its last node, without a branch on
+             * "is this the first"); at its close it moves to `child`. */
             stk[sp] = idx;
-            last[sp] = 0;
+            last[sp] = idx;
             isobj[sp] = c == '{';
             sp++;
             p = skip_ws(p + 1);
@@ -718,7 +718,7 @@ after:
             *err_off = 0;
         d->nparsed = d->n;
         if (d->nodes[0].type == AW_JOBJ)
-            d->rtail = last[0];                 /* appends link after it, no walk */
+            d->rtail = last[0];                 /* appends link after it; 0: no member */
         return AW_OK;
     }
     {
@@ -740,6 +740,8 @@ after:
         }
         if (*p == (obj ? '}' : ']')) {
             aw_jnode *t = &d->nodes[stk[sp - 1]];
+            t->child = t->next;
+            t->next = 0;
             t->vlen = (uint32_t)(ps.orig + (p + 1 - ps.s) - (const unsigned char *)t->val);
             sp--;
             p++;
