@@ -31,6 +31,8 @@ struct aw_doc {
     uint32_t ridx_n;    /* members indexed (bound on occupancy) */
     uint64_t rmask;     /* bit (hash & 63) of every indexed member: most
                            lookups of absent keys stop at it */
+    uint64_t rdmask;    /* the same, of the indexed names holding a '.'
+                           (all ones after a parse whose root has one) */
     uint32_t rtail;     /* last member of the root (appends), 0: unknown */
     int had_u;          /* the text held a \u escape */
 };

@@ -602,7 +602,7 @@ value:
             if (sp == 0 && c == '{') {          /* the root index fills as names are read */
                 memset(d->ridx, 0, sizeof d->ridx);
                 d->ridx_n = 0;
-                d->rmask = 0;
+                d->rmask = d->rdmask = 0;
                 d->ridx_state = 1;
             }
             n->val = (const char *)(ps.orig + (p - ps.s));    /* raw text: the caller's */
@@ -717,8 +717,11 @@ after:
         if (err_off)
             *err_off = 0;
         d->nparsed = d->n;
-        if (d->nodes[0].type == AW_JOBJ)
+        if (d->nodes[0].type == AW_JOBJ) {
             d->rtail = last[0];                 /* appends link after it; 0: no member */
+            if (d->nodes[0].dotted)
+                d->rdmask = ~0ull;              /* which names: not tracked while parsing */
+        }
         return AW_OK;
     }
     {

@@ -25,9 +25,13 @@ static void ridx_build(aw_doc *d)
             return;
     memset(d->ridx, 0, sizeof d->ridx);
     d->ridx_n = count;
-    d->rmask = 0;
-    for (i = d->nodes[0].child; i; i = d->nodes[i].next)
-        awj_ridx_add(d, i, d->nodes[i].key, d->nodes[i].klen);
+    d->rmask = d->rdmask = 0;
+    for (i = d->nodes[0].child; i; i = d->nodes[i].next) {
+        const aw_jnode *m = &d->nodes[i];
+        awj_ridx_add(d, i, m->key, m->klen);
+        if (d->nodes[0].dotted && memchr(m->key, '.', m->klen))
+            d->rdmask |= 1ull << (awj_ridx_hash(m->key, m->klen) & 63);
+    }
     d->ridx_state = 1;
 }
 
@@ -67,6 +71,14 @@ static inline const aw_jnode *root_member(const aw_doc *d, const char *key, size
         }
     }
     return linear_member(d, d->nodes, key, klen);
+}
+
+/* Whether the root may have a dotted member name of hash h: with the
+ * index built, only if h's bit is in rdmask (the derived "aw.*" names
+ * leave most heads of "userIdentity.sessionContext.x" out at a test). */
+static inline int may_be_dotted(const aw_doc *d, uint32_t h)
+{
+    return d->ridx_state != 1 || (d->rdmask >> (h & 63) & 1);
 }
 
 const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
@@ -267,7 +279,8 @@ static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, vo
             if (i > 0)
                 return walk_path(&w, d->nodes, p->path, p->plen);
             for (uint32_t k = 1; k < p->nseg; k++)
-                if (root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
+                if (may_be_dotted(d, p->seg[k].h) &&
+                    root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
                     return walk_path(&w, d->nodes, p->path, p->plen);
         }
         n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
@@ -395,6 +408,8 @@ aw_status aw_json_append_member(aw_doc *d, const char *key, aw_jtype type, const
         /* the key is new (looked up above): extend the index in place */
         uint32_t h = awj_ridx_hash(key, klen);
         d->rmask |= 1ull << (h & 63);
+        if (memchr(key, '.', klen))
+            d->rdmask |= 1ull << (h & 63);
         while (d->ridx[h])
             h = (h + 1) & (AWJ_RIDX - 1);
         d->ridx[h] = idx + 1;
