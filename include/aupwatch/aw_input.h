@@ -57,6 +57,14 @@ aw_status aw_reader_next(aw_reader *r, aw_record *rec, aw_errbuf *err);
 typedef size_t (*aw_line_fn)(void *ud, const char *line, size_t len);
 void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud);
 
+/* A record's bytes stay where aw_reader_next put them until the reader
+ * next moves or overwrites its buffer, which may be many records later:
+ * fn is called just before it does (before each refill), so a caller
+ * that keeps pointers to earlier records (work queued on their bytes)
+ * can finish with them there instead of copying them. */
+typedef void (*aw_move_fn)(void *ud);
+void aw_reader_set_move_fn(aw_reader *r, aw_move_fn fn, void *ud);
+
 /* Framing on other threads. A line that starts with '{' is where the
  * framer stands between records whatever came before it (a record still
  * open there is reported as cut short), unless an array or a Records

@@ -153,7 +153,6 @@ typedef struct worker {
      * them) when the batch is evaluated. */
     aw_sha256_mb *hq;
     batch *hb;                      /* the batch of the records queued */
-    bool hash_copy;                 /* data is not kept (inline): copy it */
     uint8_t variant;                /* stored with each hit (shit.variant) */
     /* The tenant and time of the record being evaluated, for the source
      * of its last hit: its hits mostly share a source, and both depend
@@ -379,7 +378,7 @@ static int on_hit(void *ud, const aw_hit *h)
         if (w->hb != b)
             aw_sha256_mb_flush(w->hq);  /* (finish() did, unless misused) */
         w->hb = b;
-        aw_sha256_mb_add(w->hq, w->data, r->len, x->rec, w->hash_copy);
+        aw_sha256_mb_add(w->hq, w->data, r->len, x->rec, false);  /* bytes kept till finish() or hashes_due() */
     }
     if (w->s->corr && aw_correlator_wants(w->s->corr, h->rule)) {
         char small[4096];
@@ -442,6 +441,15 @@ static void finish(worker *w, batch *b, size_t h0)
     for (size_t i = h0; w->ms && i < b->nhits; i++)
         if (!b->hits[i].h.correlation_only)
             render_hit(w, b, &b->hits[i]);
+}
+
+/* Inline, a record's bytes are the reader's: before it moves them, the
+ * hashes queued on them are computed (aw_reader_set_move_fn), not copied
+ * into the queue. The alerts wait for finish(). */
+static void hashes_due(void *ud)
+{
+    worker *w = ud;
+    aw_sha256_mb_flush(w->hq);
 }
 
 /* The reader's line function: the line is parsed into the worker's
@@ -829,7 +837,6 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     }
     s->st.threads = s->threaded ? s->nthreads : 1;
     s->st.hashing = aw_sha256_mb_kind(s->cw.hq);
-    s->w[0].hash_copy = !s->threaded;  /* inline, a record's bytes are the reader's */
     /* AUPWATCH_CHUNK_BYTES: chunk size (tests use tiny ones; 0: none) */
     const char *cb = getenv("AUPWATCH_CHUNK_BYTES");
     s->chunk_bytes = !s->threaded ? 0 : cb ? strtoull(cb, NULL, 10) : BATCH_BYTES;
@@ -986,8 +993,10 @@ static aw_status scan_file(aw_scanner *s, const char *path)
     }
     s->st.files++;
     /* inline, a line is framed by parsing it, and evaluated at once */
-    if (!s->threaded)
+    if (!s->threaded) {
         aw_reader_set_line_fn(r, parse_line, &s->w[0]);
+        aw_reader_set_move_fn(r, hashes_due, &s->w[0]);
+    }
     /* the path must outlive batches still in flight */
     const char *file = aw_arena_strdup(&s->paths, path);
     s->file_seq++;

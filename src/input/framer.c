@@ -499,6 +499,12 @@ void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud)
     r->line_ud = ud;
 }
 
+void aw_reader_set_move_fn(aw_reader *r, aw_move_fn fn, void *ud)
+{
+    r->move_fn = fn;
+    r->move_ud = ud;
+}
+
 /* The record at pos (a top-level '{'), if the line function takes the
  * line: 1 and rec filled, else 0. A line is offered once: a line the
  * function refuses (several objects on it, say) is framed byte by byte

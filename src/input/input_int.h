@@ -97,6 +97,8 @@ struct aw_reader {
     uint64_t line, recno, arr_line;
     aw_line_fn line_fn;         /* aw_reader_set_line_fn */
     void *line_ud;
+    aw_move_fn move_fn;         /* aw_reader_set_move_fn */
+    void *move_ud;
     size_t line_next;           /* buf offset before which no line is
                                    offered again (one offer per line) */
     size_t stop;                /* a chunk reader (chunk.c) stops between

@@ -128,6 +128,8 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
     ssize_t n;
     if (r->eof)
         return AW_OK;
+    if (r->move_fn)
+        r->move_fn(r->move_ud);     /* the bytes handed out are about to move */
     if (keep > r->end)
         keep = r->end;
     if (keep) {
