@@ -1004,6 +1004,76 @@ static void test_many_records(void **st)
     free(s);
 }
 
+/* aw_reader_set_move_fn: every record handed out since the last call
+ * still holds its bytes when the function is called (the reader moves
+ * them only after), and it is called as the buffer refills. */
+#define HELD_MAX (1u << 17)         /* records of one buffer (~38 bytes each) */
+typedef struct held {
+    const char *p[HELD_MAX];
+    size_t len[HELD_MAX];
+    uint64_t sum[HELD_MAX];
+    size_t n, calls, checked, overflow;
+} held;
+
+static uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void check_held(void *ud)
+{
+    held *h = ud;
+    for (size_t i = 0; i < h->n; i++) {
+        assert_true(fnv(h->p[i], h->len[i]) == h->sum[i]);
+        h->checked++;
+    }
+    h->n = 0;
+    h->calls++;
+}
+
+static void test_move_fn(void **st)
+{
+    static held h;
+    size_t len;
+    char *s = make_lines(100000, &len);
+    aw_reader *r;
+    aw_errbuf err;
+    aw_record rec;
+    aw_reader_opts o = {0};
+    aw_doc *d = aw_doc_new();
+    (void)st;
+    write_file(tpath("move.jsonl"), s, len);
+    for (int mode = 0; mode < 2; mode++) {          /* framed byte by byte, then by lines */
+        size_t n = 0;
+        memset(&h, 0, sizeof h);
+        assert_int_equal(aw_reader_open(&r, tpath("move.jsonl"), &o, &err), AW_OK);
+        if (mode)
+            aw_reader_set_line_fn(r, parse_line, d);
+        aw_reader_set_move_fn(r, check_held, &h);
+        while (aw_reader_next(r, &rec, &err) == AW_OK) {
+            n++;
+            if (h.n == HELD_MAX) {
+                h.overflow++;
+                continue;
+            }
+            h.p[h.n] = rec.data;
+            h.len[h.n] = rec.len;
+            h.sum[h.n++] = fnv(rec.data, rec.len);
+        }
+        check_held(&h);                             /* and at the end, before close */
+        aw_reader_close(r);
+        assert_int_equal(n, 100000);
+        assert_int_equal(h.overflow, 0);
+        assert_int_equal(h.checked, 100000);
+        assert_true(h.calls > 2);                   /* 3.8 MB through a smaller buffer */
+    }
+    aw_doc_free(d);
+    free(s);
+}
+
 typedef struct wlist {
     char names[32][256];
     int n;
@@ -1215,6 +1285,7 @@ int main(void)
         cmocka_unit_test(test_decode_thread),
         cmocka_unit_test(test_gzip_paths),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_move_fn),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_many_records),
         cmocka_unit_test(test_walk),
