@@ -12,6 +12,8 @@
 #ifndef AW_MAPPING_H
 #define AW_MAPPING_H
 
+#include <stdbool.h>
+
 #include "aupwatch/aw_common.h"
 #include "aupwatch/aw_json.h"
 
@@ -88,12 +90,23 @@ int aw_mapping_own_decide(aw_doc *d, const aw_own_op *op);
 /* Set the field of op in d to the given value, state untouched. */
 void aw_mapping_own_set(aw_doc *d, const aw_own_op *op, int mine);
 
+/* Derived fields (`derive:`) that no loaded rule reads need not be
+ * computed: the rule engine lists, per source, the ones its rules may
+ * read (keep[i] for derived field i of aw_source_derive_name), and
+ * preparing an event then computes only those. Until this is called
+ * for a source, all of its derived fields are computed. Call before
+ * events are prepared (the mapping is shared by the scan's threads). */
+void aw_mapping_derive_only(aw_mapping *m, size_t source, const bool *keep);
+
 /* --- one source ------------------------------------------------------ */
 size_t aw_source_index(const aw_source *s);     /* position in mapping */
 const char *aw_source_name(const aw_source *s);
 const char *aw_source_product(const aw_source *s);  /* may be NULL */
 const char *aw_source_category(const aw_source *s);
 const char *aw_source_service(const aw_source *s);
+/* Its derived fields: how many, and the member name of each ("aw.tenant"). */
+size_t aw_source_derive_count(const aw_source *s);
+const char *aw_source_derive_name(const aw_source *s, size_t i);
 
 /* Event paths to try, in order, for rule field `field`; the first path
  * that exists in an event is the field's value there. A field with no

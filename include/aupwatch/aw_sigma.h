@@ -105,6 +105,12 @@ const aw_mapping *aw_plan_mapping(const aw_plan *p);
  * know, e.g. whether a stateful derived field is read). */
 size_t aw_plan_field_count(const aw_plan *p);
 const char *aw_plan_field(const aw_plan *p, size_t i);
+/* May a compiled rule read the event member `name` of mapping source
+ * `source` (aw_source_index): a rule field or a correlation's group-by
+ * or value field resolves to it there, or a rule of that source has
+ * keywords (which read every value). Decides which derived fields are
+ * computed (aw_mapping_derive_only). */
+bool aw_plan_reads(const aw_plan *p, size_t source, const char *name);
 /* Correlations whose references resolved (executed by aw_correlator,
  * aw_correlate.h). */
 size_t aw_plan_correlation_count(const aw_plan *p);

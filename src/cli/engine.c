@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/arena.h"
 
 void aw_diags_fn(void *ud, const char *file, unsigned long line, const char *kind, const char *msg)
 {
@@ -71,6 +72,25 @@ void aw_diags_free(aw_diags *d)
     memset(d, 0, sizeof *d);
 }
 
+/* Derived fields are computed for every event of their source: only
+ * those a loaded rule may read (with SigmaHQ's rules alone, none). */
+static void derive_what_is_read(aw_engine *e)
+{
+    if (!e->plan)
+        return;
+    for (size_t s = 0; s < aw_mapping_count(e->map); s++) {
+        const aw_source *src = aw_mapping_source(e->map, s);
+        size_t n = aw_source_derive_count(src);
+        if (!n)
+            continue;
+        bool *keep = aw_xcalloc(n, sizeof *keep);
+        for (size_t j = 0; j < n; j++)
+            keep[j] = aw_plan_reads(e->plan, s, aw_source_derive_name(src, j));
+        aw_mapping_derive_only(e->map, s, keep);
+        free(keep);
+    }
+}
+
 aw_status aw_engine_load(aw_engine *e, const aw_engine_opts *o, aw_diags *rd, aw_diags *md)
 {
     aw_status rc = AW_OK;
@@ -99,6 +119,7 @@ aw_status aw_engine_load(aw_engine *e, const aw_engine_opts *o, aw_diags *rd, aw
     po.no_prefilter = o->no_prefilter;
     po.compile_threads = o->threads;
     e->plan = aw_plan_new(e->rs, e->map, &po, aw_diags_fn, rd);
+    derive_what_is_read(e);
     return rc;
 }
 

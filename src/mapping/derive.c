@@ -494,7 +494,31 @@ void mp_derive_apply(aw_doc *d, const aw_source *const *hit, size_t n, aw_own_sp
     mm.n = 0;
     if (spec)
         spec->n = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *off = hit[i]->derive_off;
         for (size_t j = 0; j < hit[i]->nderive; j++)
-            derive_one(hit[i], d, &hit[i]->derive[j], spec, &mm);
+            if (!off || !off[j])
+                derive_one(hit[i], d, &hit[i]->derive[j], spec, &mm);
+    }
+}
+
+size_t aw_source_derive_count(const aw_source *s)
+{
+    return s ? s->nderive : 0;
+}
+
+const char *aw_source_derive_name(const aw_source *s, size_t i)
+{
+    return s && i < s->nderive ? s->derive[i].name : NULL;
+}
+
+void aw_mapping_derive_only(aw_mapping *m, size_t source, const bool *keep)
+{
+    if (!m || source >= m->nsrc || !m->src[source]->nderive)
+        return;
+    aw_source *s = m->src[source];
+    uint8_t *off = aw_arena_alloc(&m->arena, s->nderive);
+    for (size_t j = 0; j < s->nderive; j++)
+        off[j] = !keep[j];
+    s->derive_off = off;
 }

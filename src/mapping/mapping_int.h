@@ -112,6 +112,8 @@ struct aw_source {
     size_t ncache, capcache;
     const mp_derive *derive;    /* derived fields (derive.c) */
     size_t nderive;
+    const uint8_t *derive_off;  /* per derived field, 1: no loaded rule reads
+                                   it, not computed; NULL: all computed */
 };
 
 typedef struct mp_slot {

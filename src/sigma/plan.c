@@ -241,16 +241,20 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
         }
         pr->active = true;
         p->nactive++;
-        for (size_t h = 0; h < nh && h < ns; h++) {
-            aw_psrc *ps = &p->srcs[aw_source_index(hits[h])];
-            ps->rules[ps->nrules++] = pr;
-        }
         for (size_t f = 0; f < nfl; f++) {
             aw_rule *fl = filters[f];
             if (filter_targets(fl, r)) {
                 pr->filters = aw_xrealloc(pr->filters, (pr->nfilters + 1) * sizeof *pr->filters);
                 pr->filters[pr->nfilters++] = fl;
             }
+        }
+        bool kw = keyword_values(r) > 0;
+        for (size_t f = 0; f < pr->nfilters && !kw; f++)
+            kw = keyword_values(pr->filters[f]) > 0;
+        for (size_t h = 0; h < nh && h < ns; h++) {
+            aw_psrc *ps = &p->srcs[aw_source_index(hits[h])];
+            ps->rules[ps->nrules++] = pr;
+            ps->keywords |= kw;
         }
         if (r->nsearch > p->max_search)
             p->max_search = r->nsearch;
@@ -321,6 +325,62 @@ const aw_mapping *aw_plan_mapping(const aw_plan *p) { return p->map; }
 size_t aw_plan_field_count(const aw_plan *p) { return p->nfields; }
 const char *aw_plan_field(const aw_plan *p, size_t i) { return i < p->nfields ? p->rs->fields[i] : NULL; }
 size_t aw_plan_correlation_count(const aw_plan *p) { return p->ncorr; }
+
+/* Can a lookup of `path` (a resolved field path) reach the member named
+ * `name`: the same, one a prefix of the other at a '.', or a path with a
+ * "*" segment (which may match anything). A superset: it only decides
+ * what is computed, never what matches. */
+static bool path_reaches(const char *path, const char *name)
+{
+    size_t a = strlen(path), b = strlen(name), k = a < b ? a : b;
+    if (strncmp(path, name, k) == 0 && (a == b || (a < b ? name[a] : path[b]) == '.'))
+        return true;
+    return strcmp(path, "*") == 0 || strncmp(path, "*.", 2) == 0 || strstr(path, ".*") != NULL;
+}
+
+static bool resolves_to(const aw_source *src, const char *field, const char *name)
+{
+    const char *const *paths;
+    size_t np = aw_source_resolve(src, field, &paths);
+    for (size_t i = 0; i < np; i++)
+        if (path_reaches(paths[i], name))
+            return true;
+    return false;
+}
+
+/* (The reference path, AUPWATCH_NO_DISPATCH, computes them all: the
+ * differential test holds its alerts against the fast path's.) */
+bool aw_plan_reads(const aw_plan *p, size_t source, const char *name)
+{
+    if (source >= p->nsrc || p->no_dispatch)
+        return true;
+    const aw_psrc *ps = &p->srcs[source];
+    if (ps->keywords)
+        return true;
+    for (size_t f = 0; f < p->nfields; f++)
+        for (size_t i = 0; i < ps->npaths[f]; i++)
+            if (path_reaches(ps->paths[f][i], name))
+                return true;
+    /* correlations read their group-by and value fields from the events
+     * of the rules they reference, whichever source those came from */
+    for (size_t i = 0; i < p->rs->nrules; i++) {
+        const aw_rule *r = p->rs->rules[i];
+        if (r->kind != AW_RULE_CORRELATION || !p->prules[i].corr_ok)
+            continue;
+        const aw_corr *c = r->corr;
+        for (size_t k = 0; k < c->ngroup; k++)
+            if (resolves_to(ps->src, c->group_by[k], name))
+                return true;
+        for (size_t k = 0; k < c->ncond_fields; k++)
+            if (resolves_to(ps->src, c->cond_fields[k], name))
+                return true;
+        for (size_t a = 0; a < c->naliases; a++)
+            for (size_t k = 0; k < c->aliases[a].n; k++)
+                if (resolves_to(ps->src, c->aliases[a].fields[k], name))
+                    return true;
+    }
+    return false;
+}
 
 int aw_plan_has_rule(const aw_plan *p, const aw_rule *r)
 {

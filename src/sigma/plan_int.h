@@ -57,6 +57,8 @@ typedef struct aw_psrc {
                                    same paths, so values are read once */
     aw_prule **rules;           /* every rule this source serves */
     size_t nrules;
+    bool keywords;              /* one of them (or a filter) has keywords,
+                                   which read every value of an event */
     /* dispatch (dispatch.c): each rule requiring a value of one of the
      * index fields sits in that field's buckets; the others in `always` */
     aw_dindex didx[AW_DISPATCH_FIELDS];
