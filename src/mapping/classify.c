@@ -216,8 +216,12 @@ static void guard_start(const mp_index *x, const aw_doc *d, gcache *gc)
     if (!gc->on || !x->ngkeys)
         return;
     uint64_t bloom = aw_json_root_bloom(d), maybe = 0;
-    for (size_t b = 0; b < x->ngkeys; b++)
-        maybe |= (uint64_t)(bloom >> (x->gkeys[b].h & 63) & 1) << b;
+    if (bloom == ~0ull) {
+        maybe = ~0ull;                          /* not indexed: all may be */
+    } else {
+        for (; bloom; bloom &= bloom - 1)       /* a bit per root name */
+            maybe |= x->gbloom[__builtin_ctzll(bloom)];
+    }
     gc->known = ~maybe;
 }
 

@@ -66,6 +66,7 @@ static int gkey_bit(mp_index *x, const char *s, size_t n)
     if (x->ngkeys == MP_GUARD_KEYS)
         return -1;
     x->gkeys[x->ngkeys] = (mp_gkey){s, n, aw_json_key_hash(s, n)};
+    x->gbloom[x->gkeys[x->ngkeys].h & 63] |= 1ULL << x->ngkeys;
     return (int)x->ngkeys++;
 }
 

@@ -185,6 +185,8 @@ typedef struct mp_index {
     size_t nalways;
     mp_gkey gkeys[MP_GUARD_KEYS];
     size_t ngkeys;
+    uint64_t gbloom[64];        /* per Bloom bit of the root (h & 63): the
+                                   guard keys hashing to it */
     uint64_t *guard;            /* per source: bits of gkeys; 0 = unguarded */
 } mp_index;
 
