@@ -77,6 +77,7 @@ static const char bad_json[] = "bad-json";  /* srec.kind of a record that does n
 typedef struct shit {               /* a hit, as stored by a worker */
     aw_hit h;
     uint8_t variant;                /* 0: always; 1 / 2: only if own_side is false / true */
+    uint8_t level;                  /* aw_level_index, found while the rule is in cache */
     bool has_time;
     int64_t time_ns;
     size_t tenant;                  /* offset in str, or SIZE_MAX */
@@ -395,6 +396,7 @@ static int on_hit(void *ud, const aw_hit *h)
     }
     if (h->correlation_only)
         return 0;
+    x->level = (uint8_t)aw_level_index(aw_rule_level(h->rule));
     if (w->ts_src != h->source) {
         size_t tn = aw_source_tenant(h->source, w->doc, tenant, sizeof tenant);
         w->ts_tenant = tn > 0 ? put_str(b, tenant, tn < sizeof tenant ? tn : sizeof tenant - 1) : SIZE_MAX;
@@ -715,7 +717,7 @@ static void commit_batch(aw_scanner *s, batch *b)
             aw_alert a;
             fill_alert(&a, b, r, x, s->o.explain);
             s->st.alerts++;
-            s->st.by_level[aw_level_index(aw_rule_level(x->h.rule))]++;
+            s->st.by_level[x->level]++;
             s->fn(s->ud, &a, &x->h);
         }
     }
