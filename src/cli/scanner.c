@@ -31,8 +31,9 @@
  * uses (aw_correlator_extract: time, group keys, values), so no event
  * is parsed twice. The record's SHA-256 is computed only for records
  * with hits, several at once (sha256_mb.h): queued as they are found,
- * finished at the end of the batch, and only then are the batch's
- * alerts rendered, since they carry it.
+ * finished at the end of the batch (inline, also whenever the reader is
+ * about to move the bytes they point into), and only then are the
+ * batch's alerts rendered, since they carry it.
  *
  * One derived field is stateful (own_side: is this key's number in a
  * block the tenant used before), so its value depends on the order of
