@@ -24,6 +24,7 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     m->rjp = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->rjp);
     m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
     m->cand = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cand);
+    m->eval = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->eval);
     m->cbits = aw_xcalloc(p->rs->nrules / 64 + 1, sizeof *m->cbits);
     m->sres = aw_xcalloc(p->max_search ? p->max_search : 1, 1);
     m->md = pcre2_match_data_create(1, NULL);
@@ -73,6 +74,7 @@ void aw_matcher_free(aw_matcher *m)
     free(m->fc);
     free(m->fired);
     free(m->cand);
+    free(m->eval);
     free(m->cbits);
     free(m->litbits);
     free(m->pfh.found);

@@ -36,6 +36,7 @@ struct aw_matcher {
     uint32_t *fired;            /* per rule: event stamp it fired at */
     uint32_t evstamp;
     const aw_prule **cand;      /* dispatch candidates of one event+source */
+    const aw_prule **eval;      /* those of them (and of `always`) to evaluate */
     uint64_t *cbits;            /* per rule: a candidate of this source and
                                    event (cleared as m->cand is made) */
     hs_scratch_t *hs;           /* prefilter scratch */
