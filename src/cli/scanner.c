@@ -380,7 +380,7 @@ static int on_hit(void *ud, const aw_hit *h)
         if (w->hb != b)
             aw_sha256_mb_flush(w->hq);  /* (finish() did, unless misused) */
         w->hb = b;
-        aw_sha256_mb_add(w->hq, w->data, r->len, x->rec, false);  /* bytes kept till finish() or hashes_due() */
+        aw_sha256_mb_add(w->hq, w->data, r->len, x->rec);  /* bytes kept till finish() or hashes_due() */
     }
     if (w->s->corr && aw_correlator_wants(w->s->corr, h->rule)) {
         char small[4096];

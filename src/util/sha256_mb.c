@@ -16,10 +16,8 @@
 #endif
 
 /* Queued at most: a flush completes the lanes still partly filled, so
- * it must be rare (two lanes, or 16, against one lone job); and the
- * copies must stay in cache until they are hashed. */
+ * it must be rare (two lanes, or 16, against one lone job). */
 #define MB_QUEUE 64
-#define MB_COPY_BYTES (64u << 10)
 
 struct aw_sha256_mb {
     aw_sha256_done_fn fn;
@@ -33,8 +31,6 @@ struct aw_sha256_mb {
     const void *src[MB_QUEUE];
     size_t len[MB_QUEUE];
     uint8_t dig[MB_QUEUE][32];
-    char *copy;                     /* MB_COPY_BYTES, at the first copy */
-    size_t clen;
 };
 
 aw_sha256_mb *aw_sha256_mb_new(aw_sha256_done_fn fn, void *ud)
@@ -78,7 +74,6 @@ void aw_sha256_mb_free(aw_sha256_mb *mb)
 #ifdef AW_HAVE_IPSEC_MB
     free_mb_mgr(mb->mgr);
 #endif
-    free(mb->copy);
     free(mb);
 }
 
@@ -111,24 +106,16 @@ void aw_sha256_mb_flush(aw_sha256_mb *mb)
 #endif
     size_t n = mb->n;
     mb->n = 0;
-    mb->clen = 0;
     for (size_t i = 0; i < n; i++)
         mb->fn(mb->ud, mb->id[i], mb->dig[i]);
 }
 
-void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id, bool copy)
+void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id)
 {
 #ifdef AW_HAVE_IPSEC_MB
-    if (copy && !mb->copy && mb->mgr)
-        mb->copy = malloc(MB_COPY_BYTES);       /* NULL: hashed at once */
-    if (mb->mgr && (!copy || (mb->copy && len <= MB_COPY_BYTES))) {
-        if (mb->n == MB_QUEUE || (copy && mb->clen + len > MB_COPY_BYTES))
+    if (mb->mgr) {
+        if (mb->n == MB_QUEUE)
             aw_sha256_mb_flush(mb);
-        if (copy) {
-            memcpy(mb->copy + mb->clen, data, len);
-            data = mb->copy + mb->clen;
-            mb->clen += len;
-        }
         size_t i = mb->n++;
         mb->id[i] = id;
         mb->src[i] = data;
@@ -152,7 +139,6 @@ void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id,
         return;
     }
 #endif
-    (void)copy;
     /* one at a time, in the order added: what is queued goes first */
     uint8_t d[32];
     aw_sha256_mb_flush(mb);

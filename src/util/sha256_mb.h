@@ -8,12 +8,12 @@
  *
  * A digest comes back through the callback, with the caller's id, at a
  * later add or at aw_sha256_mb_flush, in the order the buffers were
- * added. The bytes of a buffer added without `copy` must stay as they
- * are until then. The callback must not call back into the queue. */
+ * added. A buffer's bytes must stay as they are until then (the
+ * scanner flushes before its reader moves them). The callback must not
+ * call back into the queue. */
 #ifndef AW_SHA256_MB_H
 #define AW_SHA256_MB_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +24,8 @@ typedef void (*aw_sha256_done_fn)(void *ud, size_t id, const uint8_t digest[32])
 /* NULL only when out of memory. */
 aw_sha256_mb *aw_sha256_mb_new(aw_sha256_done_fn fn, void *ud);
 void aw_sha256_mb_free(aw_sha256_mb *mb);
-/* Queue data[0..len); with `copy`, the bytes are copied first. */
-void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id, bool copy);
+/* Queue data[0..len) (not copied). */
+void aw_sha256_mb_add(aw_sha256_mb *mb, const void *data, size_t len, size_t id);
 /* Finish every queued hash (each callback runs before it returns). */
 void aw_sha256_mb_flush(aw_sha256_mb *mb);
 /* What hashes: "sha-ni x2", "avx2 x8", "avx512 x16" (libipsec-mb), or

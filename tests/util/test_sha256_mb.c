@@ -1,8 +1,8 @@
 /* test_sha256_mb.c - queued hashes (sha256_mb.h) against one-at-a-time
  * SHA-256 (sha256.h) and a FIPS 180-2 vector: every length around the
- * block and padding edges, buffers copied or kept, queues longer than
- * the library's lanes and than the queue itself, copies that overflow
- * the copy buffer, and the order the digests come back in. */
+ * block and padding edges, queues longer than the library's lanes and
+ * than the queue itself, large buffers among small ones, and the order
+ * the digests come back in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,26 +42,16 @@ static uint32_t rnd(void)
     return (uint32_t)(rnd_state >> 11);
 }
 
-/* Queue the buffers at off[i], len[i] of data (copied where copy[i],
- * and then overwritten at once, as the scanner's reader would), flush,
- * and check every digest and the order. */
-static void run(const unsigned char *data, const size_t *off, const size_t *len, const bool *copy, size_t n)
+/* Queue the buffers at off[i], len[i] of data, flush, and check every
+ * digest and the order. */
+static void run(const unsigned char *data, const size_t *off, const size_t *len, size_t n)
 {
     got *g = calloc(1, sizeof *g);
-    unsigned char *scratch = malloc(MAXN * 2);
     aw_sha256_mb *mb = aw_sha256_mb_new(on_done, g);
     assert_non_null(g);
     assert_non_null(mb);
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = data + off[i];
-        if (copy[i] && len[i] <= MAXN * 2) {    /* a buffer reused right after */
-            memcpy(scratch, p, len[i]);
-            aw_sha256_mb_add(mb, scratch, len[i], 1000 + i, true);
-            memset(scratch, 0xA5, len[i]);
-        } else {
-            aw_sha256_mb_add(mb, p, len[i], 1000 + i, copy[i]);
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        aw_sha256_mb_add(mb, data + off[i], len[i], 1000 + i);
     aw_sha256_mb_flush(mb);
     assert_int_equal(g->n, n);
     for (size_t i = 0; i < n; i++) {
@@ -73,7 +63,6 @@ static void run(const unsigned char *data, const size_t *off, const size_t *len,
     aw_sha256_mb_flush(mb);                     /* nothing queued: no callback */
     assert_int_equal(g->n, n);
     aw_sha256_mb_free(mb);
-    free(scratch);
     free(g);
 }
 
@@ -88,8 +77,8 @@ static void test_vector(void **st)
     aw_sha256_mb *mb = aw_sha256_mb_new(on_done, &g);
     assert_non_null(mb);
     print_message("hashing: %s\n", aw_sha256_mb_kind(mb));
-    aw_sha256_mb_add(mb, abc, strlen(abc), 7, false);
-    aw_sha256_mb_add(mb, abc, strlen(abc), 8, true);
+    aw_sha256_mb_add(mb, abc, strlen(abc), 7);
+    aw_sha256_mb_add(mb, abc, strlen(abc), 8);
     aw_sha256_mb_free(mb);                      /* finishes what is queued */
     assert_int_equal(g.n, 2);
     assert_memory_equal(g.d[0], want, 32);
@@ -100,34 +89,30 @@ static void test_vector(void **st)
 }
 
 /* Every length from 0 to 300 (the block is 64 bytes, the padding 9),
- * kept and copied, in one queue: longer than the queue itself. */
+ * twice, in one queue: longer than the queue itself. */
 static void test_lengths(void **st)
 {
     (void)st;
     enum { N = 301 };
     unsigned char *data = malloc(N);
     size_t off[2 * N], len[2 * N];
-    bool copy[2 * N];
     for (size_t i = 0; i < N; i++)
         data[i] = (unsigned char)rnd();
     for (size_t i = 0; i < 2 * N; i++) {
         off[i] = 0;
         len[i] = i % N;
-        copy[i] = i >= N;
     }
-    run(data, off, len, copy, 2 * N);
+    run(data, off, len, 2 * N);
     free(data);
 }
 
-/* Record-like sizes at random offsets, mixed kept and copied; some
- * copies larger than the copy buffer (256 KB), some that fill it. */
+/* Record-like sizes at random offsets, one in 97 of 200-500 KB. */
 static void test_random(void **st)
 {
     (void)st;
     enum { SZ = 1 << 20, N = 3000 };
     unsigned char *data = malloc(SZ);
     size_t *off = malloc(N * sizeof *off), *len = malloc(N * sizeof *len);
-    bool *copy = malloc(N * sizeof *copy);
     for (size_t i = 0; i < SZ; i++)
         data[i] = (unsigned char)rnd();
     for (size_t i = 0; i < N; i++) {
@@ -136,13 +121,11 @@ static void test_random(void **st)
         if (len[i] > SZ)
             len[i] = SZ;
         off[i] = rnd() % (SZ - len[i] + 1);
-        copy[i] = rnd() & 1;
     }
-    run(data, off, len, copy, N);
+    run(data, off, len, N);
     free(data);
     free(off);
     free(len);
-    free(copy);
 }
 
 int main(void)
