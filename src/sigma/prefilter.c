@@ -320,9 +320,6 @@ static bool cond_cnf(const aw_ruleset *rs, const aw_rule *r, const aw_cnode *c, 
     return false;
 }
 
-/* One database per field with scanned literals (ids: the rule set's),
- * the literals grouped by field in one pass. 0 ok; on failure, diag says
- * which field's literals Hyperscan rejected and why. */
 /* One field's database: compiled by whichever thread takes it. */
 typedef struct cjob {
     size_t f, from;                 /* pf->db[f], from lits[from] */
@@ -391,6 +388,10 @@ static void compile_all(cpool *cp, int threads)
     qsort(cp->jobs, cp->njobs, sizeof *cp->jobs, by_field);
 }
 
+/* One database per field with scanned literals (ids: the rule set's),
+ * the literals grouped by field in one pass, compiled on
+ * compile_threads threads. 0 ok; on failure, diag says
+ * which field's literals Hyperscan rejected and why. */
 static int compile_dbs(const aw_plan *p, aw_prefilter *pf, aw_diag_fn diag, void *ud)
 {
     const aw_ruleset *rs = p->rs;
