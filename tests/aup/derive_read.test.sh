@@ -37,50 +37,18 @@ rule "telephony anywhere" '  keywords: [telephony]
   condition: keywords' > "$t/kw.yml"
 check "keywords keep every derived field (audio_class: telephony, 3 records)" "[ $(count "$t/kw.yml") -eq 3 ]"
 
-cat > "$t/corr.yml" <<'R'
-title: Objects by extension
-id: 0e9d6f54-1c1a-4f0e-8a65-7b8c9d0e1f21
-author: aupwatch tests
-correlation:
-  type: event_count
-  rules: [puts]
-  group-by: [aw.object_ext]
-  timespan: 1h
-  condition: {gte: 3}
-level: high
----
-title: Put object
-name: puts
-author: aupwatch tests
-logsource: {product: aws, service: cloudtrail}
-detection:
-  sel: {eventName: PutObject}
-  condition: sel
-R
+# a correlation over every PutObject (the base rule in the same file)
+corr() {    # corr FILE TITLE TYPE GROUP-BY CONDITION
+    printf 'title: %s\nid: %s\nauthor: aupwatch tests\ncorrelation:\n  type: %s\n  rules: [puts]\n  group-by: [%s]\n  timespan: 1h\n  condition: %s\nlevel: high\n---\ntitle: Put object\nname: puts\nauthor: aupwatch tests\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: PutObject}\n  condition: sel\n' \
+        "$2" "$(cat /proc/sys/kernel/random/uuid)" "$3" "$4" "$5" > "$1"
+}
+
+corr "$t/corr.yml" "Objects by extension" event_count aw.object_ext "{gte: 3}"
 out=$("$B" scan -q --no-progress --rules "$t/corr.yml" "$t/s3.jsonl")
 check "a correlation's group-by keeps it (3 amr in one group, the mp3 apart)" \
   "printf '%s\n' \"\$out\" | grep '\"type\":\"correlation\"' | jq -s -e 'length==1 and .[0].group[\"aw.object_ext\"]==\"amr\" and .[0].events==3' >/dev/null"
 
-cat > "$t/vc.yml" <<'R'
-title: Many distinct extensions
-id: 3b2a1c0d-9e8f-4a7b-b6c5-d4e3f2a1b0c9
-author: aupwatch tests
-correlation:
-  type: value_count
-  rules: [puts]
-  group-by: [recipientAccountId]
-  timespan: 1h
-  condition: {field: aw.object_ext, gte: 2}
-level: high
----
-title: Put object
-name: puts
-author: aupwatch tests
-logsource: {product: aws, service: cloudtrail}
-detection:
-  sel: {eventName: PutObject}
-  condition: sel
-R
+corr "$t/vc.yml" "Many distinct extensions" value_count recipientAccountId "{field: aw.object_ext, gte: 2}"
 out=$("$B" scan -q --no-progress --rules "$t/vc.yml" "$t/s3.jsonl")
 check "a correlation's value field keeps it (amr and mp3: 2 distinct)" \
   "printf '%s\n' \"\$out\" | grep '\"type\":\"correlation\"' | jq -s -e 'length==1 and .[0].value==2' >/dev/null"
