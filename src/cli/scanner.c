@@ -837,6 +837,11 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
             s->nthreads = i ? i : 1;
             break;
         }
+        if (s->threaded) {              /* for top -H and perf --sort comm; cosmetic */
+            char name[16];
+            snprintf(name, sizeof name, "aw-scan-%d", i + 1);
+            (void)pthread_setname_np(w->tid, name);
+        }
     }
     s->st.threads = s->threaded ? s->nthreads : 1;
     s->st.hashing = aw_sha256_mb_kind(s->cw.hq);

@@ -99,6 +99,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
         pthread_cond_destroy(&t->cv);
         goto fail;
     }
+    (void)pthread_setname_np(t->tid, "aw-decode");   /* cosmetic: top -H, perf */
     return t;
 fail:
     for (int i = 0; i < DT_SLOTS; i++)

@@ -379,9 +379,11 @@ static void compile_all(cpool *cp, int threads)
         want = cp->njobs;
     if (want > sizeof tid / sizeof *tid)
         want = sizeof tid / sizeof *tid;
-    for (; nt < want; nt++)
+    for (; nt < want; nt++) {
         if (pthread_create(&tid[nt], NULL, compile_jobs, cp) != 0)
             break;                      /* fewer threads, same result */
+        (void)pthread_setname_np(tid[nt], "aw-compile");   /* cosmetic: top -H, perf */
+    }
     compile_jobs(cp);
     for (size_t t = 0; t < nt; t++)
         pthread_join(tid[t], NULL);
