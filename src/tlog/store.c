@@ -195,32 +195,35 @@ static aw_status recover(aw_tlog *t, const aw_hash want_root, aw_errbuf *err)
     return AW_OK;
 }
 
-static aw_status load_published(aw_tlog *t, aw_errbuf *err)
+/* The checkpoint in file `name` of the log's directory, verified. */
+static aw_status read_checkpoint(aw_tlog *t, const char *name, aw_checkpoint *cp, aw_errbuf *err)
 {
     char path[4096], *buf;
     size_t len;
+    path_of(t, path, sizeof path, name);
+    aw_status st = aw_tlog_read_file(path, AW_NOTE_MAX_LEN, &buf, &len, err);
+    if (st != AW_OK)
+        return st;
+    st = aw_tlog_checkpoint_open(buf, len, &t->signer.key, t->origin, NULL, cp, err);
+    free(buf);
+    if (st != AW_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        aw_errbuf_set(err, "%s: %s", path, why);
+    }
+    return st;
+}
+
+static aw_status load_published(aw_tlog *t, aw_errbuf *err)
+{
     aw_checkpoint cp;
     aw_status st;
     /* the last checkpoint signed (written before it is published) */
-    path_of(t, path, sizeof path, AW_TLOG_PRIV "/signed");
-    st = aw_tlog_read_file(path, AW_NOTE_MAX_LEN, &buf, &len, err);
-    if (st != AW_OK)
-        return st;
-    st = aw_tlog_checkpoint_open(buf, len, &t->signer.key, t->origin, NULL,
-                                 &cp, err);
-    free(buf);
-    if (st != AW_OK)
+    if ((st = read_checkpoint(t, AW_TLOG_PRIV "/signed", &cp, err)) != AW_OK)
         return st;
     t->signed_size = cp.size;
     memcpy(t->signed_root, cp.root, AW_TLOG_HASH);
-    path_of(t, path, sizeof path, "checkpoint");
-    st = aw_tlog_read_file(path, AW_NOTE_MAX_LEN, &buf, &len, err);
-    if (st != AW_OK)
-        return st;
-    st = aw_tlog_checkpoint_open(buf, len, &t->signer.key, t->origin, NULL,
-                                 &cp, err);
-    free(buf);
-    if (st != AW_OK)
+    if ((st = read_checkpoint(t, "checkpoint", &cp, err)) != AW_OK)
         return st;
     t->pub_size = cp.size;
     t->pub_time = time(NULL);

@@ -342,7 +342,27 @@ static void test_refuse_inconsistent(void **state)
     assert_non_null(strstr(e.msg, "refusing to sign"));
     assert_int_equal(aw_tlog_published_size(t), 5);
     aw_tlog_close(t);
-    /* a state file that disagrees is detected */
+    /* a checkpoint that does not verify (its signature's last byte
+     * changed) keeps the log closed, and the error names the file */
+    static const char *const files[] = {"checkpoint", ".aw-tlog/signed"};
+    for (size_t f = 0; f < 2; f++) {
+        char *saved, *bad;
+        size_t sl;
+        snprintf(path, sizeof path, "%s/%s", logd, files[f]);
+        assert_int_equal(aw_tlog_read_file(path, 4096, &saved, &sl, &e), AW_OK);
+        bad = malloc(sl);
+        assert_non_null(bad);
+        memcpy(bad, saved, sl);
+        bad[sl - 2] = bad[sl - 2] == 'A' ? 'B' : 'A';   /* before the final newline */
+        assert_int_equal(tt_write(path, bad, sl), 0);
+        assert_int_not_equal(aw_tlog_open(logd, &t, &e), AW_OK);
+        assert_non_null(strstr(e.msg, files[f]));
+        assert_int_equal(tt_write(path, saved, sl), 0);
+        assert_int_equal(aw_tlog_open(logd, &t, &e), AW_OK);
+        aw_tlog_close(t);
+        free(bad);
+        free(saved);
+    }
     tt_rmrf(dir);
     free(kf);
     free(dir);
