@@ -303,11 +303,12 @@ void tenants_draw(tenant *ts, int n, const simcfg *c, rng *r)
             if (kind == K_ICPT_SPLIT) {
                 /* each account stays under the per-account policy */
                 t->rate_h = rng_logunif(r, 3e3, 8e3) * c->scale;
-                if (j) {
-                    snprintf(t->org, sizeof t->org, "%s", ts[i - j].org);
-                    t->lang = ts[i - j].lang;
-                    t->lang_dst = ts[i - j].lang_dst;
-                    t->start = ts[i - j].start;
+                if (j) {                /* the org's first account leads */
+                    const tenant *lead = &ts[i - j];
+                    memcpy(t->org, lead->org, sizeof t->org);
+                    t->lang = lead->lang;
+                    t->lang_dst = lead->lang_dst;
+                    t->start = lead->start;
                 }
             }
         }
