@@ -838,8 +838,9 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
             break;
         }
         if (s->threaded) {              /* for top -H and perf --sort comm; cosmetic */
-            char name[16];
+            char name[32];
             snprintf(name, sizeof name, "aw-scan-%d", i + 1);
+            name[15] = '\0';           /* the kernel's limit: 15 bytes */
             (void)pthread_setname_np(w->tid, name);
         }
     }
