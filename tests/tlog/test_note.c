@@ -357,6 +357,41 @@ static void test_tlog_proof(void **state)
         assert_int_not_equal(st, AW_OK);
         aw_tlog_proof_free(p);
     }
+    /* the parser's own refusals, each from the valid proof made wrong in
+     * one place: an error naming the format and the reason, no proof */
+    {
+        const char *ok = tt_str(v, "proof");
+        const char *blank = strstr(ok, "\n\n"), *h1 = strstr(ok, "index 5\n") + 8;
+        static const char hash[] = "zMKa4OAqd7D0V4wawXST15z0JiEEkprIBPkfxOesWvA=\n";
+        char bad[8192];
+        const char *why[8];
+        size_t at[8], off = 0;
+        int nc = 0;
+#define BAD(reason, ...)                                                              \
+    (why[nc] = (reason), at[nc++] = off,                                              \
+     off += (size_t)snprintf(bad + off, sizeof bad - off, __VA_ARGS__) + 1)
+        BAD("header", "c2sp.org/tlog-proof@v2%s", ok + 22);
+        BAD("truncated", "c2sp.org/tlog-proof@v1\nindex 5");
+        BAD("bad index line", "c2sp.org/tlog-proof@v1\nindex five\n%s", h1);
+        BAD("base64 32-byte", "%.*s!!!!%s", (int)(h1 - ok), ok, h1 + 4);
+        BAD("blank line", "%.*s", (int)(blank + 1 - ok), ok);
+        BAD("missing checkpoint", "%.*s", (int)(blank + 2 - ok), ok);
+        BAD("base64", "c2sp.org/tlog-proof@v1\nextra *\n%s", ok + 23);
+        BAD("more than 64", "c2sp.org/tlog-proof@v1\nindex 5\n");
+#undef BAD
+        off--;                                  /* the last case goes on: 65 hashes */
+        for (int k = 0; k < 65; k++)
+            off += (size_t)snprintf(bad + off, sizeof bad - off, "%s", hash);
+        off += (size_t)snprintf(bad + off, sizeof bad - off, "%s", blank + 1);
+        assert_true(off < sizeof bad);
+        for (int k = 0; k < nc; k++) {
+            aw_tlog_proof *p = (aw_tlog_proof *)1;
+            const char *txt = bad + at[k];
+            if (aw_tlog_proof_parse(txt, strlen(txt), &p, &e) == AW_OK || p != NULL ||
+                !strstr(e.msg, "tlog-proof:") || !strstr(e.msg, why[k]))
+                fail_msg("malformed proof %d: parsed, or said \"%s\" (want \"%s\")", k, e.msg, why[k]);
+        }
+    }
     /* a 2-of-1 style policy that is not met fails */
     aw_tlog_policy *pol2;
     snprintf(poltext, sizeof poltext,
