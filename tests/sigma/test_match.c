@@ -237,6 +237,17 @@ static void test_modifiers_runtime(void **state)
     FIRES(f, "  s: {ps|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n",
           "{\"kind\":1,\"ps\":\"x SUVYIChOZXctT2Jq y\"}");
     FIRES(f, "  s: {ps|wide|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n", ev);
+    /* UTF-16 of non-ASCII text: code points, not bytes, and a pair of
+     * surrogates above U+FFFF ('\u00e9' 6QA=, U+1F600 PdgA3g==); `wide`
+     * keeps pySigma's ASCII-only rule (SPEC_SUMMARY), the spec's names
+     * encode any text */
+    REJECT(f, "  s: {ps|wide|base64: '\xc3\xa9'}\n  condition: s\n", "invalid-value");
+    FIRES(f, "  s: {ps|utf16le|base64: '\xc3\xa9'}\n  condition: s\n", "{\"kind\":1,\"ps\":\"6QA=\"}");
+    FIRES(f, "  s: {ps|utf16le|base64: '\xf0\x9f\x98\x80'}\n  condition: s\n", "{\"kind\":1,\"ps\":\"PdgA3g==\"}");
+    FIRES(f, "  s: {ps|utf16be|base64: '\xf0\x9f\x98\x80'}\n  condition: s\n", "{\"kind\":1,\"ps\":\"2D3eAA==\"}");
+    FIRES(f, "  s: {ps|utf16|base64: '\xc3\xa9'}\n  condition: s\n", "{\"kind\":1,\"ps\":\"//7pAA==\"}");
+    FIRES(f, "  s: {ps|utf16le|base64offset|contains: 'a\xc3\xa9" "b'}\n  condition: s\n",
+          "{\"kind\":1,\"ps\":\"x YQDpAGIA y\"}");
     FIRES(f, "  s: {ts|hour: 14}\n  condition: s\n", ev);
     FIRES(f, "  s: {ts|month: 3}\n  condition: s\n", ev);
     FIRES(f, "  s: {ts|week: 10}\n  condition: s\n", ev);
