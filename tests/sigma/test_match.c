@@ -191,6 +191,11 @@ static void test_null_exists_neq(void **state)
     QUIET(f, "  s: {e|neq: ''}\n  condition: s\n", ev);
     REJECT(f, "  s: {z|exists: maybe}\n  condition: s\n", "invalid-value");
     REJECT(f, "  s: {z|contains|exists: true}\n  condition: s\n", "invalid-modifier-chain");
+    /* pySigma: an empty list is null; null inside a list is refused */
+    FIRES(f, "  s: {z: []}\n  condition: s\n", ev);
+    FIRES(f, "  s: {missing: []}\n  condition: s\n", ev);
+    QUIET(f, "  s: {e: []}\n  condition: s\n", ev);
+    REJECT(f, "  s: {e: ['', null]}\n  condition: s\n", "invalid-value");
 }
 
 static void test_nested_arrays_objects(void **state)
