@@ -239,6 +239,16 @@ static void test_modifiers_runtime(void **state)
     FIRES(f, "  s: {cmd|windash|contains: '-Post'}\n  condition: s\n", ev);
     FIRES(f, "  s: {a|fieldref: b}\n  condition: s\n", ev);                 /* case-insensitive */
     QUIET(f, "  s: {a|fieldref|cased: b}\n  condition: s\n", ev);
+    {   /* with startswith / endswith / contains: the other field's value as prefix, suffix, part */
+        const char *fr = "{\"kind\":1,\"a\":\"abcdef\",\"b\":\"ABC\",\"c\":\"def\",\"d\":\"cd\"}";
+        FIRES(f, "  s: {a|fieldref|startswith: b}\n  condition: s\n", fr);
+        FIRES(f, "  s: {a|fieldref|endswith: c}\n  condition: s\n", fr);
+        FIRES(f, "  s: {a|fieldref|contains: d}\n  condition: s\n", fr);
+        QUIET(f, "  s: {a|fieldref|endswith: b}\n  condition: s\n", fr);
+        QUIET(f, "  s: {a|fieldref|startswith: c}\n  condition: s\n", fr);
+        QUIET(f, "  s: {a|fieldref|contains|cased: b}\n  condition: s\n", fr);
+        QUIET(f, "  s: {a|fieldref|contains: missing}\n  condition: s\n", fr);
+    }
     FIRES(f, "  s: {ps|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n",
           "{\"kind\":1,\"ps\":\"x SUVYIChOZXctT2Jq y\"}");
     FIRES(f, "  s: {ps|wide|base64offset|contains: 'IEX (New-Obj'}\n  condition: s\n", ev);
@@ -257,6 +267,16 @@ static void test_modifiers_runtime(void **state)
     FIRES(f, "  s: {ts|month: 3}\n  condition: s\n", ev);
     FIRES(f, "  s: {ts|week: 10}\n  condition: s\n", ev);
     QUIET(f, "  s: {ts|minute: 8}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ts|day: 5}\n  condition: s\n", ev);
+    FIRES(f, "  s: {ts|year: 2024}\n  condition: s\n", ev);
+    {   /* epoch numbers: seconds, or milliseconds above 1e11 (the same instant) */
+        const char *ep = "{\"kind\":1,\"s\":1709647620,\"ms\":1709647620000,\"bad\":\"soon\"}";
+        FIRES(f, "  s: {s|hour: 14}\n  condition: s\n", ep);
+        FIRES(f, "  s: {ms|minute: 7}\n  condition: s\n", ep);
+        FIRES(f, "  s: {ms|day: 5}\n  condition: s\n", ep);
+        QUIET(f, "  s: {s|year: 2023}\n  condition: s\n", ep);
+        QUIET(f, "  s: {bad|hour: 14}\n  condition: s\n", ep);
+    }
     FIRES(f, "  s: {re|re: '^[a-c]+\\d+$'}\n  condition: s\n", ev);
     QUIET(f, "  s: {re|re: '^ABC'}\n  condition: s\n", ev);
     FIRES(f, "  s: {re|re|i: '^ABC'}\n  condition: s\n", ev);
