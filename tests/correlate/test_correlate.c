@@ -691,6 +691,34 @@ static void test_interleaved_groups(void **state)
     cfx_free(&f);
 }
 
+/* Thousands of open groups (the group table grows: it starts at 1024
+ * buckets and doubles past half full): each still finds its own. */
+static void test_many_groups(void **state)
+{
+    enum { G = 5000 };
+    cfx f;
+    setup_rules(&f, EC("gte: 2", ""), NULL);
+    char u[32];
+    for (int pass = 0; pass < 2; pass++)
+        for (int g = 0; g < G; g++) {
+            snprintf(u, sizeof u, "u%d", (g * 7919) % G);     /* not in hash order */
+            ev_user(&f, (long)pass * G + g, pass * 30 + g * 0.001, "a", u);
+        }
+    assert_int_equal(f.nal, G);
+    for (size_t k = 0; k < f.nal; k++) {
+        long g = f.al[k].trigger - G;
+        char want[48];
+        snprintf(want, sizeof want, "user=u%ld", (g * 7919) % G);
+        if (g < 0 || f.al[k].events != 2 || strcmp(f.al[k].group, want) != 0)
+            fail_msg("alert %zu: trigger %ld, %llu events, group %s (want %s)", k, f.al[k].trigger,
+                     (unsigned long long)f.al[k].events, f.al[k].group, want);
+    }
+    const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+    assert_int_equal(st->peak_groups, G);
+    assert_int_equal(st->evicted_groups, 0);
+    cfx_free(&f);
+}
+
 static void test_parser_non_scalar_keys(void **state)
 {
     /* found by fuzz/fuzz_correlation.c: a map as a key crashed corr.c */
@@ -742,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_group_late_beyond_bound),
         cmocka_unit_test(test_missing_time_and_group),
         cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_many_groups),
         cmocka_unit_test(test_value_count_hll),
         cmocka_unit_test(test_event_count_merge),
         cmocka_unit_test(test_max_pending_ignored),
