@@ -296,6 +296,46 @@ static void test_chain_and_aliases(void **state)
     cfx_free(&f);
 }
 
+/* An outer value_count over an inner correlation counts the values of
+ * a field the inner one groups by (each inner firing carries its group):
+ * a user whose bursts come from two hosts. A field the inner one does
+ * not group by has no value there, and the outer counts nothing. */
+static void test_chain_value_fields(void **state)
+{
+    static const char *const outer_field[] = {"host", "port"};
+    for (int k = 0; k < 2; k++) {
+        char rules[4096];
+        snprintf(rules, sizeof rules,
+                 "title: outer\nname: outer\ncorrelation:\n  type: value_count\n  rules: [inner]\n"
+                 "  group-by: [user]\n  timespan: 10m\n  condition: {field: %s, gte: 2}\n---\n"
+                 "title: inner\nname: inner\ncorrelation:\n  type: event_count\n  rules: [a]\n"
+                 "  group-by: [user, host]\n  timespan: 1m\n  condition: {gte: 2}\n" BASES,
+                 outer_field[k]);
+        cfx f;
+        if (!cfx_init(&f, g_map, rules, NULL))
+            fail_msg("%s", f.diags);
+        ev(&f, 0, 0, "a", "\"user\":\"u\",\"host\":\"h1\",\"port\":1");
+        ev(&f, 1, 5, "a", "\"user\":\"u\",\"host\":\"h1\",\"port\":2");   /* inner u/h1 */
+        ev(&f, 2, 10, "a", "\"user\":\"u\",\"host\":\"h1\",\"port\":3");
+        ev(&f, 3, 15, "a", "\"user\":\"u\",\"host\":\"h1\",\"port\":4");   /* h1 again */
+        ev(&f, 4, 20, "a", "\"user\":\"v\",\"host\":\"h2\",\"port\":5");
+        ev(&f, 5, 25, "a", "\"user\":\"v\",\"host\":\"h2\",\"port\":6");   /* other user */
+        ev(&f, 6, 30, "a", "\"user\":\"u\",\"host\":\"h2\",\"port\":7");
+        ev(&f, 7, 35, "a", "\"user\":\"u\",\"host\":\"h2\",\"port\":8");   /* u: 2nd host */
+        aw_correlator_flush(f.c);
+        size_t outer = 0;
+        for (size_t i = 0; i < f.nal; i++)
+            if (!strcmp(f.al[i].title, "outer")) {
+                outer++;
+                assert_string_equal(f.al[i].group, "user=u");
+                assert_int_equal(f.al[i].trigger, 7);
+                assert_true(f.al[i].value == 2);
+            }
+        assert_int_equal(outer, k == 0 ? 1 : 0);
+        cfx_free(&f);
+    }
+}
+
 static int corr_only_cb(void *ud, const aw_hit *h)
 {
     *(int *)ud = h->correlation_only;
@@ -769,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_lateness),
         cmocka_unit_test(test_group_late_beyond_bound),
         cmocka_unit_test(test_missing_time_and_group),
+        cmocka_unit_test(test_chain_value_fields),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_many_groups),
         cmocka_unit_test(test_value_count_hll),
