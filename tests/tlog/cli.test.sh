@@ -37,6 +37,11 @@ for i in $(seq 201 299); do rec $i suspension_applied; done > b3
 [ $? -eq 0 ] && [ "$(head -1 idx1)" = 0 ] && [ "$(cat idx4)" = 299 ] && ok "append batches, indexes printed" || no "append batches"
 printf '{"v":1,"name":"Alice"}\n' | "$A" log append log >/dev/null 2>err; rc=$?
 [ $rc -eq 1 ] && grep -q "unknown or repeated key" err && ok "record with personal data refused" || no "record refused" "rc=$rc"
+# malformed JSON: the batch is refused whole, naming the line
+for bad in '{"v":1,' '[1,2' '{"v":1 "case":"x"}' '{"v":1,"case":"C-1",}'; do
+    { rec 301 case_opened; printf '%s\n' "$bad"; rec 302 case_opened; } | "$A" log append log >/dev/null 2>err; rc=$?
+    [ $rc -eq 1 ] && grep -q '<stdin>:2: json: ' err && ok "malformed record refused: $bad" || no "malformed record: $bad" "rc=$rc $(cat err)"
+done
 "$A" log checkpoint log > cp 2>/dev/null && sed -n 2p cp | grep -qx 300 && ok "checkpoint at 300" || no "checkpoint at 300"
 
 "$A" verify log --key vkey --state mon.state > out 2>&1; rc=$?
