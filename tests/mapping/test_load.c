@@ -25,7 +25,8 @@ static void expect_error(const char *text, unsigned long line, const char *kind,
     assert_true(dg.n >= 1);
     assert_string_equal(dg.file[0], path);
     assert_int_equal(dg.line[0], line);
-    assert_string_equal(dg.kind[0], kind);
+    if (strcmp(dg.kind[0], kind) != 0)
+        fail_msg("%s at line %lu: '%s' (want %s)", dg.kind[0], dg.line[0], dg.msg[0], kind);
     if (needle && !strstr(dg.msg[0], needle))
         fail_msg("message '%s' lacks '%s'", dg.msg[0], needle);
     assert_int_equal(aw_mapping_count(m), 0);       /* file rejected whole */
@@ -194,6 +195,24 @@ static void t_missing_and_values(void **st)
                  5, "mapping-value", "must end in '.'");
     expect_error("", 1, "mapping-value", "empty");
     expect_error("sources:\n  - name: a\n    logsource: {product: x\n", 4, "mapping-syntax", NULL);
+    expect_error("description: d\n", 1, "mapping-value", "needs 'sources'");
+    expect_error("sources: []\n---\nsources: []\n", 3, "mapping-syntax", "one YAML document");
+#define SRC_X "sources:\n  - name: a\n    logsource: {product: x}\n"
+    expect_error(SRC_X "    when: {}\n", 4, "mapping-value", "empty condition");
+    expect_error(SRC_X "    when: []\n", 4, "mapping-value", "empty list");
+    expect_error(SRC_X "    when: {k: {equals: a, contains: b}}\n", 4, "mapping-value", "exactly one operator");
+    expect_error(SRC_X "    when: {exists: []}\n", 4, "mapping-value", "empty list");
+    expect_error(SRC_X "    when: {k: []}\n", 4, "mapping-value", "empty list of values");
+    expect_error(SRC_X "    when: {exists: ''}\n", 4, "mapping-value", "empty path");
+    expect_error(SRC_X "    when: {exists: [a.b*]}\n", 4, "mapping-value", "whole path segment");
+    expect_error(SRC_X "    when: {k: v}\n    tenant: []\n", 5, "mapping-value", "tenant: empty list");
+    expect_error(SRC_X "    when: {k: v}\n    tenant: [[a]]\n", 5, "mapping-type", "tenant entries");
+    expect_error(SRC_X "    when: {k: v}\n    tenant: [{regex: 'x(y)'}]\n", 5, "mapping-value", "'path' is required");
+#undef SRC_X
+    expect_error("sources:\n  - name: a\n    logsource: {product: ''}\n    when: {k: v}\n", 3, "mapping-value",
+                 "is empty");
+    expect_error("sources:\n  - name: a\n    logsource: {}\n    when: {k: v}\n", 3, "mapping-value",
+                 "product, category or service");
 }
 
 /* Errors in one file do not stop the next one; the bad file adds no
