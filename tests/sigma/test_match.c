@@ -149,6 +149,16 @@ static void test_maps_lists(void **state)
     FIRES(f, "  s: {a|contains|all: [f, o]}\n  condition: s\n", ev);
     QUIET(f, "  s: {a|cased: foo}\n  condition: s\n", ev);
     FIRES(f, "  s: {a|cased: Foo}\n  condition: s\n", ev);
+    /* cased with each pattern shape: prefix, suffix, wildcards inside, '?' and '*' alone */
+    FIRES(f, "  s: {a|cased|startswith: Fo}\n  condition: s\n", ev);
+    QUIET(f, "  s: {a|cased|startswith: fo}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|cased|endswith: oo}\n  condition: s\n", ev);
+    QUIET(f, "  s: {a|cased|endswith: OO}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|cased: 'F*o'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {a|cased: 'f*o'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|cased: 'F?o'}\n  condition: s\n", ev);
+    QUIET(f, "  s: {a|cased: 'F?O'}\n  condition: s\n", ev);
+    FIRES(f, "  s: {a|cased: '*'}\n  condition: s\n", ev);
     /* folding past 16 bytes (vector part), '@' '[' '`' '{' and non-ASCII
      * bytes unchanged */
     const char *ev2 = "{\"kind\":1,\"a\":\"xx@[`{\xc3\x89" "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{\xc3\x89" "Tail\"}";
