@@ -1,7 +1,7 @@
 /* test_rule_errors.c - a rule document that is not a valid Sigma rule is
  * rejected with the reason's kind and the line of the offending node,
  * and the documents around it in the same file still load. One case per
- * check in src/sigma/rule.c's document and detection validation. */
+ * check in src/sigma/rule.c and corr.c (documents, detections, correlations). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +66,33 @@ static const rcase cases[] = {
     {"title: t\nlogsource: {product: test}\ndetection:\n  s:\n    - [a]\n  condition: s\n", "invalid-detection", 5},
     {"title: t\nlogsource: {product: test}\ndetection:\n  s:\n    ? [a]\n    : 1\n  condition: s\n",
      "invalid-detection", 5},
+    /* correlations: "title: c", "correlation:" then the body from line 3 */
+#define CORR(body) "title: c\ncorrelation:\n" body
+#define EC_OK "  type: event_count\n  rules: [x]\n  timespan: 1m\n"
+    {"title: c\ncorrelation: x\n", "invalid-correlation", 2},
+    {CORR(EC_OK "  condition: {gte: 1}\n  bogus: 1\n"), "invalid-correlation", 7},
+    {CORR("  type: sum\n  rules: [x]\n  timespan: 1m\n  condition: {gte: 1}\n"), "invalid-correlation", 3},
+    {CORR("  type: event_count\n  timespan: 1m\n  condition: {gte: 1}\n"), "invalid-correlation", 3},
+    {CORR("  type: event_count\n  rules: []\n  timespan: 1m\n  condition: {gte: 1}\n"), "invalid-correlation", 4},
+    {CORR("  type: event_count\n  rules: [[x]]\n  timespan: 1m\n  condition: {gte: 1}\n"),
+     "invalid-correlation", 4},
+    {CORR("  type: event_count\n  rules: [x]\n  timespan: soon\n  condition: {gte: 1}\n"),
+     "invalid-correlation", 5},
+    {CORR(EC_OK "  condition: 5\n"), "invalid-correlation", 6},
+    {CORR(EC_OK "  condition: {gte: many}\n"), "invalid-correlation", 6},
+    {CORR(EC_OK "  condition: {between: 1}\n"), "invalid-correlation", 6},
+    {CORR(EC_OK "  condition: {field: f}\n"), "invalid-correlation", 6},
+    {CORR(EC_OK), "invalid-correlation", 3},
+    {CORR("  type: value_count\n  rules: [x]\n  timespan: 1m\n  condition: {gte: 1}\n"),
+     "invalid-correlation", 6},
+    {CORR("  type: value_percentile\n  rules: [x]\n  timespan: 1m\n  condition: {field: f, percentile: 101, gt: 1}\n"),
+     "invalid-correlation", 6},
+    {CORR(EC_OK "  condition: {gte: 1}\n  aliases: x\n"), "invalid-correlation", 7},
+    {CORR(EC_OK "  condition: {gte: 1}\n  aliases: {a: x}\n"), "invalid-correlation", 7},
+    {CORR(EC_OK "  condition: {gte: 1}\n  aliases: {a: {x: [f]}}\n"), "invalid-correlation", 7},
+    {CORR(EC_OK "  condition: {gte: 1}\n  generate: maybe\n"), "invalid-correlation", 7},
+#undef CORR
+#undef EC_OK
 };
 
 static void test_rejections(void **state)
@@ -91,12 +118,16 @@ static void test_rejections(void **state)
 
 /* What the checks let through: a single tag as a string, a search
  * identifier's list of maps, a condition list of one, a title of 256
- * bytes, an upper-case UUID. */
+ * bytes, an upper-case UUID, a temporal correlation without condition,
+ * a percentile without its percentile (the median). */
 static void test_accepted(void **state)
 {
     (void)state;
     static const char *const docs[] = {
         "title: " X256 "\nlogsource: {product: test}\ndetection: {s: {a: 1}, condition: s}\n",
+        "title: c\ncorrelation:\n  type: temporal\n  rules: [x, y]\n  timespan: 1m\n",   /* all rules */
+        "title: c\ncorrelation:\n  type: value_percentile\n  rules: x\n  timespan: 2h\n"
+        "  condition: {field: f, gt: 1}\n  aliases: {a: {x: f}}\n  generate: true\n",
         "title: t\ntags: attack.t1190\nlogsource: {product: test}\ndetection: {s: {a: 1}, condition: s}\n",
         "title: t\nlogsource: {product: test}\ndetection:\n  s:\n    - {a: 1}\n    - {b: 2}\n  condition: [s]\n",
         "title: t\nid: 929A690E-BEF0-4204-A928-EF5E620D6FCA\nstatus: experimental\nlevel: critical\n"
