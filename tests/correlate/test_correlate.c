@@ -156,18 +156,23 @@ static void test_value_sum_avg_percentile(void **state)
     assert_true(f.al[0].value == 2.5);
     cfx_free(&f);
 
-    setup_rules(&f, "title: p\ncorrelation:\n  type: value_percentile\n  rules: [a]\n  group-by: [user]\n"
-                    "  timespan: 1m\n  condition: {field: n, percentile: 50, gte: 3}\n", NULL);
-    for (int i = 0; i < 5; i++) {
-        char x[64];
-        snprintf(x, sizeof x, "\"user\":\"u\",\"n\":\"%g\"", xs[i]);
-        ev(&f, i, i, "a", x);
+    /* percentile 50, written or left out (the default is the median) */
+    for (int k = 0; k < 2; k++) {
+        char r[256];
+        snprintf(r, sizeof r, "title: p\ncorrelation:\n  type: value_percentile\n  rules: [a]\n  group-by: [user]\n"
+                              "  timespan: 1m\n  condition: {field: n, %sgte: 3}\n", k ? "" : "percentile: 50, ");
+        setup_rules(&f, r, NULL);
+        for (int i = 0; i < 5; i++) {
+            char x[64];
+            snprintf(x, sizeof x, "\"user\":\"u\",\"n\":\"%g\"", xs[i]);
+            ev(&f, i, i, "a", x);
+        }
+        aw_correlator_flush(f.c);
+        assert_int_equal(f.nal, 1);                 /* medians 1 1.5 2 2.5 3 */
+        assert_int_equal(f.al[0].trigger, 4);
+        assert_true(f.al[0].value == 3);
+        cfx_free(&f);
     }
-    aw_correlator_flush(f.c);
-    assert_int_equal(f.nal, 1);                     /* medians 1 1.5 2 2.5 3 */
-    assert_int_equal(f.al[0].trigger, 4);
-    assert_true(f.al[0].value == 3);
-    cfx_free(&f);
 }
 
 static void test_temporal(void **state)
