@@ -764,6 +764,57 @@ static void test_many_groups(void **state)
     cfx_free(&f);
 }
 
+/* value_count against a direct count: values come and go from a
+ * sliding window (inclusive at its start), many distinct ones sharing a
+ * small table, and the window empties when the rule fires (reset). The
+ * threshold is near a window's usual distinct count, so firings wait for
+ * values to leave (50 firings; a removal that leaves a hole in the
+ * table's probe chains gives 70). */
+static void test_value_count_sliding_reference(void **state)
+{
+    enum { N = 4000, D = 40, K = 24, SPAN_MS = 10000 };
+    static long t[N], want[N];
+    static int v[N];
+    long nwant = 0, from = 0, now = 0;
+    for (long i = 0; i < N; i++) {
+        now += (long)(rnd() % 700);
+        t[i] = now;
+        v[i] = (int)(rnd() % D);
+        while (t[from] < now - SPAN_MS)
+            from++;
+        bool seen[D] = {false};
+        int distinct = 0;
+        for (long j = from; j <= i; j++)
+            if (!seen[v[j]]) {
+                seen[v[j]] = true;
+                distinct++;
+            }
+        if (distinct >= K) {
+            want[nwant++] = i;
+            from = i + 1;                           /* reset */
+        }
+    }
+    cfx f;
+    char rule[160];
+    snprintf(rule, sizeof rule, "title: vc\ncorrelation:\n  type: value_count\n  rules: [a]\n"
+                                "  timespan: %ds\n  condition: {field: v, gte: %d}\n", SPAN_MS / 1000, K);
+    setup_rules(&f, rule, NULL);
+    for (long i = 0; i < N; i++) {
+        char x[32];
+        snprintf(x, sizeof x, "\"v\":\"x%d\"", v[i]);
+        ev(&f, i, (double)t[i] / 1000, "a", x);
+    }
+    aw_correlator_flush(f.c);
+    if (nwant < 20)
+        fail_msg("only %ld firings: the parameters do not exercise the window", nwant);
+    if ((long)f.nal != nwant)
+        fail_msg("%zu alerts, the direct count says %ld", f.nal, nwant);
+    for (long k = 0; k < nwant; k++)
+        if (f.al[k].trigger != want[k])
+            fail_msg("alert %ld at record %ld, the direct count says %ld", k, f.al[k].trigger, want[k]);
+    cfx_free(&f);
+}
+
 static void test_parser_non_scalar_keys(void **state)
 {
     /* found by fuzz/fuzz_correlation.c: a map as a key crashed corr.c */
@@ -817,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_chain_value_fields),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_many_groups),
+        cmocka_unit_test(test_value_count_sliding_reference),
         cmocka_unit_test(test_value_count_hll),
         cmocka_unit_test(test_event_count_merge),
         cmocka_unit_test(test_max_pending_ignored),
