@@ -344,6 +344,29 @@ static void test_conditions(void **state)
     REJECT(f, "  s: {a: '1'}\n  timeframe: 5m\n  condition: s\n", "legacy-timeframe");
     REJECT(f, "  s: {a: '1'}\n  condition: (s\n", "condition-syntax");
     REJECT(f, "  s: {a: '1'}\n  condition: nosuch\n", "undefined-identifier");
+    REJECT(f, "  s: {a: '1'}\n  condition: s ^ s\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: 1 of\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: s and or s\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: NOT s\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  condition: s*\n", "condition-syntax");
+    REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s | near t\n", "legacy-near");
+    REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s and near t\n", "legacy-near");
+    {   /* 64 levels of nesting are the limit, in brackets and in 'not' */
+        char deep[600];
+        for (int k = 0; k < 2; k++) {
+            int n = 0;
+            n += snprintf(deep + n, sizeof deep - n, "title: t\nlogsource: {product: test}\ndetection:\n  s: {a: '1'}\n"
+                                                     "  condition: ");
+            for (int i = 0; i < 65; i++)
+                n += snprintf(deep + n, sizeof deep - n, "%s", k ? "not " : "(");
+            n += snprintf(deep + n, sizeof deep - n, "s");
+            for (int i = 0; i < 65 && !k; i++)
+                n += snprintf(deep + n, sizeof deep - n, ")");
+            snprintf(deep + n, sizeof deep - n, "\n");
+            assert_int_equal(run(f, deep, "{}", NULL), -1);
+            assert_non_null(strstr(f->kinds, "condition-syntax"));
+        }
+    }
 }
 
 static void test_yaml_typing(void **state)
