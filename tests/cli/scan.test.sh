@@ -139,3 +139,11 @@ check "--picture writes a well-formed SVG naming the alert count" \
   "python3 -c 'import sys,xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.tagName==\"svg\"' \"$t/p.svg\" && grep -q '4 alerts' \"$t/p.svg\""
 "$B" scan -q --picture /nonexistent/dir/p.svg --rules "$t/rule.yml" "$t/a.jsonl" > /dev/null 2>&1; rc=$?
 check "--picture to an unwritable path: exit 2" "[ $rc -eq 2 ]"
+
+# an alert longer than the renderer's 2 KB buffer (a 2.4 KB input path):
+# whole and the same at 1 and 2 threads
+d=$t; for i in 1 2 3 4 5 6 7 8 9 10; do d=$d/$(printf 'd%.0s' $(seq 1 240))$i; done
+mkdir -p "$d" && ev 1 StopLogging > "$d/ev.jsonl" && echo >> "$d/ev.jsonl"
+o1=$("$B" scan -q -j1 --rules "$t/rule.yml" "$d/ev.jsonl"); o2=$("$B" scan -q -j2 --rules "$t/rule.yml" "$d/ev.jsonl")
+check "a long alert is written whole (1 and 2 threads)" \
+  "[ \"\$(echo \"\$o1\" | jq -r .source.file)\" = \"$d/ev.jsonl\" ] && [ \"\$o1\" = \"\$o2\" ] && [ \${#o1} -gt 2500 ]"
