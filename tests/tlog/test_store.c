@@ -302,6 +302,78 @@ static void test_writer(void **state)
     free(dir);
 }
 
+/* A tree past 65,536 entries has a third tile level (a level-1 tile
+ * fills, tile/2 starts): the writer makes it, the verifier walks it, the
+ * root is the RFC 6962 hash of the entries computed here directly, and
+ * an entry on either side of the boundary is proved. */
+static void test_three_levels(void **state)
+{
+    enum { N = 65536 + 257 };
+    char *dir = tt_tmpdir(), logd[4200], path[4400], ent[300];
+    aw_note_key k;
+    aw_errbuf e;
+    char *kf = new_key(dir, "log.example/three", &k);
+    snprintf(logd, sizeof logd, "%s/log", dir);
+    aw_tlog_opts opts = {"log.example/three", kf, 0, 0, 0};
+    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
+    aw_tlog *t;
+    assert_int_equal(aw_tlog_open(logd, &t, &e), AW_OK);
+    aw_hash *leaves = malloc(N * sizeof *leaves);
+    assert_non_null(leaves);
+    for (uint64_t i = 0; i < N; i++) {
+        size_t n = entry_for(i, ent);
+        aw_merkle_leaf_hash(ent, n, leaves[i]);
+        assert_int_equal(aw_tlog_add(t, ent, n, NULL, &e), AW_OK);
+    }
+    assert_int_equal(aw_tlog_sync(t, &e), AW_OK);
+    if (aw_tlog_checkpoint(t, &e) != AW_OK)
+        fail_msg("checkpoint: %s", e.msg);
+    /* the checkpoint's root against the tree hashed here */
+    char *cpt;
+    size_t cpl;
+    aw_checkpoint cp;
+    aw_hash want;
+    snprintf(path, sizeof path, "%s/checkpoint", logd);
+    assert_int_equal(aw_tlog_read_file(path, 1 << 20, &cpt, &cpl, &e), AW_OK);
+    assert_int_equal(aw_tlog_checkpoint_open(cpt, cpl, &k, "log.example/three", NULL, &cp, &e), AW_OK);
+    free(cpt);
+    aw_merkle_root_of(leaves, N, want);
+    assert_int_equal(cp.size, N);
+    assert_memory_equal(cp.root, want, sizeof want);
+    /* tiles of each level, by their C2SP names */
+    static const char *const tiles[] = {"tile/0/256", "tile/0/257.p/1", "tile/1/000", "tile/1/001.p/1",
+                                        "tile/2/000.p/1", "tile/entries/257.p/1"};
+    for (size_t i = 0; i < sizeof tiles / sizeof *tiles; i++) {
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", logd, tiles[i]);
+        if (stat(path, &sb) != 0)
+            fail_msg("%s missing", tiles[i]);
+    }
+    aw_tlog_verify_result r;
+    aw_tlog_verify_opts vo = {logd, NULL, &k, NULL, NULL};
+    if (aw_tlog_verify_dir(&vo, &r, &e) != AW_OK)
+        fail_msg("verify: %s", e.msg);
+    assert_int_equal(r.size, N);
+    static const uint64_t at[] = {0, 65535, 65536, N - 1};
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        char *p;
+        size_t pl;
+        aw_tlog_proof *pr;
+        assert_int_equal(aw_tlog_prove(t, at[i], N, &p, &pl, &e), AW_OK);
+        assert_int_equal(aw_tlog_proof_parse(p, pl, &pr, &e), AW_OK);
+        size_t n = entry_for(at[i], ent);
+        if (aw_tlog_proof_verify(pr, ent, n, &k, NULL, &cp, &e) != AW_OK)
+            fail_msg("proof of %llu: %s", (unsigned long long)at[i], e.msg);
+        aw_tlog_proof_free(pr);
+        free(p);
+    }
+    aw_tlog_close(t);
+    free(leaves);
+    tt_rmrf(dir);
+    free(kf);
+    free(dir);
+}
+
 /* The signed record says (5, R') with R' not our tree: never sign. */
 static void test_refuse_inconsistent(void **state)
 {
@@ -613,6 +685,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tessera_log),
         cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_three_levels),
         cmocka_unit_test(test_refuse_inconsistent),
         cmocka_unit_test(test_wal_torn),
         cmocka_unit_test(test_crash),
