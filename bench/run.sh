@@ -80,6 +80,12 @@ bench_file() {   # name file literal rules...
         "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
         row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
             "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")$(jq -r '.prefilter_values // empty | select(.lookups > 0) | ", \(.remembered * 100 / .lookups | floor) % of values remembered"' "$OUT/st.json")$(jq -r '.event_hashing // empty | select(. != "") | ", hashes: \(.)"' "$OUT/st.json")"
+        if [ "$bin" = "$BIN" ]; then
+            # the same scan with the alerts thrown away: what writing them to a file costs
+            "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > /dev/null
+            row "aupwatch scan, 1 thread, alerts to /dev/null" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" \
+                "$(jq .events_per_s "$OUT/st.json")" "$(jq .max_rss_kb "$OUT/st.json") KB" ""
+        fi
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
             "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
             row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
