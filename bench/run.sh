@@ -46,7 +46,7 @@ ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/a
 
 now() { date +%s.%N; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
-row() { printf '| %-34s | %9s | %12s | %10s | %s\n' "$@"; }
+row() { printf '| %-34s | %9s | %12s | %10s | %s |\n' "$@"; }   # five columns: the last holds notes
 
 bench_file() {   # name file literal rules...
     local name=$1 f=$2 lit=$3; shift 3
@@ -55,8 +55,8 @@ bench_file() {   # name file literal rules...
     echo
     echo "### $name: $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB"
     echo
-    row "what" "MB/s" "events/s" "peak RSS" ""
-    row "---" "---:" "---:" "---:" ""
+    row "what" "MB/s" "events/s" "peak RSS" "notes"
+    row "---" "---:" "---:" "---:" "---"
     cat "$f" > /dev/null                                   # warm the page cache
     t0=$(now); recs=$(wc -l < "$f"); t1=$(now)
     local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
@@ -110,8 +110,8 @@ if [ "$QUICK" = 0 ]; then
     echo
     echo "### the same CloudTrail file compressed (SigmaHQ cloud rules + pack; MB/s of decompressed JSON)"
     echo
-    row "what" "MB/s" "events/s" "peak RSS" ""
-    row "---" "---:" "---:" "---:" ""
+    row "what" "MB/s" "events/s" "peak RSS" "notes"
+    row "---" "---:" "---:" "---:" "---"
     for z in zstd gzip; do
         command -v "$z" >/dev/null || { echo "($z not installed: skipped)"; continue; }
         if [ "$z" = zstd ]; then zstd -q -1 -T0 -f -o "$OUT/ct.z" "$OUT/cloudtrail.jsonl"; else gzip -1 -c "$OUT/cloudtrail.jsonl" > "$OUT/ct.z"; fi
