@@ -80,6 +80,21 @@ static void t_classify_samples(void **st)
     expect(m, d,
            "{\"Event\":{\"System\":{\"EventID\":4104,\"Channel\":\"Microsoft-Windows-PowerShell/Operational\"}}}",
            "windows-powershell-ps_script,windows-powershell");
+    /* the channels of pySigma's remaining Windows services */
+    expect(m, d, "{\"Event\":{\"System\":{\"EventID\":6004,\"Channel\":\"DNS Server\"}}}", "windows-dns-server");
+    expect(m, d, "{\"Event\":{\"System\":{\"EventID\":257,\"Channel\":\"Microsoft-Windows-DNS-Server/Analytical\"}}}",
+           "windows-dns-server-analytic");
+    expect(m, d, "{\"Event\":{\"System\":{\"EventID\":541,\"Channel\":\"Microsoft-Windows-DNS-Server/Audit\"}}}",
+           "windows-dns-server-audit");
+    expect(m, d,
+           "{\"Event\":{\"System\":{\"EventID\":2003,"
+           "\"Channel\":\"Microsoft-Windows-DriverFrameworks-UserMode/Operational\"}}}",
+           "windows-driver-framework");
+    expect(m, d, "{\"Event\":{\"System\":{\"EventID\":40300,\"Channel\":\"Microsoft-ServiceBus-Client\"}}}",
+           "windows-microsoft-servicebus-client");
+    expect(m, d,
+           "{\"Event\":{\"System\":{\"EventID\":40300,\"Channel\":\"Microsoft-ServiceBus-Client/Operational\"}}}",
+           "windows-servicebus-client,windows-microsoft-servicebus-client");
     /* AWS */
     expect(m, d,
            "{\"eventVersion\":\"1.08\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\","
