@@ -156,6 +156,16 @@ static void t_time_parse(void **st)
     bad("2024-1-02");
     bad("yesterday");
     bad("3000-01-01T00:00:00Z");        /* beyond int64 nanoseconds */
+    assert_true(P("2024-01-02T03:04:05 GMT") == P("2024-01-02T03:04:05Z"));
+    assert_true(P("2024-01-02 03:04:05UTC") == P("2024-01-02T03:04:05Z"));
+    bad("2024-01-02X03:04");            /* each part of the time, malformed */
+    bad("2024-01-02T3:04");
+    bad("2024-01-02T03-04");
+    bad("2024-01-02T03:04:5Z");
+    bad("2024-01-02T03:04:05+5");
+    bad("2024-01-02T03:04:05+05:3");
+    bad("2024-01-02T03:04:05Q");
+    bad("2024-01-02T03:04:05 EST");
 }
 
 static void t_time_format(void **st)
