@@ -336,7 +336,9 @@ int aw_cmd_log(int argc, char **argv)
         return cmd_proof(argc - 1, argv + 1);
     if (!strcmp(sub, "add-cosignature"))
         return cmd_cosign(argc - 1, argv + 1);
-    return usage_err(log_usage, "unknown log subcommand");
+    fprintf(stderr, "aupwatch log: unknown subcommand '%s' (init, append, checkpoint, proof, add-cosignature)\n",
+            sub);
+    return usage_err(log_usage, NULL);
 }
 
 /* -------------------------------------------------------------- verify */

@@ -84,6 +84,18 @@ printf 'title: x\nlogsource: {product: aws}\ndetection: {s: {a|nosuch: 1}, condi
 check "--strict: rejected rule exits 1" "[ $rc -eq 1 ]"
 "$B" rules check "$t/badrule.yml" > "$t/chk" 2>&1; rc=$?
 check "rules check: file:line: reason, exit 1" "[ $rc -eq 1 ] && grep -q 'badrule.yml:3: unknown modifier .nosuch.' \"$t/chk\""
+# usage errors: exit 2 and a message naming what was wrong
+usage() {   # name, expected message, command...
+    local name=$1 want=$2; shift 2
+    "$B" "$@" > /dev/null 2> "$t/usage"; local rc=$?
+    check "usage: $name" "[ $rc -eq 2 ] && grep -q -- \"$want\" \"$t/usage\""
+}
+usage "unknown command" "unknown command 'frob'" frob
+usage "rules: unknown subcommand" "unknown subcommand 'frob'" rules frob x
+usage "rules check: unknown option" "unknown option '--bogus'" rules check --bogus x
+usage "rules check: no path" "no PATH given" rules check
+usage "log: unknown subcommand" "unknown subcommand 'frob'" log frob
+usage "scan: unknown option named" "unknown option '--bogus'" scan --bogus
 
 # formats and explain
 check "--format sarif is valid JSON with results" "\"$B\" scan -q -f sarif --rules \"$t/rule.yml\" \"$t/a.jsonl\" | jq -e '.version==\"2.1.0\" and (.runs[0].results|length)==2' >/dev/null"
