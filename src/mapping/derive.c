@@ -249,7 +249,8 @@ static int phone_tokens(const char *s, size_t n, uint64_t blocks[3])
 /* ---- own-side sketch (thread-local: one thread decides, in input order;
  * workers of a threaded scan only record the inputs, aw_own_spec) ----- */
 
-#define OWN_SLOTS 4096
+#define OWN_SLOTS_MIN 4096
+#define OWN_SLOTS_MAX (1u << 20)    /* 144 MB a thread: past it, slots are recycled */
 #define MG_K 8
 typedef struct own {
     uint64_t tenant;        /* hash; 0 = empty */
@@ -257,7 +258,11 @@ typedef struct own {
     uint64_t item[MG_K];
     uint64_t cnt[MG_K];
 } own;
-static __thread own *own_tab;
+typedef struct owntab {
+    size_t cap, n;          /* slots (a power of two), tenants held */
+    own slot[];
+} owntab;
+static __thread owntab *own_tab;
 static pthread_key_t own_key;
 static pthread_once_t own_once = PTHREAD_ONCE_INIT;
 
@@ -271,29 +276,64 @@ static uint64_t hash(const char *s, size_t n)
     return h ? h : 1;
 }
 
+/* This thread's table with room for cap slots (the tenants it held
+ * rehashed into it), or NULL when that cannot be allocated. */
+static owntab *own_resize(owntab *t, size_t cap)
+{
+    owntab *nt = calloc(1, sizeof *nt + cap * sizeof nt->slot[0]);
+    if (!nt)
+        return NULL;
+    nt->cap = cap;
+    for (size_t k = 0; t && k < t->cap; k++) {
+        if (!t->slot[k].tenant)
+            continue;
+        size_t i = t->slot[k].tenant & (cap - 1);
+        while (nt->slot[i].tenant)
+            i = (i + 1) & (cap - 1);
+        nt->slot[i] = t->slot[k];
+        nt->n++;
+    }
+    free(t);
+    /* freed by the key's destructor when the thread exits */
+    pthread_once(&own_once, own_key_init);
+    pthread_setspecific(own_key, nt);
+    return nt;
+}
+
+/* Tenant th's sketch. The table doubles before it is half full, so every
+ * tenant keeps its own sketch up to OWN_SLOTS_MAX / 2 tenants a thread;
+ * past that a full neighbourhood recycles the home slot (that tenant
+ * warms up again). */
 static own *own_get(uint64_t th)
 {
-    if (!own_tab) {
-        /* freed by the key's destructor when the thread exits */
-        if (!(own_tab = calloc(OWN_SLOTS, sizeof *own_tab)))
-            return NULL;
-        pthread_once(&own_once, own_key_init);
-        pthread_setspecific(own_key, own_tab);
+    if (!own_tab && !(own_tab = own_resize(NULL, OWN_SLOTS_MIN)))
+        return NULL;
+    size_t mask = own_tab->cap - 1, i = th & mask;
+    for (size_t p = 0; p < 64; p++, i = (i + 1) & mask) {
+        if (own_tab->slot[i].tenant == th)
+            return &own_tab->slot[i];
+        if (!own_tab->slot[i].tenant)
+            break;
     }
-    size_t i = th & (OWN_SLOTS - 1);
-    for (size_t p = 0; p < 64; p++, i = (i + 1) & (OWN_SLOTS - 1)) {
-        if (own_tab[i].tenant == th)
-            return &own_tab[i];
-        if (!own_tab[i].tenant) {
-            own_tab[i].tenant = th;
-            return &own_tab[i];
+    if (2 * (own_tab->n + 1) > own_tab->cap && own_tab->cap < OWN_SLOTS_MAX) {
+        owntab *t = own_resize(own_tab, own_tab->cap * 2);
+        if (t) {                /* (else: no memory to grow, recycle below) */
+            own_tab = t;
+            return own_get(th); /* th is not in the table: look again */
         }
     }
+    i = th & mask;
+    for (size_t p = 0; p < 64; p++, i = (i + 1) & mask)
+        if (!own_tab->slot[i].tenant) {
+            own_tab->slot[i].tenant = th;
+            own_tab->n++;
+            return &own_tab->slot[i];
+        }
     /* neighbourhood full: recycle the home slot */
-    i = th & (OWN_SLOTS - 1);
-    memset(&own_tab[i], 0, sizeof own_tab[i]);
-    own_tab[i].tenant = th;
-    return &own_tab[i];
+    i = th & mask;
+    memset(&own_tab->slot[i], 0, sizeof own_tab->slot[i]);
+    own_tab->slot[i].tenant = th;
+    return &own_tab->slot[i];
 }
 
 static void mg_add(own *o, uint64_t x)

@@ -115,6 +115,37 @@ static void t_functions(void **st)
     aw_mapping_free(m);
 }
 
+/* Six thousand contact centres at once (more than the first table's
+ * 4,096 slots): each keeps its own sketch, so every one of them is
+ * recognised once warm, whatever the order the tenants interleave in. */
+static void t_own_side_many_tenants(void **st)
+{
+    (void)st;
+    enum { T = 6000, ROUNDS = 56 };
+    aw_status rc;
+    aw_mapping *m = load_text(MAP, &rc);
+    aw_doc *d = aw_doc_new();
+    char json[256];
+    unsigned long x = 777;
+    long own = 0, checked = 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int t = 0; t < T; t++) {
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+            unsigned long cust = 972500000000UL + (x >> 20) % 99999999UL;
+            snprintf(json, sizeof json, "{\"acct\":\"cc%d\",\"key\":\"r/44207946%03lu_%lu_1.wav\"}", t,
+                     (x >> 8) % 200, cust);
+            run(m, d, json);
+            if (r >= 52) {                          /* 53 tokens and more: warm */
+                checked++;
+                own += strcmp(get(d, "aw.own"), "true") == 0;
+            }
+        }
+    if (own != checked)
+        fail_msg("%ld of %ld keys of warm tenants recognised as their own", own, checked);
+    aw_doc_free(d);
+    aw_mapping_free(m);
+}
+
 static void t_own_side(void **st)
 {
     (void)st;
@@ -212,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_functions),
         cmocka_unit_test(t_own_side),
+        cmocka_unit_test(t_own_side_many_tenants),
         cmocka_unit_test(t_rejects),
         cmocka_unit_test(t_builtin),
     };
