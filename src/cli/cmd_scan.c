@@ -158,7 +158,8 @@ static void summary(const aw_scan_stats *st, const aw_engine *e, const aw_diags 
             secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0);
     fprintf(stderr, "rules: %zu loaded, %zu rejected, %zu active\n", aw_ruleset_count(e->rs),
             aw_ruleset_rejected(e->rs), aw_plan_rule_count(e->plan));
-    fprintf(stderr, "alerts: %llu", st->alerts);
+    /* with correlations loaded, their alerts are counted on the next line */
+    fprintf(stderr, "%s: %llu", st->correlating ? "detection alerts" : "alerts", st->alerts);
     for (int i = 5; i >= 0; i--)
         if (st->by_level[i])
             fprintf(stderr, "  %s %llu", lv[i], st->by_level[i]);

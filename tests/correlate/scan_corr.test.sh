@@ -46,6 +46,9 @@ ev() { printf '{"eventVersion":"1.08","eventTime":"2026-01-01T00:%s","eventSourc
 out=$("$B" scan -q --no-progress --rules "$t/rules.yml" --stats-json "$t/st.json" "$t/a.jsonl")
 n=$(printf '%s\n' "$out" | grep -c '"type":"correlation"')
 check "two correlation alerts, no stand-alone detection alerts" "[ $n -eq 2 ] && [ $(printf '%s\n' "$out" | grep -c detection) -eq 0 ]"
+sum=$("$B" scan --no-progress --rules "$t/rules.yml" "$t/a.jsonl" 2>&1 >/dev/null)
+check "summary: detection alerts and correlation alerts on their own lines" \
+  "printf '%s\n' \"\$sum\" | grep -qx 'detection alerts: 0' && printf '%s\n' \"\$sum\" | grep -q '^correlations: 2 alerts'"
 first=$(printf '%s\n' "$out" | head -1)
 check "alert: rule with author, tenant, value, window, events" \
   "echo '$first' | jq -e '.rule.author==\"aupwatch tests\" and .tenant==\"111122223333\" and .value==3 and .window.start==\"2026-01-01T00:00:01Z\" and .window.end==\"2026-01-01T00:00:30Z\" and .events==3' >/dev/null"
