@@ -7,7 +7,7 @@ build_pkgs="make gcc pkg-config libyaml-dev libpcre2-dev libsodium-dev zlib1g-de
 # Intel's multi-buffer library (SHA-256 of several records at once) is
 # packaged for amd64 only; elsewhere the build hashes one at a time.
 [ "$(dpkg --print-architecture)" = amd64 ] && build_pkgs="$build_pkgs libipsec-mb-dev"
-test_pkgs="clang libclang-rt-14-dev libcmocka-dev jq python3 gzip zstd"
+test_pkgs="clang libclang-rt-14-dev libcmocka-dev jq python3 python3-cryptography gzip zstd"
 pkgs=$build_pkgs
 [ "${1:-build}" = test ] && pkgs="$pkgs $test_pkgs"
 missing=""
