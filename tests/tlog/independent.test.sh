@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # independent.test.sh - the decision log checked by a verifier that
 # shares no code with src/tlog (c2sp_verify.py, from the C2SP and RFC
-# 6962 texts alone): after checkpoints at 1, 256, 700 and 65,793 entries
-# (three tile levels), and refusing a log with one byte changed.
+# 6962 texts alone; it accepts the log tessera wrote, first): after
+# checkpoints at 1, 256, 700 and 65,793 entries (three tile levels), and
+# refusing a log with one byte changed.
 set -u
 A=${AW_BIN:-}
 if [ -z "$A" ] || [ ! -x "$A" ]; then
@@ -31,6 +32,25 @@ for i in range(int(sys.argv[1]), int(sys.argv[2])):
           '"time":"2026-11-30T07:00:%02dZ","evidence":["sha256:%064d"]}' % (i, i % 97, i % 60, i))
 PY
 }
+
+# the verifier itself, on the log tessera (Go) wrote: it must accept it
+TV=${AW_SHARED:-}/tlog/vectors/tessera_testlog.json
+if [ -f "$TV" ]; then
+    "$PY" - "$TV" tess <<'PY'
+import json, os, sys
+v = json.load(open(sys.argv[1]))
+for rel, h in list(v["tiles_hex"].items()) + list(v["entry_bundles_hex"].items()):
+    p = os.path.join(sys.argv[2], rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, "wb").write(bytes.fromhex(h))
+open(os.path.join(sys.argv[2], "checkpoint"), "w").write(v["checkpoint_latest"])
+open("tess.vkey", "w").write(v["log_vkey"])
+PY
+    out=$("$PY" "$V" tess tess.vkey 2>&1) && ok "independent verifier accepts tessera's test log (${out#c2sp_verify: })" ||
+        no "independent verifier accepts tessera's test log" "$out"
+else
+    echo "skip - tessera's test log: ../shared/tlog/vectors absent"
+fi
 
 "$A" log init log --origin aupwatch.example/independent --key-file log.key --create-key > vkey 2>/dev/null ||
     { no "log init"; exit 0; }
