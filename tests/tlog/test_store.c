@@ -30,6 +30,21 @@ static char *new_key(const char *dir, const char *name, aw_note_key *vk)
     return path;
 }
 
+/* A new log, dir/log (its path into logd), under `origin`, its key
+ * written beside it (*vk: the verifier key). Returns the key file's
+ * path, to free. */
+static char *init_log(const char *dir, const char *origin, int no_fsync, char *logd, size_t cap,
+                      aw_note_key *vk)
+{
+    aw_errbuf e;
+    char *kf = new_key(dir, origin, vk);
+    snprintf(logd, cap, "%s/log", dir);
+    aw_tlog_opts opts = {origin, kf, 0, 0, no_fsync};
+    if (aw_tlog_init(logd, &opts, &e) != AW_OK)
+        fail_msg("init %s: %s", logd, e.msg);
+    return kf;
+}
+
 static size_t entry_for(uint64_t i, char *buf)
 {
     size_t n = (size_t)snprintf(buf, 64, "e%llu:", (unsigned long long)i);
@@ -182,11 +197,9 @@ static void test_writer(void **state)
     char *dir = tt_tmpdir(), logd[4200], sf[4200], ent[300];
     aw_note_key k;
     aw_errbuf e;
-    char *kf = new_key(dir, "log.example/aupwatch-test", &k);
-    snprintf(logd, sizeof logd, "%s/log", dir);
+    char *kf = init_log(dir, "log.example/aupwatch-test", 0, logd, sizeof logd, &k);
     snprintf(sf, sizeof sf, "%s/monitor.state", dir);
     aw_tlog_opts opts = {"log.example/aupwatch-test", kf, 0, 0, 0};
-    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
     assert_int_not_equal(aw_tlog_init(logd, &opts, &e), AW_OK); /* once */
     aw_tlog *t;
     aw_tlog_verify_result r;
@@ -312,10 +325,7 @@ static void test_three_levels(void **state)
     char *dir = tt_tmpdir(), logd[4200], path[4400], ent[300];
     aw_note_key k;
     aw_errbuf e;
-    char *kf = new_key(dir, "log.example/three", &k);
-    snprintf(logd, sizeof logd, "%s/log", dir);
-    aw_tlog_opts opts = {"log.example/three", kf, 0, 0, 0};
-    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
+    char *kf = init_log(dir, "log.example/three", 0, logd, sizeof logd, &k);
     aw_tlog *t;
     assert_int_equal(aw_tlog_open(logd, &t, &e), AW_OK);
     aw_hash *leaves = malloc(N * sizeof *leaves);
@@ -380,10 +390,7 @@ static void test_refuse_inconsistent(void **state)
     char *dir = tt_tmpdir(), logd[4200], ent[300];
     aw_errbuf e;
     aw_note_key k;
-    char *kf = new_key(dir, "log.example/refuse", &k);
-    snprintf(logd, sizeof logd, "%s/log", dir);
-    aw_tlog_opts opts = {"log.example/refuse", kf, 0, 0, 1};
-    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
+    char *kf = init_log(dir, "log.example/refuse", 1, logd, sizeof logd, &k);
     aw_tlog *t;
     assert_int_equal(aw_tlog_open(logd, &t, &e), AW_OK);
     for (uint64_t i = 0; i < 5; i++)
@@ -449,11 +456,8 @@ static void test_wal_torn(void **state)
     char *dir = tt_tmpdir(), logd[4200], wal[4400], ent[300];
     aw_errbuf e;
     aw_note_key k;
-    char *kf = new_key(dir, "log.example/wal", &k);
-    snprintf(logd, sizeof logd, "%s/log", dir);
+    char *kf = init_log(dir, "log.example/wal", 0, logd, sizeof logd, &k);
     snprintf(wal, sizeof wal, "%s/.aw-tlog/wal", logd);
-    aw_tlog_opts opts = {"log.example/wal", kf, 0, 0, 0};
-    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
     aw_tlog *t;
     assert_int_equal(aw_tlog_open(logd, &t, &e), AW_OK);
     for (uint64_t i = 0; i < 300; i++) {
@@ -555,11 +559,8 @@ static void test_crash(void **state)
     char *dir = tt_tmpdir(), logd[4200], sf[4200], path[4400];
     aw_errbuf e;
     aw_note_key k;
-    char *kf = new_key(dir, "log.example/crash", &k);
-    snprintf(logd, sizeof logd, "%s/log", dir);
+    char *kf = init_log(dir, "log.example/crash", 0, logd, sizeof logd, &k);
     snprintf(sf, sizeof sf, "%s/monitor.state", dir);
-    aw_tlog_opts opts = {"log.example/crash", kf, 0, 0, 0};
-    assert_int_equal(aw_tlog_init(logd, &opts, &e), AW_OK);
     const char *r = getenv("AW_CRASH_ROUNDS");
     int rounds = r ? atoi(r) : 40;
     uint64_t acked = 0;
