@@ -283,7 +283,9 @@ aw_cnode *aw_cond_parse(aw_arena *a, const char *cond, const char *const *names,
     }
     next(&p);
     aw_cnode *c = or_expr(&p);
-    if (c && !p.failed && p.t != T_END)
+    if (c && !p.failed && p.t == T_WORD && is(&p, "near"))   /* v1's "s near t" */
+        fail(&p, "legacy-near", "'near' was removed in Sigma 2: write a temporal correlation rule instead%s", NULL, 0);
+    else if (c && !p.failed && p.t != T_END)
         fail(&p, "condition-syntax", p.t == T_RP ? "unbalanced ')' in condition%s"
                                                  : "unexpected '%s' in condition",
              p.t == T_WORD ? p.w : NULL, p.t == T_WORD ? p.wn : 0);

@@ -351,6 +351,9 @@ static void test_conditions(void **state)
     REJECT(f, "  s: {a: '1'}\n  condition: s*\n", "condition-syntax");
     REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s | near t\n", "legacy-near");
     REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s and near t\n", "legacy-near");
+    REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s near t\n", "legacy-near");
+    REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: (s or t) near t\n", "legacy-near");
+    REJECT(f, "  s: {a: '1'}\n  t: {a: '2'}\n  condition: s t\n", "condition-syntax");
     {   /* 64 levels of nesting are the limit, in brackets and in 'not' */
         char deep[600];
         for (int k = 0; k < 2; k++) {
