@@ -42,10 +42,31 @@ SHA-256 of the record's bytes as read (after decompression). Correlation
 alerts (`"type":"correlation"`) are described in `docs/correlation.md`.
 
 At the end a summary goes to stderr: files, records, malformed records
-by reason, rules loaded / rejected / active, alerts by level,
-correlation counters, MB and MB/s; `--stats-json FILE` writes it as JSON
-(with events/s and peak resident memory). On a terminal a progress line
-is redrawn while the scan runs.
+by reason, rules loaded / rejected / active, alerts by level (called
+detection alerts when correlation rules are loaded: their alerts are
+counted on the correlation line), correlation counters, MB and MB/s;
+`--stats-json FILE` writes it as JSON (`alerts` and `alerts_by_level`
+are the detection alerts, `correlation.correlation_alerts` the others;
+with events/s, peak resident memory, and `rules_per_event`: how many
+rules an event's dispatch and literal prefilter let through,
+`considered`, and how many were then evaluated, `evaluated`, averaged
+over `evaluations`: a rule set that is slow to scan shows here; and
+`prefilter_values`: field values the literal prefilter looked up in
+its table of recent values, `lookups`, and found there with the same
+bytes, `remembered`, so not scanned again; `AUPWATCH_PF_CACHE=0` scans
+every value; `event_hashing`: how the SHA-256 of the records that
+alert is computed (`sha-ni x2`, `avx2 x8`, `avx512 x16`: several at
+once, by libipsec-mb; `one at a time`: OpenSSL, where that library is
+not built in); `literal_scan`: how the literal prefilter scans values
+(`hs_scan`; `avx2_hs_scan` where a start-up test found that `hs_scan`
+misses literals on this CPU, as Vectorscan 5.4.9's AVX-512 code does;
+`off`: no prefilter); and `cpu_seconds`: the scan's CPU time, `process`, and the
+calling thread's, `calling_thread`. With threads the calling thread
+finds where chunks are cut, commits results in input order and writes
+the alerts; it is the part that does not scale, so (process -
+calling_thread) / calling_thread is about the number of workers at
+which it becomes the limit; `docs/input.md` says how it stays small).
+On a terminal a progress line is redrawn while the scan runs.
 
 A malformed record (bad JSON, invalid UTF-8, unbalanced structure, a
 record over `--max-record`, a truncated file) is reported once as

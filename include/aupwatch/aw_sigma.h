@@ -114,6 +114,10 @@ bool aw_plan_reads(const aw_plan *p, size_t source, const char *name);
 /* Correlations whose references resolved (executed by aw_correlator,
  * aw_correlate.h). */
 size_t aw_plan_correlation_count(const aw_plan *p);
+/* How the literal prefilter scans: "hs_scan", the library's AVX2 scan
+ * where hs_scan was found to miss literals on this CPU, or "off" (no
+ * literals, no prefilter, or no correct scan). */
+const char *aw_plan_literal_scan(const aw_plan *p);
 
 /* ---- matching ----------------------------------------------------------- */
 typedef struct aw_hit {

@@ -144,6 +144,7 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     fprintf(f, ",\"cpu_seconds\":{\"process\":%.3f,\"calling_thread\":%.3f}", st->cpu_process,
             st->cpu_calling);
     fprintf(f, ",\"event_hashing\":\"%s\"", st->hashing ? st->hashing : "");
+    fprintf(f, ",\"literal_scan\":\"%s\"", aw_plan_literal_scan(e->plan));
     if (st->correlating)
         write_corr_stats(f, st);
     fputs("}\n", f);

@@ -37,6 +37,9 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
         memcpy(m->litbits, m->litbase, m->nwords * sizeof *m->litbits);
         m->pfh.bits = m->litbits;
         m->pfh.found = aw_xcalloc(aw_prefilter_count(p->pf), sizeof *m->pfh.found);
+        m->lbits = aw_xmalloc((m->nwords ? m->nwords : 1) * sizeof *m->lbits);
+        m->lfh.bits = m->lbits;
+        m->lfh.found = aw_xcalloc(aw_prefilter_count(p->pf), sizeof *m->lfh.found);
         m->pk_stamp = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_stamp);
         m->pk_start = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_start);
         m->pk_n = aw_xcalloc(p->npfkeys + 1, sizeof *m->pk_n);
@@ -78,6 +81,8 @@ void aw_matcher_free(aw_matcher *m)
     free(m->cbits);
     free(m->litbits);
     free(m->pfh.found);
+    free(m->lbits);
+    free(m->lfh.found);
     free(m->pk_stamp);
     free(m->pk_start);
     free(m->pk_n);

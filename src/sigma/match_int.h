@@ -46,6 +46,8 @@ struct aw_matcher {
     const uint64_t *litbase;    /* aw_prefilter_unscanned */
     size_t nwords;
     aw_pfhits pfh;              /* litbits + the list of literals found */
+    uint64_t *lbits;            /* the same, with the prefilter off: the */
+    aw_pfhits lfh;              /* `always` rules' fields only (aw_psrc.lite_*) */
     /* scans already made in this event, per (field, resolution) key and
      * for keywords (key npfkeys): the literals they found, in evlits */
     uint32_t *pk_stamp, *pk_start, *pk_n;

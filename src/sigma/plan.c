@@ -302,6 +302,8 @@ void aw_plan_free(aw_plan *p)
         free(p->srcs[s].rules);
         free(p->srcs[s].nopf);
         free(p->srcs[s].pffields);
+        free(p->srcs[s].lite_fields);
+        free(p->srcs[s].lite_base);
         aw_dispatch_free(&p->srcs[s]);
     }
     for (size_t i = 0; i < p->rs->nrules; i++) {
@@ -325,6 +327,7 @@ const aw_mapping *aw_plan_mapping(const aw_plan *p) { return p->map; }
 size_t aw_plan_field_count(const aw_plan *p) { return p->nfields; }
 const char *aw_plan_field(const aw_plan *p, size_t i) { return i < p->nfields ? p->rs->fields[i] : NULL; }
 size_t aw_plan_correlation_count(const aw_plan *p) { return p->ncorr; }
+const char *aw_plan_literal_scan(const aw_plan *p) { return p->pf ? aw_prefilter_scanner() : "off"; }
 
 /* Can a lookup of `path` (a resolved field path) reach the member named
  * `name`: the same, one a prefix of the other at a '.', or a path with a

@@ -78,6 +78,13 @@ typedef struct aw_psrc {
     uint32_t *pfkeys;           /* per pffields entry: id of (field,
                                    resolution), whose scan an event reuses */
     bool pfkw;
+    /* With the prefilter off for an event (few `always` rules): the
+     * fields of the `always` rules' clauses, scanned alone, so that
+     * those rules are still skipped when a clause has no literal found.
+     * lite_base: 1 for each literal not scanned then (counts as present). */
+    int *lite_fields;
+    size_t nlite;
+    uint64_t *lite_base;
 } aw_psrc;
 
 /* prefilter.c */
@@ -88,6 +95,9 @@ struct hs_scratch;
 aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud);
 void aw_prefilter_free(aw_prefilter *pf);
 size_t aw_prefilter_count(const aw_prefilter *pf);
+/* Which Hyperscan scan function the prefilter uses (checked at first
+ * use: prefilter.c), for diagnostics. */
+const char *aw_prefilter_scanner(void);
 aw_status aw_prefilter_scratch(const aw_prefilter *pf, struct hs_scratch **scratch);
 /* Bit per literal id that no database holds (never looked for: it may
  * be present); the matcher's found-bits start from it. */

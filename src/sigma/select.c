@@ -197,10 +197,11 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
     }
 }
 
-/* Every clause of rule ri has a literal found (aw_prefilter_postings). */
-static bool pf_pass(const aw_matcher *m, size_t ri)
+/* Every clause of rule ri has a literal set in bits (found, or not
+ * looked for; aw_prefilter_postings). */
+static bool clauses_met(const aw_matcher *m, const uint64_t *bits, size_t ri)
 {
-    uint32_t off = m->pf_on && m->p->pfc_off ? m->p->pfc_off[ri] : 0;
+    uint32_t off = m->p->pfc_off ? m->p->pfc_off[ri] : 0;
     if (!off)
         return true;
     const uint64_t *c = m->p->pfc + off;
@@ -208,12 +209,35 @@ static bool pf_pass(const aw_matcher *m, size_t ri)
         uint64_t nw = *c++;
         bool found = false;
         for (uint64_t j = 0; j < nw && !found; j++)
-            found = (m->litbits[c[2 * j]] & c[2 * j + 1]) != 0;
+            found = (bits[c[2 * j]] & c[2 * j + 1]) != 0;
         if (!found)
             return false;
         c += 2 * nw;
     }
     return true;
+}
+
+static bool pf_pass(const aw_matcher *m, size_t ri)
+{
+    return !m->pf_on || clauses_met(m, m->litbits, ri);
+}
+
+/* With the prefilter off: the values of the fields of source ps's
+ * `always` rules' clauses alone, scanned into lbits (aw_psrc.lite_*). */
+static void lite_scan(aw_matcher *m, const aw_psrc *ps)
+{
+    memcpy(m->lbits, ps->lite_base, m->nwords * sizeof *m->lbits);
+    m->lfh.nfound = 0;
+    for (size_t k = 0; k < ps->nlite; k++) {
+        int f = ps->lite_fields[k];
+        const fcache *c = aw_match_field(m, f);
+        for (uint32_t i = 0; i < c->count; i++) {
+            const char *s;
+            size_t n;
+            if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
+                aw_pfcache_scan(m->pfc, m->p->pf, m->hs, f, s, n, &m->lfh);
+        }
+    }
 }
 
 size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
@@ -256,8 +280,11 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
             continue;
         m->src = ps;
         m->pf_on = pf;
+        bool lite = !pf && ps->nlite && m->lbits;
         if (pf)
             prefilter(m, ps, raw, len);
+        else if (lite)
+            lite_scan(m, ps);
         size_t nd = candidates(m, ps), ia = 0, id = 0;
         aw_prule *const *all = ps->always;
         size_t nall = ps->nalways;
@@ -270,15 +297,13 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
         size_t ne = 0;
         while (ia < nall || id < nd) {
             const aw_prule *pr;
-            if (id == nd || (ia < nall && all[ia] < m->cand[id]))
-                pr = all[ia++];
-            else
-                pr = m->cand[id++];
+            bool always = id == nd || (ia < nall && all[ia] < m->cand[id]);
+            pr = always ? all[ia++] : m->cand[id++];
             size_t ri = rule_index(m, pr);
             if (m->fired[ri] == m->evstamp)
                 continue;
             m->n_considered++;
-            if (!pf_pass(m, ri))
+            if (!pf_pass(m, ri) || (lite && always && !clauses_met(m, m->lbits, ri)))
                 continue;
             m->eval[ne++] = pr;
             __builtin_prefetch(pr->rule);

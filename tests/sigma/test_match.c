@@ -650,6 +650,53 @@ static void test_prefilter_or(void **state)
     assert_int_equal(evaluated(f, r, "{\"kind\":1,\"p\":\"x\",\"q\":\"zzzz\"}"), 1);
 }
 
+/* With the prefilter off (few rules run on every event, as SigmaHQ's
+ * CloudTrail rules leave one), a rule run on every event is still
+ * skipped when a clause of its literals has none in the event: only its
+ * fields are scanned (aw_psrc.lite_*); a literal not scanned then (a
+ * keyword) counts as present. */
+static void test_prefilter_lite(void **state)
+{
+    fx *f = *state;
+    const char *r = RULE("  s: {arn|re: '.+:assumed-role/aws:.+'}\n  f: {src: ssm}\n  condition: s and not f\n");
+    const char *yes = "{\"kind\":1,\"arn\":\"arn:aws:sts::1:assumed-role/aws:ec2/i\"}";
+    const char *no = "{\"kind\":1,\"arn\":\"arn:aws:iam::1:user/x\"}";
+    assert_int_equal(counts(f, r, no, false).evaluated, 0);
+    assert_int_equal(counts(f, r, no, false).considered, 1);
+    assert_int_equal(counts(f, r, yes, false).evaluated, 1);
+    assert_int_equal(run(f, r, yes, NULL), 1);
+    assert_int_equal(run(f, r, no, NULL), 0);
+    /* found case-insensitively, then the regular expression decides */
+    assert_int_equal(counts(f, r, "{\"kind\":1,\"arn\":\"a:Assumed-Role/AWS:b\"}", false).evaluated, 1);
+    assert_int_equal(run(f, r, "{\"kind\":1,\"arn\":\"a:Assumed-Role/AWS:b\"}", NULL), 0);
+    /* a keyword clause is not scanned with the prefilter off: present */
+    const char *kw = RULE("  k: [mimikatzz]\n  s: {arn|re: '.+:assumed-role/aws:.+'}\n  condition: k and s\n");
+    const char *both = "{\"kind\":1,\"arn\":\"arn:aws:sts::1:assumed-role/aws:x\",\"c\":\"mimikatzz\"}";
+    assert_int_equal(counts(f, kw, both, false).evaluated, 1);
+    assert_int_equal(run(f, kw, both, NULL), 1);
+    assert_int_equal(counts(f, kw, "{\"kind\":1,\"arn\":\"u\",\"c\":\"mimikatzz\"}", false).evaluated, 0);
+}
+
+/* A literal in a value's last, partial 64-byte block is found, whatever
+ * the value's length: Vectorscan 5.4.9's AVX-512 scan misses it from
+ * 68 bytes on (".exe" ending a 79-byte path, among six extensions), so
+ * the prefilter tests the library at start-up and scans with one that
+ * finds it (prefilter.c). The rule is run with the prefilter on. */
+static void test_prefilter_value_tail(void **state)
+{
+    fx *f = *state;
+    const char *r = RULE("  s: {p|endswith: ['.com', '.dll', '.exe', '.jar', '.ocx', '.pyc']}\n  condition: s\n");
+    char ev[400];
+    for (int len = 4; len <= 300; len += len < 140 ? 1 : 7) {
+        int n = snprintf(ev, sizeof ev, "{\"kind\":1,\"p\":\"");
+        for (int i = 0; i < len - 4; i++)
+            ev[n++] = 'a';
+        snprintf(ev + n, sizeof ev - (size_t)n, ".EXE\"}");
+        if (run(f, r, ev, NULL) != 1)
+            fail_msg("'.EXE' ending a %d-byte value was not matched", len);
+    }
+}
+
 /* A field only one rule requires is indexed too: that rule is not run
  * on events whose value differs (CloudTrail's `userAgent: TruffleHog`). */
 static void test_dispatch_single(void **state)
@@ -773,6 +820,8 @@ int main(void)
         cmocka_unit_test(test_prefilter_exact),
         cmocka_unit_test(test_prefilter_short),
         cmocka_unit_test(test_prefilter_or),
+        cmocka_unit_test(test_prefilter_lite),
+        cmocka_unit_test(test_prefilter_value_tail),
         cmocka_unit_test(test_numeric_dispatch),
         cmocka_unit_test(test_dispatch_fields),
         cmocka_unit_test(test_dispatch_single),
