@@ -162,6 +162,18 @@ static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
     aw_prefilter_scan(m->p->pf, m->hs, -1, m->kwbuf, used, &m->pfh);
 }
 
+/* Field f's values (m->src's), scanned for its literals into h. */
+static void scan_field(aw_matcher *m, int f, aw_pfhits *h)
+{
+    const fcache *c = aw_match_field(m, f);
+    for (uint32_t i = 0; i < c->count; i++) {
+        const char *s;
+        size_t n;
+        if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
+            aw_pfcache_scan(m->pfc, m->p->pf, m->hs, f, s, n, h);
+    }
+}
+
 /* Literals present in the event, for the rules of source ps: the values
  * of each field they test, scanned for that field's literals (the
  * values the rules read, so no escape can hide a literal), and keyword
@@ -169,7 +181,6 @@ static void scan_keywords(aw_matcher *m, const char *raw, size_t len)
  * event are replayed. */
 static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t len)
 {
-    const aw_prefilter *pf = m->p->pf;
     /* reset only the words set last time (to the literals not scanned) */
     for (size_t i = 0; i < m->pfh.nfound; i++) {
         size_t w = m->pfh.found[i] >> 6;
@@ -180,14 +191,7 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
         if (replay(m, ps->pfkeys[k]))
             continue;
         size_t from = m->pfh.nfound;
-        int f = ps->pffields[k];
-        const fcache *c = aw_match_field(m, f);
-        for (uint32_t i = 0; i < c->count; i++) {
-            const char *s;
-            size_t n;
-            if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
-                aw_pfcache_scan(m->pfc, pf, m->hs, f, s, n, &m->pfh);
-        }
+        scan_field(m, ps->pffields[k], &m->pfh);
         remember(m, ps->pfkeys[k], from);
     }
     if (ps->pfkw && !replay(m, (uint32_t)m->p->npfkeys)) {
@@ -228,16 +232,8 @@ static void lite_scan(aw_matcher *m, const aw_psrc *ps)
 {
     memcpy(m->lbits, ps->lite_base, m->nwords * sizeof *m->lbits);
     m->lfh.nfound = 0;
-    for (size_t k = 0; k < ps->nlite; k++) {
-        int f = ps->lite_fields[k];
-        const fcache *c = aw_match_field(m, f);
-        for (uint32_t i = 0; i < c->count; i++) {
-            const char *s;
-            size_t n;
-            if (aw_match_node_text(m, m->vals[c->start + i], &s, &n))
-                aw_pfcache_scan(m->pfc, m->p->pf, m->hs, f, s, n, &m->lfh);
-        }
-    }
+    for (size_t k = 0; k < ps->nlite; k++)
+        scan_field(m, ps->lite_fields[k], &m->lfh);
 }
 
 size_t aw_matcher_eval(aw_matcher *m, const aw_doc *d, aw_hit_fn fn, void *ud)
