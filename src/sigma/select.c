@@ -203,7 +203,7 @@ static void prefilter(aw_matcher *m, const aw_psrc *ps, const char *raw, size_t 
 
 /* Every clause of rule ri has a literal set in bits (found, or not
  * looked for; aw_prefilter_postings). */
-static bool clauses_met(const aw_matcher *m, const uint64_t *bits, size_t ri)
+static inline __attribute__((always_inline)) bool clauses_met(const aw_matcher *m, const uint64_t *bits, size_t ri)
 {
     uint32_t off = m->p->pfc_off ? m->p->pfc_off[ri] : 0;
     if (!off)
