@@ -1,9 +1,11 @@
 /* select.c - which rules an event is evaluated against, in rule-set
  * order: per log source of the event, the rules dispatched under its
  * values (dispatch.c), and those in `always` that the literal
- * prefilter did not rule out (prefilter.c); each is then confirmed
- * exactly by match.c. Scans made for one source are replayed for the
- * next source reading the same values. */
+ * prefilter did not rule out (prefilter.c; when it is off for the
+ * event, the `always` rules are still checked against the literals of
+ * their own fields, scanned alone); each is then confirmed exactly by
+ * match.c. Scans made for one source are replayed for the next source
+ * reading the same values. */
 #include <math.h>
 #include <string.h>
 
