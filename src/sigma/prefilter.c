@@ -30,9 +30,10 @@
  * hidden is a \uXXXX escape; a record containing "\u" is therefore
  * scanned key by key and value by value after unescaping instead of
  * raw. Derivation is conservative: only positive items, through AND/OR,
- * never NOT; numbers compared by value, regexes, CIDR, comparisons and
- * field references yield no literal, and a rule without a literal set
- * is always evaluated.
+ * never NOT; a regular expression yields the run of bytes every match
+ * contains, if it has one long enough (aw_re_run); numbers compared by
+ * value, CIDR, comparisons and field references yield no literal, and
+ * a rule without a literal set is always evaluated.
  *
  * The databases are compiled on compile_threads threads, the largest
  * first (the full SigmaHQ set: 197 databases in 290 ms, of which
