@@ -679,9 +679,11 @@ static void test_prefilter_lite(void **state)
 
 /* A literal in a value's last, partial 64-byte block is found, whatever
  * the value's length: Vectorscan 5.4.9's AVX-512 scan misses it from
- * 68 bytes on (".exe" ending a 79-byte path, among six extensions), so
- * the prefilter tests the library at start-up and scans with one that
- * finds it (prefilter.c). The rule is run with the prefilter on. */
+ * 68 bytes on (".exe" ending a 79-byte path, among six extensions; the
+ * literals it misses start with a byte other than a letter and differ
+ * in their second), so the prefilter tests the library at start-up and
+ * scans with one that finds it (prefilter.c). The rules are run with
+ * the prefilter on; the keyword one also scans the raw record. */
 static void test_prefilter_value_tail(void **state)
 {
     fx *f = *state;
@@ -694,6 +696,16 @@ static void test_prefilter_value_tail(void **state)
         snprintf(ev + n, sizeof ev - (size_t)n, ".EXE\"}");
         if (run(f, r, ev, NULL) != 1)
             fail_msg("'.EXE' ending a %d-byte value was not matched", len);
+    }
+    /* and a keyword, looked for in the raw record, near its end */
+    const char *kw = RULE("  k: [-mimi, -seku, -kerb]\n  condition: k\n");
+    for (int len = 0; len <= 260; len += len < 140 ? 1 : 7) {
+        int n = snprintf(ev, sizeof ev, "{\"kind\":1,\"p\":\"");
+        for (int i = 0; i < len; i++)
+            ev[n++] = 'a';
+        snprintf(ev + n, sizeof ev - (size_t)n, " -SEKU\"}");
+        if (run(f, kw, ev, NULL) != 1)
+            fail_msg("a keyword ending a %d-byte record was not matched", n + 8);
     }
 }
 
