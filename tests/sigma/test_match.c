@@ -680,10 +680,11 @@ static void test_prefilter_lite(void **state)
 /* A literal in a value's last, partial 64-byte block is found, whatever
  * the value's length: Vectorscan 5.4.9's AVX-512 scan misses it from
  * 68 bytes on (".exe" ending a 79-byte path, among six extensions; the
- * literals it misses start with a byte other than a letter and differ
- * in their second), so the prefilter tests the library at start-up and
- * scans with one that finds it (prefilter.c). The rules are run with
- * the prefilter on; the keyword one also scans the raw record. */
+ * literals it misses are short, 4-5 bytes, start with a byte other
+ * than a letter and differ in their second), so the prefilter tests
+ * the library at start-up and scans with one that finds it
+ * (prefilter.c). The rules are run with the prefilter on; the keyword
+ * one also scans the raw record. */
 static void test_prefilter_value_tail(void **state)
 {
     fx *f = *state;
