@@ -54,7 +54,9 @@ over `evaluations`: a rule set that is slow to scan shows here; and
 `prefilter_values`: field values the literal prefilter looked up in
 its table of recent values, `lookups`, and found there with the same
 bytes, `remembered`, so not scanned again; `AUPWATCH_PF_CACHE=0` scans
-every value; `event_hashing`: how the SHA-256 of the records that
+every value, and `AUPWATCH_PF_MIN_RULES=N` turns the prefilter on for
+the events whose rules run on every event weigh N or more (default 24,
+1: every event; tests use it); `event_hashing`: how the SHA-256 of the records that
 alert is computed (`sha-ni x2`, `avx2 x8`, `avx512 x16`: several at
 once, by libipsec-mb; `one at a time`: OpenSSL, where that library is
 not built in); `literal_scan`: how the literal prefilter scans values

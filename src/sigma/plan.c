@@ -283,6 +283,15 @@ aw_plan *aw_plan_new(const aw_ruleset *rs, const aw_mapping *m, const aw_plan_op
                 p->srcs[s].pf_weight += keyword_values(pr->filters[f]);
         }
     p->pf_min_rules = opts && opts->prefilter_min_rules > 0 ? (size_t)opts->prefilter_min_rules : 24;
+    /* AUPWATCH_PF_MIN_RULES=1: the prefilter on every event (tests run
+     * SigmaHQ's regression cases so, one rule at a time: small literal
+     * databases, which no full rule set builds) */
+    const char *pm = getenv("AUPWATCH_PF_MIN_RULES");
+    if (pm && *pm && !(opts && opts->prefilter_min_rules > 0)) {
+        long v = strtol(pm, NULL, 10);
+        if (v > 0)
+            p->pf_min_rules = (size_t)v;
+    }
     p->compile_threads = opts ? opts->compile_threads : 0;
     if (!p->no_dispatch && !(opts && opts->no_prefilter))
         p->pf = aw_prefilter_build(p, diag, ud);
