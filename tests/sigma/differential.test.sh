@@ -20,6 +20,10 @@ run() {  # name, then scan args
 run cloud --rules "$C/rules/cloud" --rules "$C/rules/identity" --rules "$C/rules/application" "$D"
 run windows --rules "$C/rules/windows" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" "$C/regression_data"
 if [ -d "$AW_ROOT/examples/telemetry" ]; then run examples --rules "$C/rules" "$AW_ROOT/examples/telemetry"; fi
+# the literal prefilter on every event (off by default where few rules
+# run on every event, as on CloudTrail), against the same reference
+AUPWATCH_PF_MIN_RULES=1 run cloud-prefilter --rules "$C/rules/cloud" --rules "$C/rules/identity" \
+    --rules "$C/rules/application" "$D"
 
 # threads: batches are evaluated in parallel and committed in input
 # order, so any thread count gives the same bytes as one thread
