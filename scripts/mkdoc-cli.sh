@@ -56,7 +56,9 @@ its table of recent values, `lookups`, and found there with the same
 bytes, `remembered`, so not scanned again; `AUPWATCH_PF_CACHE=0` scans
 every value, and `AUPWATCH_PF_MIN_RULES=N` turns the prefilter on for
 the events whose rules run on every event weigh N or more (default 24,
-1: every event; tests use it); `event_hashing`: how the SHA-256 of the records that
+1: every event; tests use it), and `AUPWATCH_FIELD_GROUPS=0` reads
+every field by its path rather than from one walk of an object many
+of them are members of (Windows' `EventData`); `event_hashing`: how the SHA-256 of the records that
 alert is computed (`sha-ni x2`, `avx2 x8`, `avx512 x16`: several at
 once, by libipsec-mb; `one at a time`: OpenSSL, where that library is
 not built in); `literal_scan`: how the literal prefilter scans values

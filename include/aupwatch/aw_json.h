@@ -101,6 +101,14 @@ void aw_jpath_free(aw_jpath *p);                        /* NULL is a no-op */
 int aw_jpath_each(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud);
 const aw_jnode *aw_jpath_first(const aw_doc *d, const aw_jpath *p);
 size_t aw_jpath_drop(aw_doc *d, const aw_jpath *p);     /* = aw_json_drop */
+/* Whether `p` leads member by member (no array on the way, no dotted
+ * member name that could stand for several segments) to an object:
+ * 1 and *obj set; 0 if it plainly leads to none, so `p.name` reaches no
+ * value for any dot-free name; -1 if only aw_jpath_each can tell. */
+int aw_jpath_plain_object(const aw_doc *d, const aw_jpath *p, const aw_jnode **obj);
+/* Visit n as the end of a path (aw_jpath_each): a dropped node is
+ * invisible, an array is expanded into its elements, recursively. */
+int aw_json_each_value(const aw_doc *d, const aw_jnode *n, aw_json_visit_fn fn, void *ud);
 
 /* Mark the node reached by `path` (and its subtree) dropped. Returns the
  * number of nodes dropped. */

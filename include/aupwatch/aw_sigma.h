@@ -142,6 +142,7 @@ void aw_matcher_free(aw_matcher *m);
 typedef struct aw_matcher_counts {
     uint64_t events, considered, evaluated;
     uint64_t value_lookups, value_hits;
+    uint64_t group_walks;       /* objects walked once for many fields */
 } aw_matcher_counts;
 void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum);
 

@@ -290,6 +290,38 @@ static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, vo
     return visit_end(&w, n);
 }
 
+int aw_jpath_plain_object(const aw_doc *d, const aw_jpath *p, const aw_jnode **obj)
+{
+    *obj = NULL;
+    if (!d || !d->n || p->plen == 0)
+        return -1;
+    const aw_jnode *n = d->nodes;
+    for (uint32_t i = 0; i < p->nseg; i++) {
+        if (n->dropped)
+            return 0;
+        if (n->type != AW_JOBJ)
+            return n->type == AW_JARR ? -1 : 0;
+        if (n->dotted)
+            return -1;      /* a dotted name may stand for several segments */
+        const jseg *sg = &p->seg[i];
+        n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
+        if (!n)
+            return 0;
+    }
+    if (n->dropped || (n->type != AW_JOBJ && n->type != AW_JARR))
+        return 0;
+    if (n->type == AW_JARR || n->dotted)
+        return -1;
+    *obj = n;
+    return 1;
+}
+
+int aw_json_each_value(const aw_doc *d, const aw_jnode *n, aw_json_visit_fn fn, void *ud)
+{
+    walk w = { d, fn, ud, 1 };
+    return visit_end(&w, n);
+}
+
 static int drop_fn(const aw_doc *cd, const aw_jnode *n, void *ud);
 typedef struct drop_ctx drop_ctx;
 

@@ -22,6 +22,12 @@ aw_matcher *aw_matcher_new(const aw_plan *p)
     m->p = p;
     m->fc = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->fc);
     m->rjp = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->rjp);
+    if (aw_fgroup_enabled()) {
+        m->rgroup = aw_xmalloc((p->nres ? p->nres : 1) * sizeof *m->rgroup);
+        for (size_t i = 0; i < p->nres; i++)
+            m->rgroup[i] = FG_UNSEEN;
+        m->rseen = aw_xcalloc(p->nres ? p->nres : 1, sizeof *m->rseen);
+    }
     m->fired = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->fired);
     m->cand = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->cand);
     m->eval = aw_xcalloc(p->rs->nrules ? p->rs->nrules : 1, sizeof *m->eval);
@@ -57,6 +63,7 @@ void aw_matcher_counts_add(const aw_matcher *m, aw_matcher_counts *sum)
     aw_pfcache_counts(m->pfc, &lookups, &hits);
     sum->value_lookups += lookups;
     sum->value_hits += hits;
+    sum->group_walks += m->n_walks;
 }
 
 void aw_matcher_free(aw_matcher *m)
@@ -74,6 +81,9 @@ void aw_matcher_free(aw_matcher *m)
             free(m->rjp[i]);
         }
     free(m->rjp);
+    free(m->rgroup);
+    free(m->rseen);
+    aw_fgroup_free_all(m->fg, m->nfg);
     free(m->fc);
     free(m->fired);
     free(m->cand);
@@ -104,7 +114,7 @@ void aw_matcher_free(aw_matcher *m)
 
 /* ---- field values ------------------------------------------------------------- */
 
-static int collect(const aw_doc *d, const aw_jnode *n, void *ud)
+int aw_match_collect(const aw_doc *d, const aw_jnode *n, void *ud)
 {
     aw_matcher *m = ud;
     (void)d;
@@ -135,15 +145,22 @@ const fcache *aw_match_field(aw_matcher *m, int fid)
     fcache *c = &m->fc[res];
     if (c->gen == m->gen)
         return c;
+    size_t from = 0;
+    if (m->rgroup && m->rgroup[res] != -1 && m->src->npaths[fid] &&
+        aw_fgroup_lookup(m, res, m->src->paths[fid][0])) {
+        if (c->gen == m->gen)
+            return c;
+        from = 1;                       /* its group's object holds no value of it */
+    }
     c->gen = m->gen;
     c->start = (uint32_t)m->nvals;
     aw_jpath **jp = compiled(m, res, m->src->paths[fid], m->src->npaths[fid]);
-    for (size_t i = 0; i < m->src->npaths[fid]; i++) {
+    for (size_t i = from; i < m->src->npaths[fid]; i++) {
         const char *path = m->src->paths[fid][i];
         if (jp[i])
-            aw_jpath_each(m->doc, jp[i], collect, m);
+            aw_jpath_each(m->doc, jp[i], aw_match_collect, m);
         else
-            aw_mapping_path_each(m->doc, path, strlen(path), collect, m);
+            aw_mapping_path_each(m->doc, path, strlen(path), aw_match_collect, m);
         if (m->nvals > c->start)
             break;
     }
@@ -157,7 +174,7 @@ static void leaves(aw_matcher *m, uint32_t *start, uint32_t *count)
     if (m->leaves_gen != m->gen) {
         m->leaves_gen = m->gen;
         m->leaves_start = (uint32_t)m->nvals;
-        aw_json_leaves_each(m->doc, collect, m);
+        aw_json_leaves_each(m->doc, aw_match_collect, m);
         m->leaves_count = (uint32_t)(m->nvals - m->leaves_start);
     }
     *start = m->leaves_start;
@@ -497,6 +514,9 @@ void aw_match_begin_event(aw_matcher *m, const aw_doc *d)
         if (m->pk_stamp)
             memset(m->pk_stamp, 0, (m->p->npfkeys + 1) * sizeof *m->pk_stamp);
         m->leaves_gen = 0;
+        if (m->rseen)
+            memset(m->rseen, 0, m->p->nres * sizeof *m->rseen);
+        aw_fgroup_reset(m);
         m->gen = 1;
     }
 }

@@ -15,6 +15,9 @@
 #define LIT_FOUND(m, id) ((m)->litbits[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63)))
 #define LIT_SCANNED(m, id) (!((m)->litbase[((id) - 1) >> 6] & (1ull << (((id) - 1) & 63))))
 
+typedef struct aw_fgroup aw_fgroup;
+#define FG_UNSEEN (-2)          /* aw_matcher.rgroup: not looked at yet */
+
 typedef struct fcache {
     uint32_t gen;
     uint32_t start, count;
@@ -28,6 +31,13 @@ struct aw_matcher {
     fcache *fc;
     aw_jpath ***rjp;            /* per resolution id: its paths compiled at
                                    first use (NULL entries: "*" paths) */
+    int32_t *rgroup;            /* per resolution id: its group (fgroup.c),
+                                   -1 none, FG_UNSEEN; NULL: groups off */
+    uint32_t *rseen;            /* per resolution id: event a group fill
+                                   decided its first path in */
+    aw_fgroup *fg;
+    size_t nfg;
+    uint64_t n_walks;           /* group fills (aw_matcher_counts) */
     uint32_t gen;
     const aw_jnode **vals;
     size_t nvals, capvals;
@@ -78,11 +88,22 @@ struct aw_matcher {
 /* The values of field fid in the current source (m->src), read once per
  * event for every source that resolves it to the same paths. */
 const fcache *aw_match_field(aw_matcher *m, int fid);
+/* aw_json_visit_fn: n joins the values read (m->vals). */
+int aw_match_collect(const aw_doc *d, const aw_jnode *n, void *ud);
 /* Text of a node for string matchers; objects are compacted. */
 bool aw_match_node_text(aw_matcher *m, const aw_jnode *n, const char **s, size_t *len);
 /* The rule and its filters on the current event and source. */
 bool aw_match_prule(aw_matcher *m, const aw_prule *pr);
 /* A new event: the values read and the literal scans made are stale. */
 void aw_match_begin_event(aw_matcher *m, const aw_doc *d);
+
+/* fgroup.c */
+bool aw_fgroup_enabled(void);
+/* 1 if the first path of resolution id res (path0) was read by its
+ * group's walk this event: m->fc[res] is fresh if it had values, else
+ * the next paths are to be tried; 0: read it by path. */
+int aw_fgroup_lookup(aw_matcher *m, uint32_t res, const char *path0);
+void aw_fgroup_reset(aw_matcher *m);            /* the event counter wrapped */
+void aw_fgroup_free_all(aw_fgroup *fg, size_t n);
 
 #endif

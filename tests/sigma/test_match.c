@@ -17,6 +17,11 @@ static const char mapping_yaml[] =
     "    when: {exists: kind}\n"
     "    time: ts\n"
     "    tenant: account\n"
+    "  - name: grp\n"
+    "    logsource: {product: grp}\n"
+    "    when: {exists: grp}\n"
+    "    fields: {A: [o.a, alt.a]}\n"
+    "    prefixes: [o.]\n"
     "  - name: other\n"
     "    logsource: {product: other}\n"
     "    when: {exists: other}\n";
@@ -598,7 +603,7 @@ static aw_matcher_counts counts(fx *f, const char *rules, const char *event, boo
     aw_errbuf err;
     assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
     aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
-    aw_matcher_counts c = {0, 0, 0, 0, 0};
+    aw_matcher_counts c = {0, 0, 0, 0, 0, 0};
     aw_matcher_counts_add(m, &c);
     aw_doc_free(d);
     aw_matcher_free(m);
@@ -802,7 +807,7 @@ static void test_prefilter_values_remembered(void **state)
             print_error("event %d %s: remembered %s, scanned %s\n", i, ev, a.titles, b.titles);
         assert_string_equal(a.titles, b.titles);
     }
-    aw_matcher_counts ca = {0, 0, 0, 0, 0}, cb = {0, 0, 0, 0, 0};
+    aw_matcher_counts ca = {0, 0, 0, 0, 0, 0}, cb = {0, 0, 0, 0, 0, 0};
     aw_matcher_counts_add(cached, &ca);
     aw_matcher_counts_add(plain, &cb);
     assert_int_equal(ca.evaluated, cb.evaluated);
@@ -816,11 +821,96 @@ static void test_prefilter_values_remembered(void **state)
     aw_ruleset_free(rs);
 }
 
+/* Field groups (fgroup.c): the members of one object read in one walk
+ * give the same answers as the path walk of each field, on objects with
+ * duplicate names, dropped members, arrays, empty arrays, nulls, nested
+ * objects, dotted names, and the object absent, an array or a scalar,
+ * with a field's next path (alt.a) where the object holds none. */
+static void test_field_groups(void **state)
+{
+    fx *f = *state;
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    static const char *const vals[] = {"\"x\"", "\"y\"", "[\"z\",\"x\"]", "[]", "null", "{\"k\":\"x\"}", "[[\"x\"]]", "7"};
+    char rules[4096];
+    size_t rn = 0;
+    for (int i = 0; i < 8; i++) {
+        const char *fld = i < 7 ? names[i + 1] : "A";     /* A not read first: by the walk */
+        rn += (size_t)snprintf(rules + rn, sizeof rules - rn,
+                               "%stitle: eq_%s\nlogsource: {product: grp}\ndetection:\n  s: {%s: x}\n  condition: s\n"
+                               "---\ntitle: null_%s\nlogsource: {product: grp}\ndetection:\n  s: {%s: null}\n"
+                               "  condition: s\n---\ntitle: any_%s\nlogsource: {product: grp}\ndetection:\n"
+                               "  s: {%s|exists: true}\n  condition: s\n",
+                               i ? "---\n" : "", fld, fld, fld, fld, fld, fld);
+    }
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, rn, diag, f);
+    assert_false(aw_ruleset_rejected(rs));
+    aw_plan_opts po = {.no_dispatch = true};
+    aw_plan *p = aw_plan_new(rs, f->map, &po, diag, f);
+    aw_matcher *grouped = aw_matcher_new(p);
+    setenv("AUPWATCH_FIELD_GROUPS", "0", 1);
+    aw_matcher *plain = aw_matcher_new(p);
+    unsetenv("AUPWATCH_FIELD_GROUPS");
+    aw_doc *d = aw_doc_new();
+    uint64_t rng = 777;
+#define NEXT() (rng = rng * 6364136223846793005ull + 1442695040888963407ull, rng >> 33)
+    char ev[2048];
+    for (int i = 0; i < 4000; i++) {
+        char obj[1024];
+        size_t n = 0;
+        int nm = (int)(NEXT() % 12);
+        obj[n++] = '{';
+        for (int k = 0; k < nm; k++) {
+            uint64_t r = NEXT();
+            const char *name = names[r % 8];
+            if (r % 23 == 0)
+                name = "b.c";                       /* a dotted name */
+            n += (size_t)snprintf(obj + n, sizeof obj - n, "%s\"%s\":%s", k ? "," : "", name, vals[(r >> 8) % 8]);
+        }
+        obj[n++] = '}';
+        obj[n] = 0;
+        uint64_t shape = NEXT() % 16;
+        const char *alt = NEXT() % 3 == 0 ? ",\"alt\":{\"a\":\"x\"}" : "";
+        if (shape == 0)
+            snprintf(ev, sizeof ev, "{\"grp\":1%s}", alt);                        /* no object */
+        else if (shape == 1)
+            snprintf(ev, sizeof ev, "{\"grp\":1,\"o\":[%s,{\"a\":\"x\"}]%s}", obj, alt);   /* an array */
+        else if (shape == 2)
+            snprintf(ev, sizeof ev, "{\"grp\":1,\"o\":\"x\"%s}", alt);               /* a scalar */
+        else if (shape == 3)
+            snprintf(ev, sizeof ev, "{\"grp\":1,\"o.a\":\"x\",\"o\":%s%s}", obj, alt);   /* a dotted root */
+        else
+            snprintf(ev, sizeof ev, "{\"grp\":1,\"o\":%s%s}", obj, alt);
+        aw_errbuf err;
+        assert_int_equal(aw_doc_parse(d, ev, strlen(ev), NULL, &err), AW_OK);
+        if (NEXT() % 5 == 0)
+            aw_json_drop(d, NEXT() % 2 ? "o.a" : "o.b", 3);
+        fired a = {""}, b = {""};
+        aw_matcher_eval(grouped, d, note_hit, &a);
+        aw_matcher_eval(plain, d, note_hit, &b);
+        if (strcmp(a.titles, b.titles) != 0)
+            print_error("event %d %s: grouped %s, by path %s\n", i, ev, a.titles, b.titles);
+        assert_string_equal(a.titles, b.titles);
+    }
+#undef NEXT
+    aw_matcher_counts ca = {0}, cb = {0};
+    aw_matcher_counts_add(grouped, &ca);
+    aw_matcher_counts_add(plain, &cb);
+    assert_true(ca.group_walks > 1000);     /* the walks ran */
+    assert_int_equal(cb.group_walks, 0);
+    aw_doc_free(d);
+    aw_matcher_free(grouped);
+    aw_matcher_free(plain);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maps_lists),
         cmocka_unit_test(test_prefilter_values_remembered),
+        cmocka_unit_test(test_field_groups),
         cmocka_unit_test(test_wildcards_escapes),
         cmocka_unit_test(test_null_exists_neq),
         cmocka_unit_test(test_nested_arrays_objects),
