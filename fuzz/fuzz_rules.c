@@ -2,8 +2,10 @@
  * arbitrary bytes as a (multi-document) Sigma file, compiled against
  * the built-in mappings and evaluated on a few fixed events twice: on
  * the fast path (dispatch, and the literal prefilter on every event)
- * and on the reference path (every rule of the event's sources). The
- * two must fire the same rules; it must never crash or leak. */
+ * and on the reference path (every rule of the event's sources, every
+ * field read by its path: AUPWATCH_FIELD_GROUPS=0), the events twice in
+ * turn so that field groups, learnt on the first, walk on the second.
+ * The two must fire the same rules; it must never crash or leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +13,7 @@
 
 #include "aupwatch/aw_sigma.h"
 
-#define NEV 3
+#define NEV 4
 #define MAX_FIRED 256
 
 static const char *const events[NEV] = {
@@ -25,6 +27,11 @@ static const char *const events[NEV] = {
     "\"errorCode\":null,\"n\":[4688,2.5e1],\"tags\":{\"k\":\"event::drop\"}}",
     "{\"Event\":{\"System\":{\"Channel\":\"Security\",\"EventID\":4688}},"
     "\"EventData\":{\"CommandLine\":\"cmd.exe /c whoami ^^\",\"NewProcessName\":\"C:\\\\Windows\\\\cmd.exe\"}}",
+    /* Sysmon: EventData's members read as a group; a duplicate name */
+    "{\"Event\":{\"System\":{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"EventID\":1},"
+    "\"EventData\":{\"Image\":\"C:\\\\x\\\\cmd.exe\",\"CommandLine\":\"cmd /c whoami\",\"ParentImage\":\"C:\\\\p.exe\","
+    "\"User\":\"u\",\"IntegrityLevel\":\"High\",\"Hashes\":\"MD5=1\",\"CurrentDirectory\":\"C:\\\\\","
+    "\"OriginalFileName\":\"Cmd.Exe\",\"Tags\":[],\"Image\":\"dup.exe\"}}}",
 };
 
 typedef struct fired {
@@ -60,8 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     aw_plan_opts fast_o = {.prefilter_min_rules = 1}, ref_o = {.no_dispatch = 1};
     aw_plan *fast = aw_plan_new(rs, map, &fast_o, NULL, NULL);
     aw_plan *ref = aw_plan_new(rs, map, &ref_o, NULL, NULL);
-    aw_matcher *fm = aw_matcher_new(fast), *rm = aw_matcher_new(ref);
-    for (int i = 0; i < NEV; i++) {
+    aw_matcher *fm = aw_matcher_new(fast);
+    setenv("AUPWATCH_FIELD_GROUPS", "0", 1);
+    aw_matcher *rm = aw_matcher_new(ref);
+    unsetenv("AUPWATCH_FIELD_GROUPS");
+    for (int k = 0; k < 2 * NEV; k++) {
+        int i = k % NEV;
         fired a = {0}, b = {0};
         aw_matcher_eval_raw(fm, doc[i], events[i], strlen(events[i]), on_hit, &a);
         aw_matcher_eval(rm, doc[i], on_hit, &b);
