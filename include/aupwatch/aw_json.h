@@ -67,6 +67,8 @@ const aw_jnode *aw_json_member(const aw_doc *d, const aw_jnode *obj,
 /* The same for the root object, given h = aw_json_key_hash(key, klen)
  * computed once for a key looked up in many records. */
 uint32_t aw_json_key_hash(const char *key, size_t klen);
+/* A 32-bit hash of a member name, for callers' own tables of names. */
+uint32_t aw_json_name_hash(const char *key, size_t klen);
 const aw_jnode *aw_json_root_member(const aw_doc *d, const char *key,
                                     size_t klen, uint32_t h);
 /* A 64-bit Bloom filter of the root's member names: bit (h & 63) is

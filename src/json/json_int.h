@@ -137,12 +137,13 @@ static inline size_t awj_utf8_seq(const unsigned char *p,
     return n;
 }
 
-/* The root index's hash of a member name (aw_json_key_hash): its first
- * and last 8 bytes (4, or three bytes, when shorter) and its length,
- * multiplied. Names that share their ends and length collide, which
- * CloudTrail's do not ("eventTime", "eventName" and "eventType" did
- * under a hash of the first, middle and last byte). */
-static inline uint32_t awj_ridx_hash(const char *k, size_t n)
+/* A member name's hash (aw_json_name_hash; the root index's,
+ * aw_json_key_hash, is its top bits): its first and last 8 bytes (4, or
+ * three bytes, when shorter) and its length, multiplied. Names that
+ * share their ends and length collide, which CloudTrail's do not
+ * ("eventTime", "eventName" and "eventType" did under a hash of the
+ * first, middle and last byte). */
+static inline uint64_t awj_name_hash(const char *k, size_t n)
 {
     uint64_t a, b;
     if (n >= 8) {
@@ -160,8 +161,12 @@ static inline uint32_t awj_ridx_hash(const char *k, size_t n)
               : 0;
         b = 0;
     }
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ n) * 0xC2B2AE3D27D4EB4Full;
-    return (uint32_t)(h >> 40) & (AWJ_RIDX - 1);
+    return (a ^ (b * 0x9E3779B97F4A7C15ull) ^ n) * 0xC2B2AE3D27D4EB4Full;
+}
+
+static inline uint32_t awj_ridx_hash(const char *k, size_t n)
+{
+    return (uint32_t)(awj_name_hash(k, n) >> 40) & (AWJ_RIDX - 1);
 }
 
 /* Enter root member node idx, named key[0..klen), in the root index

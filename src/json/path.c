@@ -50,6 +50,11 @@ uint32_t aw_json_key_hash(const char *key, size_t klen)
     return awj_ridx_hash(key, klen);
 }
 
+uint32_t aw_json_name_hash(const char *key, size_t klen)
+{
+    return (uint32_t)(awj_name_hash(key, klen) >> 32);
+}
+
 /* Member `key` (hash h) of the root object d->nodes[0]. */
 static inline const aw_jnode *root_member(const aw_doc *d, const char *key, size_t klen, uint32_t h)
 {

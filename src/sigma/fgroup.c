@@ -46,26 +46,6 @@ struct aw_fgroup {
     size_t cap, cnt;            /* cap: power of two, at least twice cnt */
 };
 
-static uint32_t name_hash(const char *k, size_t n)
-{
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-        memcpy(&a, k, 8);
-        memcpy(&b, k + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, k, 4);
-        memcpy(&y, k + n - 4, 4);
-        a = x;
-        b = y;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            a = a << 8 | (unsigned char)k[i];
-    }
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ n) * 0xC2B2AE3D27D4EB4Full;
-    return (uint32_t)(h >> 32);
-}
-
 static void tab_put(aw_fgroup *g, fg_ent e)
 {
     size_t mask = g->cap - 1;
@@ -136,7 +116,7 @@ static int32_t join(aw_matcher *m, uint32_t res, const char *path0)
     }
     aw_fgroup *gr = &m->fg[g];
     size_t n = strlen(dot + 1);
-    tab_add(gr, (fg_ent){dot + 1, (uint32_t)n, name_hash(dot + 1, n), res});
+    tab_add(gr, (fg_ent){dot + 1, (uint32_t)n, aw_json_name_hash(dot + 1, n), res});
     gr->gen = 0;                /* filled without it: fill again */
     return (int32_t)g;
 }
@@ -157,7 +137,7 @@ static void fill(aw_matcher *m, aw_fgroup *g)
         const aw_jnode *mb = &nodes[i];
         if (mb->dropped)
             continue;
-        uint32_t h = name_hash(mb->key, mb->klen), start = 0, count = 0;
+        uint32_t h = aw_json_name_hash(mb->key, mb->klen), start = 0, count = 0;
         bool read = false;
         for (size_t j = h & mask; g->tab[j].name; j = (j + 1) & mask) {
             const fg_ent *e = &g->tab[j];
