@@ -260,12 +260,39 @@ void aw_jpath_free(aw_jpath *p)
     free(p);
 }
 
-/* walk_path's answer, member by member while no object on the way has
- * dotted names (there walk_path tries only the head before the first
- * '.') and no array is crossed; otherwise walk_path from the root. At a
- * root whose dotted names are none of the path's longer heads (the
- * derived "aw.*" members against "userIdentity.type"), the walk is the
- * same, so it stays member by member. */
+/* Follow p from the root member by member: 1 and *out at its end, 0
+ * if it plainly reaches nothing, -1 where only walk_path can tell (an
+ * array on the way, an object with dotted names below the root; at a
+ * dotted root, one of the path's longer heads named there, or with
+ * `strict` any dotted root). At a root whose dotted names are none of
+ * the path's longer heads (the derived "aw.*" members against
+ * "userIdentity.type"), the walk is walk_path's, so it stays member by
+ * member. */
+static inline __attribute__((always_inline)) int descend(const aw_doc *d, const aw_jpath *p, int strict, const aw_jnode **out)
+{
+    const aw_jnode *n = d->nodes;
+    for (uint32_t i = 0; i < p->nseg; i++) {
+        const jseg *sg = &p->seg[i];
+        if (n->dropped)
+            return 0;
+        if (n->type != AW_JOBJ)
+            return n->type == AW_JARR ? -1 : 0;
+        if (n->dotted) {
+            if (i > 0 || strict)
+                return -1;
+            for (uint32_t k = 1; k < p->nseg; k++)
+                if (may_be_dotted(d, p->seg[k].h) &&
+                    root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
+                    return -1;
+        }
+        n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
+        if (!n)
+            return 0;
+    }
+    *out = n;
+    return 1;
+}
+
 static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, void *ud, int expand_end)
 {
     walk w = { d, fn, ud, expand_end };
@@ -274,45 +301,23 @@ static int jpath_run(const aw_doc *d, const aw_jpath *p, aw_json_visit_fn fn, vo
     const aw_jnode *n = d->nodes;
     if (p->plen == 0)
         return visit_end(&w, n);
-    for (uint32_t i = 0; i < p->nseg; i++) {
-        const jseg *sg = &p->seg[i];
-        if (n->dropped)
-            return 0;
-        if (n->type != AW_JOBJ)
-            return n->type == AW_JARR ? walk_path(&w, d->nodes, p->path, p->plen) : 0;
-        if (n->dotted) {
-            if (i > 0)
-                return walk_path(&w, d->nodes, p->path, p->plen);
-            for (uint32_t k = 1; k < p->nseg; k++)
-                if (may_be_dotted(d, p->seg[k].h) &&
-                    root_member(d, p->path, (size_t)(p->seg[k].s - p->path) + p->seg[k].n, p->seg[k].h))
-                    return walk_path(&w, d->nodes, p->path, p->plen);
-        }
-        n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
-        if (!n)
-            return 0;
-    }
-    return visit_end(&w, n);
+    int r = descend(d, p, 0, &n);
+    if (r < 0)
+        return walk_path(&w, d->nodes, p->path, p->plen);
+    return r ? visit_end(&w, n) : 0;
 }
 
+/* strict: p.name's longer heads, which a dotted root may name, are not
+ * p's own */
 int aw_jpath_plain_object(const aw_doc *d, const aw_jpath *p, const aw_jnode **obj)
 {
+    const aw_jnode *n;
     *obj = NULL;
     if (!d || !d->n || p->plen == 0)
         return -1;
-    const aw_jnode *n = d->nodes;
-    for (uint32_t i = 0; i < p->nseg; i++) {
-        if (n->dropped)
-            return 0;
-        if (n->type != AW_JOBJ)
-            return n->type == AW_JARR ? -1 : 0;
-        if (n->dotted)
-            return -1;      /* a dotted name may stand for several segments */
-        const jseg *sg = &p->seg[i];
-        n = i == 0 ? root_member(d, sg->s, sg->n, sg->h) : linear_member(d, n, sg->s, sg->n);
-        if (!n)
-            return 0;
-    }
+    int r = descend(d, p, 1, &n);
+    if (r <= 0)
+        return r;
     if (n->dropped || (n->type != AW_JOBJ && n->type != AW_JARR))
         return 0;
     if (n->type == AW_JARR || n->dotted)
