@@ -78,6 +78,7 @@ typedef hs_error_t (*scan_fn)(const hs_database_t *, const char *, unsigned, uns
 
 static scan_fn pf_scan;                 /* NULL: no correct one (pf_scan_init) */
 static const char *pf_scan_name = "none";
+static char pf_scan_setup[200];         /* why the test itself could not run, or "" */
 static pthread_once_t pf_scan_once = PTHREAD_ONCE_INIT;
 
 static int count_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
@@ -101,6 +102,9 @@ static bool scan_finds_all(scan_fn fn)
     hs_scratch_t *scratch = NULL;
     bool ok = hs_compile_lit_multi(lits, flags, ids, lens, 6, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS &&
               hs_alloc_scratch(db, &scratch) == HS_SUCCESS;
+    if (!ok)
+        snprintf(pf_scan_setup, sizeof pf_scan_setup, "could not build its test database (%s)",
+                 err && err->message ? err->message : "no scratch space");
     char buf[300];
     for (unsigned len = 4; ok && len <= sizeof buf; len++)
         for (unsigned back = 0; ok && back <= 6 && back + 4 <= len; back += 6) {
@@ -674,10 +678,14 @@ aw_prefilter *aw_prefilter_build(aw_plan *p, aw_diag_fn diag, void *ud)
         return NULL;
     pthread_once(&pf_scan_once, pf_scan_init);
     if (!pf_scan) {
-        if (diag)
-            diag(ud, NULL, 0, "prefilter-unavailable",
-                 "this Hyperscan library misses literals on this CPU (it was tested at start-up): every rule "
-                 "is evaluated without the literal prefilter (same alerts, slower)");
+        if (diag) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s%s: every rule is evaluated without the literal prefilter (same "
+                     "alerts, slower)", pf_scan_setup[0] ? "the start-up test of Hyperscan's scan " :
+                     "this Hyperscan library misses literals on this CPU (it was tested at start-up)",
+                     pf_scan_setup);
+            diag(ud, NULL, 0, "prefilter-unavailable", msg);
+        }
         return NULL;
     }
     aw_prefilter *pf = aw_xcalloc(1, sizeof *pf);
