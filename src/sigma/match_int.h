@@ -58,6 +58,7 @@ struct aw_matcher {
     aw_pfhits pfh;              /* litbits + the list of literals found */
     uint64_t *lbits;            /* the same, with the prefilter off: the */
     aw_pfhits lfh;              /* `always` rules' fields only (aw_psrc.lite_*) */
+    const aw_psrc *lsrc;        /* the source whose lite_base lbits holds */
     /* scans already made in this event, per (field, resolution) key and
      * for keywords (key npfkeys): the literals they found, in evlits */
     uint32_t *pk_stamp, *pk_start, *pk_n;

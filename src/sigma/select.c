@@ -232,7 +232,15 @@ static bool pf_pass(const aw_matcher *m, size_t ri)
  * `always` rules' clauses alone, scanned into lbits (aw_psrc.lite_*). */
 static void lite_scan(aw_matcher *m, const aw_psrc *ps)
 {
-    memcpy(m->lbits, ps->lite_base, m->nwords * sizeof *m->lbits);
+    if (m->lsrc == ps) {        /* reset only the words the last scan set */
+        for (size_t i = 0; i < m->lfh.nfound; i++) {
+            size_t w = m->lfh.found[i] >> 6;
+            m->lbits[w] = ps->lite_base[w];
+        }
+    } else {
+        memcpy(m->lbits, ps->lite_base, m->nwords * sizeof *m->lbits);
+        m->lsrc = ps;
+    }
     m->lfh.nfound = 0;
     for (size_t k = 0; k < ps->nlite; k++)
         scan_field(m, ps->lite_fields[k], &m->lfh);

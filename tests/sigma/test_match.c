@@ -680,6 +680,27 @@ static void test_prefilter_lite(void **state)
     assert_int_equal(counts(f, kw, both, false).evaluated, 1);
     assert_int_equal(run(f, kw, both, NULL), 1);
     assert_int_equal(counts(f, kw, "{\"kind\":1,\"arn\":\"u\",\"c\":\"mimikatzz\"}", false).evaluated, 0);
+    /* one matcher, the literal found then absent: the second event's
+     * scan starts from the source's base again */
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", r, strlen(r), diag, f);
+    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    aw_errbuf err;
+    const char *seq[] = {yes, no, no, yes, no};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(aw_doc_parse(d, seq[i], strlen(seq[i]), NULL, &err), AW_OK);
+        aw_matcher_eval_raw(m, d, seq[i], strlen(seq[i]), NULL, NULL);
+    }
+    aw_matcher_counts c = {0, 0, 0, 0, 0, 0};
+    aw_matcher_counts_add(m, &c);
+    assert_int_equal(c.considered, 5);
+    assert_int_equal(c.evaluated, 2);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
 }
 
 /* A literal in a value's last, partial 64-byte block is found, whatever
