@@ -592,7 +592,8 @@ static void test_dispatch_fields(void **state)
 
 /* The matcher's counts for one event: dispatch and prefilter as in a
  * scan, or with the prefilter on for every event (`pf_always`). */
-static aw_matcher_counts counts(fx *f, const char *rules, const char *event, bool pf_always)
+/* The counts of one matcher over events[0..n) in turn. */
+static aw_matcher_counts counts_seq(fx *f, const char *rules, const char *const *events, size_t n, bool pf_always)
 {
     aw_ruleset *rs = aw_ruleset_new();
     aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
@@ -601,8 +602,10 @@ static aw_matcher_counts counts(fx *f, const char *rules, const char *event, boo
     aw_matcher *m = aw_matcher_new(p);
     aw_doc *d = aw_doc_new();
     aw_errbuf err;
-    assert_int_equal(aw_doc_parse(d, event, strlen(event), NULL, &err), AW_OK);
-    aw_matcher_eval_raw(m, d, event, strlen(event), NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(aw_doc_parse(d, events[i], strlen(events[i]), NULL, &err), AW_OK);
+        aw_matcher_eval_raw(m, d, events[i], strlen(events[i]), NULL, NULL);
+    }
     aw_matcher_counts c = {0, 0, 0, 0, 0, 0};
     aw_matcher_counts_add(m, &c);
     aw_doc_free(d);
@@ -610,6 +613,11 @@ static aw_matcher_counts counts(fx *f, const char *rules, const char *event, boo
     aw_plan_free(p);
     aw_ruleset_free(rs);
     return c;
+}
+
+static aw_matcher_counts counts(fx *f, const char *rules, const char *event, bool pf_always)
+{
+    return counts_seq(f, rules, &event, 1, pf_always);
 }
 
 /* Rules considered for one event (dispatch and prefilter as in a scan). */
@@ -682,25 +690,10 @@ static void test_prefilter_lite(void **state)
     assert_int_equal(counts(f, kw, "{\"kind\":1,\"arn\":\"u\",\"c\":\"mimikatzz\"}", false).evaluated, 0);
     /* one matcher, the literal found then absent: the second event's
      * scan starts from the source's base again */
-    aw_ruleset *rs = aw_ruleset_new();
-    aw_ruleset_load_buffer(rs, "rule.yml", r, strlen(r), diag, f);
-    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
-    aw_matcher *m = aw_matcher_new(p);
-    aw_doc *d = aw_doc_new();
-    aw_errbuf err;
     const char *seq[] = {yes, no, no, yes, no};
-    for (size_t i = 0; i < 5; i++) {
-        assert_int_equal(aw_doc_parse(d, seq[i], strlen(seq[i]), NULL, &err), AW_OK);
-        aw_matcher_eval_raw(m, d, seq[i], strlen(seq[i]), NULL, NULL);
-    }
-    aw_matcher_counts c = {0, 0, 0, 0, 0, 0};
-    aw_matcher_counts_add(m, &c);
+    aw_matcher_counts c = counts_seq(f, r, seq, 5, false);
     assert_int_equal(c.considered, 5);
     assert_int_equal(c.evaluated, 2);
-    aw_doc_free(d);
-    aw_matcher_free(m);
-    aw_plan_free(p);
-    aw_ruleset_free(rs);
 }
 
 /* A literal in a value's last, partial 64-byte block is found, whatever
