@@ -748,8 +748,9 @@ static void test_dispatch_single(void **state)
 
 /* Field values the prefilter remembers (pfcache.c) answer as a scan:
  * 6,000 events drawn from small vocabularies (values repeat, slots are
- * shared by different values), values at and past the longest kept
- * (120 bytes), values holding more literals than a slot keeps, arrays;
+ * shared by different values), values at and past the longest kept in a
+ * slot (120 bytes) and in a slot's buffer (1,024), a buffer reused for a
+ * longer value, values holding more literals than a slot keeps, arrays;
  * the rules fired and evaluated per event are those of a matcher that
  * scans every value (AUPWATCH_PF_CACHE=0). */
 typedef struct fired {
@@ -789,7 +790,7 @@ static void test_prefilter_values_remembered(void **state)
     unsetenv("AUPWATCH_PF_CACHE");
     aw_doc *d = aw_doc_new();
     uint64_t rng = 12345;
-    char ev[1024], val[2][300];
+    char ev[3400], val[2][1100];
     for (int i = 0; i < 6000; i++) {
         for (int v = 0; v < 2; v++) {
             size_t n = 0;
@@ -801,8 +802,14 @@ static void test_prefilter_values_remembered(void **state)
                                       words[(rng >> 40) % (sizeof words / sizeof *words)]);
             }
             rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-            if ((rng >> 58) == 0)                      /* now and then a long one: 118 to 125 bytes */
-                for (; n < 118 + (rng >> 30) % 8; n++)
+            static const size_t longs[] = {118, 200, 1020};
+            size_t to = n;
+            if ((rng >> 58) == 0)       /* now and then a long one: 118-125, 200-207 or 1,020-1,027 bytes */
+                to = longs[(rng >> 20) % 3] + (rng >> 30) % 8;
+            else if ((rng >> 56) < 16)  /* or one of any length to 1,030 (slots' buffers reused, grown) */
+                to = 118 + (rng >> 30) % 913;
+            if (to > n)
+                for (; n < to; n++)
                     val[v][n] = (char)('a' + n % 3);
             else if ((rng >> 50) % 7 == 0)             /* or a distinct one */
                 n += (size_t)snprintf(val[v] + n, sizeof val[v] - n, "%u", (unsigned)(rng >> 20) % 5000);
