@@ -775,11 +775,13 @@ static void test_prefilter_values_remembered(void **state)
         "---\ntitle: r3\nlogsource: {product: test}\ndetection:\n  s: {q|contains: [sigma, 'tau*psi']}\n"
         "  f: {p|contains: beta}\n  condition: s and not f\n"
         "---\ntitle: r4\nlogsource: {product: test}\ndetection:\n"
-        "  s: {p|contains: [l01, l02, l03, l04, l05, l06, l07, l08, l09, l10, l11, l12, l13, l14, l15, l16]}\n"
+        "  s: {p|contains: [l01, l02, l03, l04, l05, l06, l07, l08, l09, l10, l11, l12, l13, l14, l15, l16, l17,\n"
+        "                    l18, l19, l20]}\n"
         "  condition: s\n"
         "---\ntitle: r5\nlogsource: {product: test}\ndetection:\n  s: {p|contains: l16}\n  condition: s\n";
     static const char *const words[] = {"alpha", "beta", "gamma", "delta", "omega", "sigma", "tau", "psi",
-                                        "x", "yy", "l01l02l03l04l05l06l07l08l09l10l11l12l13l14l15l16", "ALPHA"};
+                                        "x", "yy", "l01l02l03l04l05l06l07l08l09l10l11l12l13l14l15l16l17l18l19l20",
+                                        "ALPHA"};
     aw_ruleset *rs = aw_ruleset_new();
     aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
     aw_plan_opts po = {.prefilter_min_rules = 1};
