@@ -124,15 +124,30 @@ int aw_match_collect(const aw_doc *d, const aw_jnode *n, void *ud)
 }
 
 /* The compiled paths of resolution id res (paths[0..n)), made at its
- * first use; a "*" path stays text (NULL). Ends with RJP_END. */
+ * first use, as pairs: j[2i] is path i compiled; a "*" path stays text
+ * (NULL) and j[2i + 1] is then the path of the whole segments before
+ * its first "*" (`Event.UserData` of `Event.UserData.*.CommandLine`),
+ * or NULL: where that plainly leads to no object, the "*" path reaches
+ * nothing either, and its text walk (~400 instructions) is skipped; a
+ * Sysmon event has no UserData and reads two such paths. Ends with
+ * RJP_END. */
 static aw_jpath **compiled(aw_matcher *m, uint32_t res, const char *const *paths, size_t n)
 {
     if (!m->rjp[res]) {
-        aw_jpath **j = aw_xcalloc(n + 1, sizeof *j);
-        for (size_t i = 0; i < n; i++)
-            if (!strchr(paths[i], '*'))
-                j[i] = aw_jpath_new(paths[i], strlen(paths[i]));
-        j[n] = RJP_END;
+        aw_jpath **j = aw_xcalloc(2 * n + 1, sizeof *j);
+        for (size_t i = 0; i < n; i++) {
+            const char *star = strchr(paths[i], '*');
+            if (!star) {
+                j[2 * i] = aw_jpath_new(paths[i], strlen(paths[i]));
+                continue;
+            }
+            const char *dot = star;
+            while (dot > paths[i] && *dot != '.')
+                dot--;
+            if (dot > paths[i])
+                j[2 * i + 1] = aw_jpath_new(paths[i], (size_t)(dot - paths[i]));
+        }
+        j[2 * n] = RJP_END;
         m->rjp[res] = j;
     }
     return m->rjp[res];
@@ -157,9 +172,10 @@ const fcache *aw_match_field(aw_matcher *m, int fid)
     aw_jpath **jp = compiled(m, res, m->src->paths[fid], m->src->npaths[fid]);
     for (size_t i = from; i < m->src->npaths[fid]; i++) {
         const char *path = m->src->paths[fid][i];
-        if (jp[i])
-            aw_jpath_each(m->doc, jp[i], aw_match_collect, m);
-        else
+        const aw_jnode *obj;
+        if (jp[2 * i])
+            aw_jpath_each(m->doc, jp[2 * i], aw_match_collect, m);
+        else if (!jp[2 * i + 1] || aw_jpath_plain_object(m->doc, jp[2 * i + 1], &obj) != 0)
             aw_mapping_path_each(m->doc, path, strlen(path), aw_match_collect, m);
         if (m->nvals > c->start)
             break;

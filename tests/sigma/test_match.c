@@ -24,7 +24,11 @@ static const char mapping_yaml[] =
     "    prefixes: [o.]\n"
     "  - name: other\n"
     "    logsource: {product: other}\n"
-    "    when: {exists: other}\n";
+    "    when: {exists: other}\n"
+    "  - name: star\n"
+    "    logsource: {product: star}\n"
+    "    when: {exists: star}\n"
+    "    prefixes: [o., u.*.]\n";
 
 typedef struct fx {
     aw_mapping *map;
@@ -928,12 +932,77 @@ static void test_field_groups(void **state)
     aw_ruleset_free(rs);
 }
 
+/* A field read through a "*" path (`u.*.X`, as Windows' UserData) is
+ * not walked where the path before the "*" plainly reaches no object
+ * (match.c, compiled()): on 3,000 events whose `u` is absent, a scalar,
+ * null, an object, an array (whose elements the "*" steps into), empty,
+ * dropped, with a dotted member or beside a dotted root member, the rule
+ * fires exactly where the path walk finds "v". */
+typedef struct vfound {
+    int any, v;
+} vfound;
+
+static int note_v(const aw_doc *d, const aw_jnode *n, void *ud)
+{
+    vfound *x = ud;
+    x->any = 1;
+    x->v |= n->type == AW_JSTR && n->vlen == 1 && (n->val[0] | 0x20) == 'v';
+    (void)d;
+    return 0;
+}
+
+static void test_star_path_gate(void **state)
+{
+    fx *f = *state;
+    const char *rules = "title: x\nlogsource: {product: star}\ndetection:\n  s: {X: v}\n  condition: s\n";
+    static const char *const us[] = {
+        "", ",\"u\":\"v\"", ",\"u\":null", ",\"u\":{\"k\":{\"X\":\"v\"}}", ",\"u\":[{\"X\":\"v\"}]",
+        ",\"u\":{}", ",\"u\":{\"k\":{\"X\":\"w\"},\"j\":{\"X\":\"V\"}}", ",\"u.k\":{\"X\":\"v\"}",
+        ",\"u\":{\"k\":[{\"X\":\"v\"}]}", ",\"u\":{\"k\":\"X\"}", ",\"u\":[[{\"X\":\"v\"}]]",
+        ",\"u\":[{\"k\":{\"X\":\"v\"}}]", ",\"u\":{\"a.b\":{\"X\":\"v\"}}",
+    };
+    static const char *const os[] = {"", ",\"o\":{\"X\":\"w\"}", ",\"o\":{\"Y\":\"v\"}", ",\"o\":\"v\""};
+    aw_ruleset *rs = aw_ruleset_new();
+    aw_ruleset_load_buffer(rs, "rule.yml", rules, strlen(rules), diag, f);
+    assert_false(aw_ruleset_rejected(rs));
+    aw_plan *p = aw_plan_new(rs, f->map, NULL, diag, f);
+    aw_matcher *m = aw_matcher_new(p);
+    aw_doc *d = aw_doc_new();
+    uint64_t rng = 99;
+    int fired_n = 0;
+    for (int i = 0; i < 3000; i++) {
+        char ev[256];
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t ui = (rng >> 33) % (sizeof us / sizeof *us), oi = (rng >> 45) % (sizeof os / sizeof *os);
+        snprintf(ev, sizeof ev, "{\"star\":1%s%s}", us[ui], os[oi]);
+        aw_errbuf err;
+        assert_int_equal(aw_doc_parse(d, ev, strlen(ev), NULL, &err), AW_OK);
+        if ((rng >> 20) % 4 == 0)
+            aw_json_drop(d, "u", 1);
+        vfound o = {0, 0}, u = {0, 0};
+        aw_mapping_path_each(d, "o.X", 3, note_v, &o);
+        aw_mapping_path_each(d, "u.*.X", 5, note_v, &u);
+        int want = o.any ? o.v : u.v, hits = 0;
+        aw_matcher_eval(m, d, count_hit, &hits);
+        if (hits != want)
+            print_error("event %d %s: %d hits, the walk says %d\n", i, ev, hits, want);
+        assert_int_equal(hits, want);
+        fired_n += hits;
+    }
+    assert_true(fired_n > 300 && fired_n < 2700);
+    aw_doc_free(d);
+    aw_matcher_free(m);
+    aw_plan_free(p);
+    aw_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maps_lists),
         cmocka_unit_test(test_prefilter_values_remembered),
         cmocka_unit_test(test_field_groups),
+        cmocka_unit_test(test_star_path_gate),
         cmocka_unit_test(test_wildcards_escapes),
         cmocka_unit_test(test_null_exists_neq),
         cmocka_unit_test(test_nested_arrays_objects),
