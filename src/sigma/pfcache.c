@@ -16,8 +16,9 @@
  * within 8,192 x 1.2 KB (1.8 MB without long values; 2,048 slots missed
  * four times as often on the benchmark's Windows events, whose ~160
  * sample events hold a few thousand distinct values). A longer value,
- * or one holding more than PFC_IDS literals, is scanned every time. AUPWATCH_PF_CACHE=0 turns the table
- * off (every value scanned): the differential test compares both. */
+ * or one holding more than PFC_IDS literals, is scanned every time.
+ * AUPWATCH_PF_CACHE=0 turns the table off (every value scanned): the
+ * differential test compares both. */
 #include <stdlib.h>
 #include <string.h>
 
