@@ -36,6 +36,11 @@ B=${B:-build}
 make -s -j2 bench >/dev/null
 BIN=$B/aupwatch
 OUT=${AW_BENCH_DIR:-/tmp/aw-bench}
+RMOUT=0
+if [ "$QUICK" = 1 ] && [ -z "${AW_BENCH_DIR:-}" ]; then
+    OUT=$(mktemp -d /tmp/aw-bench-quick.XXXXXX)     # not /tmp/aw-bench: a full run's inputs stay
+    RMOUT=1
+fi
 mkdir -p "$OUT"
 D=$S/telemetry/datasets
 C=$S/sigma/corpus
@@ -143,5 +148,5 @@ if [ "$MEMCHECK" = 1 ]; then
     done
     rm -f "$OUT/mem.jsonl"
 fi
-[ "$QUICK" = 1 ] && rm -rf "$OUT"
+[ "$RMOUT" = 1 ] && rm -rf "$OUT"
 exit 0
