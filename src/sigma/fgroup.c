@@ -5,7 +5,7 @@
  * fifteen such fields looked up, each from the root (the root's member,
  * then Event's, then a walk along EventData's twenty-odd members). The
  * fields whose first path is P.name, name without dots, form P's group:
- * on the second lookup in an event of a field of the group, P is walked
+ * on the first lookup in an event of a field of the group, P is walked
  * once and every member that names one of its fields fills that field's
  * values (aw_match_field's cache), by a hash of the member's name. A
  * field that no member names goes on to its next paths, as before. Only
@@ -174,8 +174,8 @@ int aw_fgroup_lookup(aw_matcher *m, uint32_t res, const char *path0)
     }
     g->reads++;
     if (g->gen != m->gen) {
-        /* walked from its second field on, where the last event read many */
-        if (g->reads < 2 || g->last_reads < FG_MIN_READS)
+        /* walked at its first field, where the last event read many */
+        if (g->last_reads < FG_MIN_READS)
             return 0;
         fill(m, g);
     }
