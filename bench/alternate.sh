@@ -26,12 +26,13 @@ windows) R=(--rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/r
 *) echo "bench/alternate.sh: rules: cloud, pack or windows" >&2; exit 2 ;;
 esac
 st=$(mktemp); trap 'rm -f "$st"' EXIT
-# read the file once first: on a VM whose host reclaims guest memory, the
-# first read of cached pages can cost a fifth of a scan (bench/README)
-cat "$f" > /dev/null
 declare -A secs
 for _ in $(seq "$n"); do
     for b in "$@"; do
+        # read the file first, each time: a VM whose host reclaims guest
+        # memory drops pages untouched for a few seconds, and the first
+        # read of those costs up to a fifth of a scan (bench/README)
+        cat "$f" > /dev/null
         "$b" scan -q -j "${THREADS:-1}" --stats-json "$st" "${R[@]}" "$f" > /dev/null 2>&1
         secs[$b]="${secs[$b]:-} $(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$st")"
     done

@@ -52,6 +52,11 @@ ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/a
 now() { date +%s.%N; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
 row() { printf '| %-34s | %9s | %12s | %10s | %s |\n' "$@"; }   # five columns: the last holds notes
+# Read the file into the page cache right before a timed scan: a VM whose
+# host reclaims guest memory (DAMON's pageout of pages untouched for ~6 s,
+# bench/README) may have dropped it since the last row, and the scan then
+# times the disk.
+warm() { cat "$1" > /dev/null; }
 
 bench_file() {   # name file literal rules...
     local name=$1 f=$2 lit=$3; shift 3
@@ -62,7 +67,7 @@ bench_file() {   # name file literal rules...
     echo
     row "what" "MB/s" "events/s" "peak RSS" "notes"
     row "---" "---:" "---:" "---:" "---"
-    cat "$f" > /dev/null                                   # warm the page cache
+    warm "$f"
     t0=$(now); recs=$(wc -l < "$f"); t1=$(now)
     local dt; dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
     row "wc -l (baseline)" "$(mbps "$bytes" "$dt")" "$(awk -v r="$recs" -v t="$dt" 'BEGIN{printf "%.0f", r/t}')" "-" ""
@@ -82,16 +87,19 @@ bench_file() {   # name file literal rules...
         [ "$bin" != "$BIN" ] && label="baseline $(basename "$bin"), 1 thread"
         local one=()
         "$bin" scan --help | grep -q -- '--threads' && one=(--threads 1)   # default is every CPU
+        warm "$f"
         "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts.jsonl"
         row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
             "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts, $(jq .rules_active "$OUT/st.json") rules$(jq -r '.rules_per_event // empty | ", \(.evaluated) evaluated per event"' "$OUT/st.json")$(jq -r '.prefilter_values // empty | select(.lookups > 0) | ", \(.remembered * 100 / .lookups | floor) % of values remembered"' "$OUT/st.json")$(jq -r '.event_hashing // empty | select(. != "") | ", hashes: \(.)"' "$OUT/st.json")"
         if [ "$bin" = "$BIN" ]; then
             # the same scan with the alerts thrown away: what writing them to a file costs
+            warm "$f"
             "$bin" scan -q "${one[@]}" --stats-json "$OUT/st.json" "$@" "$f" > /dev/null
             row "aupwatch scan, 1 thread, alerts to /dev/null" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" \
                 "$(jq .events_per_s "$OUT/st.json")" "$(jq .max_rss_kb "$OUT/st.json") KB" ""
         fi
         if [ "$bin" = "$BIN" ] && [ "$THREADS" -gt 1 ] && "$bin" scan --help | grep -q -- '--threads'; then
+            warm "$f"
             "$bin" scan -q --threads "$THREADS" --stats-json "$OUT/st.json" "$@" "$f" > "$OUT/alerts-n.jsonl"
             row "aupwatch scan, $THREADS threads" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
                 "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts$(jq -r '.cpu_seconds // empty | select(.calling_thread > 0) | ", calling thread \(.calling_thread * 1000 | floor) ms of \(.process * 1000 | floor) ms CPU: the limit near \((.process - .calling_thread) / .calling_thread | floor) workers"' "$OUT/st.json")"
@@ -120,9 +128,11 @@ if [ "$QUICK" = 0 ]; then
     for z in zstd gzip; do
         command -v "$z" >/dev/null || { echo "($z not installed: skipped)"; continue; }
         if [ "$z" = zstd ]; then zstd -q -1 -T0 -f -o "$OUT/ct.z" "$OUT/cloudtrail.jsonl"; else gzip -1 -c "$OUT/cloudtrail.jsonl" > "$OUT/ct.z"; fi
+        warm "$OUT/ct.z"
         t0=$(now); $z -dc "$OUT/ct.z" > /dev/null; t1=$(now)
         row "$z -dc (baseline)" "$(mbps "$(stat -c %s "$OUT/cloudtrail.jsonl")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")" "-" "-" ""
         for j in 1 "$THREADS"; do
+            warm "$OUT/ct.z"
             "$BIN" scan -q --threads "$j" --stats-json "$OUT/st.json" "${ct_rules[@]}" "$OUT/ct.z" > /dev/null
             row "aupwatch scan $z, $j thread(s)" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
                 "$(jq .max_rss_kb "$OUT/st.json") KB" ""
