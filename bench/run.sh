@@ -2,7 +2,7 @@
 # bench/run.sh - scan throughput, side by side with hardware baselines,
 # on generated input (nothing generated is committed).
 #
-#   bash bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck]
+#   bash bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck] [--baseline REV]
 #
 # Generates CloudTrail JSON lines with the event mix and sizes of
 # ../shared/telemetry/datasets (default 1024 MB) and Windows event JSON
@@ -11,12 +11,15 @@
 # the same file: `wc -l`, `grep -c -F` of one literal, `jq` (on a 64 MB
 # prefix, extrapolated), and `aupwatch scan` with every SigmaHQ cloud
 # rule plus rules/ (CloudTrail) or the full SigmaHQ rule set (Windows).
-# AW_BASELINE_BIN=/path/to/older/aupwatch adds that binary as a row.
+# --baseline REV builds that git revision (a release tag, a commit) from
+# `git archive` in a temporary directory and adds its scan as a row;
+# AW_BASELINE_BIN=/path/to/older/aupwatch adds a binary built elsewhere.
 # --memcheck also scans 4x the input to show peak memory is flat.
 # Prints a table; bench/README.md keeps the figures.
 set -eu
 cd "$(dirname "$0")/.."
-MB=1024 WMB=300 THREADS=${THREADS:-$(nproc)} QUICK=0 MEMCHECK=0
+MB=1024 WMB=300 THREADS=${THREADS:-$(nproc)} QUICK=0 MEMCHECK=0 BASE_REV=
+usage="usage: bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck] [--baseline REV]"
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) QUICK=1 MB=48 WMB=16 ;;
@@ -24,7 +27,8 @@ while [ $# -gt 0 ]; do
     --win-mb) WMB=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --memcheck) MEMCHECK=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--mb N] [--win-mb N] [--threads N] [--memcheck]" >&2; exit 2 ;;
+    --baseline) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; BASE_REV=$2; shift ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
     shift
 done
@@ -42,6 +46,24 @@ if [ "$QUICK" = 1 ] && [ -z "${AW_BENCH_DIR:-}" ]; then
     RMOUT=1
 fi
 mkdir -p "$OUT"
+BASE_DIR=
+cleanup() {
+    [ -z "$BASE_DIR" ] || rm -rf "$BASE_DIR"
+    [ "$RMOUT" = 0 ] || rm -rf "$OUT"
+}
+trap cleanup EXIT
+if [ -n "$BASE_REV" ]; then
+    # the revision's own tree and Makefile, built as it was; its binary is
+    # named after the commit so the row says what it ran
+    rev=$(git rev-parse --verify --short "$BASE_REV^{commit}" 2>/dev/null) ||
+        { echo "bench: --baseline $BASE_REV: not a commit of this repository" >&2; exit 2; }
+    BASE_DIR=$(mktemp -d /tmp/aw-baseline.XXXXXX)
+    git archive "$rev" | tar -x -C "$BASE_DIR"
+    make -s -C "$BASE_DIR" -j"$(nproc)" build/aupwatch >/dev/null ||
+        { echo "bench: --baseline $BASE_REV: the build of $rev failed" >&2; exit 1; }
+    cp "$BASE_DIR/build/aupwatch" "$BASE_DIR/aupwatch-$rev"
+    AW_BASELINE_BIN="$BASE_DIR/aupwatch-$rev${AW_BASELINE_BIN:+ $AW_BASELINE_BIN}"
+fi
 D=$S/telemetry/datasets
 C=$S/sigma/corpus
 ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/aws_cloudtrail.events.jsonl "$D"/otrf-security-datasets)
@@ -158,5 +180,4 @@ if [ "$MEMCHECK" = 1 ]; then
     done
     rm -f "$OUT/mem.jsonl"
 fi
-[ "$RMOUT" = 1 ] && rm -rf "$OUT"
 exit 0
