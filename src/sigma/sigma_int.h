@@ -64,37 +64,37 @@ typedef struct aw_cidr {
     int bits;
 } aw_cidr;
 
+/* The members an evaluation reads come first, within 64 bytes (the
+ * kind, the literal gate, a glob's shape and literal, a regex): a leaf
+ * is 144 bytes, and a rule's leaves are mostly not in the cache when
+ * an event reaches it. */
 typedef struct aw_leaf {
     aw_lmkind kind;
+    aw_gshape shape;        /* LM_GLOB */
+    uint32_t lit_id;        /* 1 + id of a literal the value must contain
+                               (prefilter.c); 0: none */
     bool cased;
-    /* LM_GLOB */
-    aw_gshape shape;
+    bool is_num;            /* rule value was a YAML number: compare by value too */
+    bool lit_whole;         /* case-insensitive `contains` of exactly that
+                               literal: with the prefilter on, the literal
+                               found in the field is the answer */
+    bool want;              /* LM_EXISTS */
     const char *lit;        /* folded (unless cased) literal for simple
                                shapes; LM_RE: folded run every match
                                contains (aw_re_literal; a shorter one,
                                aw_re_run, has no lit_id), or NULL */
     size_t litn;
     aw_sstr pat;            /* general shape, folded unless cased */
-    bool is_num;            /* rule value was a YAML number: compare by value too */
     double num;
-    /* LM_RE */
-    pcre2_code *re;
-    /* LM_CIDR */
-    aw_cidr cidr;
+    pcre2_code *re;         /* LM_RE */
+    aw_cidr cidr;           /* LM_CIDR */
     /* LM_CMP / LM_TIMEPART */
     aw_cmpop op;
     aw_tpart part;
     /* LM_FIELDREF */
     int ref_field;          /* interned field id */
     aw_frmode frmode;
-    /* LM_EXISTS */
-    bool want;
     aw_sstr orig;           /* the value as the rule wrote it (unfolded) */
-    uint32_t lit_id;        /* 1 + id of a literal the value must contain
-                               (prefilter.c); 0: none */
-    bool lit_whole;         /* case-insensitive `contains` of exactly that
-                               literal: with the prefilter on, the literal
-                               found in the field is the answer */
 } aw_leaf;
 
 typedef struct aw_group {   /* one rule value: OR of its expansions */
@@ -104,15 +104,15 @@ typedef struct aw_group {   /* one rule value: OR of its expansions */
 
 typedef struct aw_item {
     int field;              /* interned field id; -1 = keyword search */
-    const char *field_name; /* as written, for explanations */
+    bool all;               /* groups AND-linked */
+    bool negate;            /* neq */
     aw_group *groups;
     uint32_t *glit;         /* per group: the lit_id gating all of it (a
                                single-expansion glob value), 0: none; a
                                contiguous copy so long value lists are
                                rejected without touching their leaves */
     size_t n;
-    bool all;               /* groups AND-linked */
-    bool negate;            /* neq */
+    const char *field_name; /* as written, for explanations */
 } aw_item;
 
 typedef struct aw_conj {
@@ -121,10 +121,10 @@ typedef struct aw_conj {
 } aw_conj;
 
 typedef struct aw_search {
-    const char *name;
-    unsigned line;
     aw_conj *alts;          /* OR */
     size_t n;
+    const char *name;
+    unsigned line;
 } aw_search;
 
 /* ---- conditions ------------------------------------------------------- */
@@ -176,6 +176,10 @@ typedef struct aw_corr {
 
 /* ---- rules ------------------------------------------------------------- */
 struct aw_rule {
+    /* what an evaluation reads first */
+    aw_search *searches;
+    size_t nsearch;
+    aw_cnode *cond;
     aw_rule_kind kind;
     const char *id, *name, *title, *level, *status, *author, *path;
     unsigned line;
@@ -183,9 +187,6 @@ struct aw_rule {
     size_t ntags;
     const char *ls_product, *ls_category, *ls_service;
     aw_ynode *doc;          /* for custom attributes */
-    aw_search *searches;
-    size_t nsearch;
-    aw_cnode *cond;
     const char **search_names;
     /* filters: target rule ids/names (NULL = any) */
     const char **filter_rules;
