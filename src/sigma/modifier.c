@@ -532,13 +532,13 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
             aw_rule_reject(cx, v->line, "invalid-value", "Exists modifier requires a boolean value ('%s')", key);
             return false;
         }
-        g->alts = aw_arena_alloc(a, sizeof *g->alts);
+        g->alts = aw_arena_alloc(aw_rctx_tmp(cx), sizeof *g->alts);
         g->alts[0].kind = LM_EXISTS;
         g->alts[0].want = yv.b;
         g->n = 1;
         return true;
     }
-    g->alts = aw_arena_alloc(a, sizeof *g->alts);
+    g->alts = aw_arena_alloc(aw_rctx_tmp(cx), sizeof *g->alts);
     aw_leaf *l = &g->alts[0];
     if (yv.type == AW_YV_NULL) {
         l->kind = LM_NULL;
@@ -728,7 +728,7 @@ static bool compile_value(aw_rctx *cx, aw_item *it, const chain *c, const char *
             goto fail;
         }
     }
-    g->alts = aw_arena_alloc(a, (cur.n ? cur.n : 1) * sizeof *g->alts);
+    g->alts = aw_arena_alloc(aw_rctx_tmp(cx), (cur.n ? cur.n : 1) * sizeof *g->alts);
     bool plain = number && c->n == 0;
     for (size_t i = 0; i < cur.n; i++)
         leaf_glob(cx->rs, it->field, g, &cur.v[i], cased || encoded, plain, yv.f);
@@ -744,7 +744,7 @@ fail:
 
 bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, aw_ynode *val)
 {
-    aw_arena *a = &cx->rs->arena;
+    aw_arena *a = &cx->rs->arena, *ta = aw_rctx_tmp(cx);
     chain c;
     const char *bar;
     if (!parse_chain(cx, key, line, &c, &bar))
@@ -770,12 +770,12 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
         vals = val->kids;
         nv = val->n;
         if (nv == 0) {                          /* pySigma: [] == null */
-            it->groups = aw_arena_alloc(a, sizeof *it->groups);
-            it->groups[0].alts = aw_arena_alloc(a, sizeof(aw_leaf));
+            it->groups = aw_arena_alloc(ta, sizeof *it->groups);
+            it->groups[0].alts = aw_arena_alloc(ta, sizeof(aw_leaf));
             it->groups[0].alts[0].kind = LM_NULL;
             it->groups[0].n = 1;
             it->n = 1;
-            it->glit = aw_arena_alloc(a, sizeof *it->glit);   /* zeroed */
+            it->glit = aw_arena_alloc(ta, sizeof *it->glit);   /* zeroed */
             return true;
         }
         for (size_t i = 0; i < nv; i++)
@@ -792,7 +792,7 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
         aw_rule_reject(cx, line, "invalid-value", "Exists modifier takes a single boolean ('%s')", key);
         return false;
     }
-    it->groups = aw_arena_alloc(a, nv * sizeof *it->groups);
+    it->groups = aw_arena_alloc(ta, nv * sizeof *it->groups);
     for (size_t i = 0; i < nv; i++)
         if (!compile_value(cx, it, &c, key, line, vals[i], &it->groups[it->n++]))
             return false;
@@ -803,7 +803,7 @@ bool aw_item_compile(aw_rctx *cx, aw_item *it, const char *key, unsigned line, a
         for (size_t g = 0; g < it->n; g++)
             for (size_t k = 0; k < it->groups[g].n; k++)
                 it->groups[g].alts[k].lit_id = 0;
-    it->glit = aw_arena_alloc(a, it->n * sizeof *it->glit);
+    it->glit = aw_arena_alloc(ta, it->n * sizeof *it->glit);
     for (size_t g = 0; g < it->n; g++) {
         const aw_group *gr = &it->groups[g];
         it->glit[g] = gr->n == 1 && (gr->alts[0].kind == LM_GLOB || gr->alts[0].kind == LM_RE) &&

@@ -77,7 +77,7 @@ static bool str_list(aw_rctx *cx, aw_ynode *n, const char *what, const char ***o
 
 static bool compile_map(aw_rctx *cx, aw_ynode *m, aw_conj *cj)
 {
-    cj->items = aw_arena_alloc(&cx->rs->arena, (m->n ? m->n : 1) * sizeof *cj->items);
+    cj->items = aw_arena_alloc(aw_rctx_tmp(cx), (m->n ? m->n : 1) * sizeof *cj->items);
     for (size_t i = 0; i < m->n; i++) {
         aw_ynode *k = aw_ymap_key(m, i);
         if (k->type != AW_Y_SCALAR) {
@@ -92,7 +92,7 @@ static bool compile_map(aw_rctx *cx, aw_ynode *m, aw_conj *cj)
 
 static bool compile_search(aw_rctx *cx, aw_search *s, aw_ynode *def)
 {
-    aw_arena *a = &cx->rs->arena;
+    aw_arena *a = aw_rctx_tmp(cx);
     if (def->type == AW_Y_MAP) {
         if (def->n == 0) {
             aw_rule_reject(cx, def->line, "invalid-detection", "search identifier '%s' is empty", s->name);
@@ -147,14 +147,14 @@ static bool compile_search(aw_rctx *cx, aw_search *s, aw_ynode *def)
 
 bool aw_detection_compile(aw_rctx *cx, aw_rule *r, aw_ynode *det, bool is_filter)
 {
-    aw_arena *a = &cx->rs->arena;
+    aw_arena *a = &cx->rs->arena, *ta = aw_rctx_tmp(cx);
     aw_ynode *cond = NULL;
     const char *section = is_filter ? "filter" : "detection";
     if (!det || det->type != AW_Y_MAP) {
         aw_rule_reject(cx, det ? det->line : r->line, "invalid-detection", "'%s' must be a map", section);
         return false;
     }
-    r->searches = aw_arena_alloc(a, (det->n ? det->n : 1) * sizeof *r->searches);
+    r->searches = aw_arena_alloc(ta, (det->n ? det->n : 1) * sizeof *r->searches);
     const char **names = aw_arena_alloc(a, (det->n ? det->n : 1) * sizeof *names);
     for (size_t i = 0; i < det->n; i++) {
         aw_ynode *k = aw_ymap_key(det, i), *v = aw_ymap_val(det, i);
@@ -200,7 +200,7 @@ bool aw_detection_compile(aw_rctx *cx, aw_rule *r, aw_ynode *det, bool is_filter
             aw_rule_reject(cx, cl[i]->line, "invalid-condition", "condition must be a string");
             return false;
         }
-        aw_cnode *c = aw_cond_parse(a, cl[i]->text, names, r->nsearch, &kind, &err);
+        aw_cnode *c = aw_cond_parse(ta, cl[i]->text, names, r->nsearch, &kind, &err);
         if (!c) {
             aw_rule_reject(cx, cl[i]->line, kind, "%s (condition '%s')", err.msg, cl[i]->text);
             return false;
@@ -208,16 +208,17 @@ bool aw_detection_compile(aw_rctx *cx, aw_rule *r, aw_ynode *det, bool is_filter
         if (!r->cond) {
             r->cond = c;
         } else {                                /* list of conditions = OR */
-            aw_cnode *o = aw_arena_alloc(a, sizeof *o);
+            aw_cnode *o = aw_arena_alloc(ta, sizeof *o);
             o->t = CN_OR;
             o->n = 2;
-            o->kids = aw_arena_alloc(a, 2 * sizeof *o->kids);
+            o->kids = aw_arena_alloc(ta, 2 * sizeof *o->kids);
             o->kids[0] = r->cond;
             o->kids[1] = c;
             r->cond = o;
         }
     }
     r->search_names = names;
+    aw_rule_pack(a, r);
     return true;
 }
 

@@ -180,7 +180,14 @@ static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
         rs->rejected++;
         return 0;
     }
+    /* the rule's structures are compiled in a scratch arena, packed into
+     * rs->arena (aw_rule_pack) and the scratch freed */
+    aw_arena tmp;
+    aw_arena_init(&tmp);
+    lc->cx.tmp = &tmp;
     aw_rule *r = aw_rule_compile(&lc->cx, doc);
+    lc->cx.tmp = NULL;
+    aw_arena_reset(&tmp);
     if (!r) {
         rs->rejected++;
         return 0;
@@ -206,7 +213,7 @@ static int add_doc(void *ud, aw_ynode *doc, unsigned idx)
 aw_status aw_ruleset_load_buffer(aw_ruleset *rs, const char *name, const char *buf, size_t len,
                                  aw_diag_fn diag, void *ud)
 {
-    loadctx lc = {{rs, aw_arena_strdup(&rs->arena, name), diag, ud}, AW_OK, 0};
+    loadctx lc = {{rs, aw_arena_strdup(&rs->arena, name), diag, ud, NULL}, AW_OK, 0};
     aw_errbuf err;
     unsigned eline = 0;
     aw_status rc = aw_ytree_parse(&rs->arena, buf, len, add_doc, &lc, &eline, &err);

@@ -144,6 +144,11 @@ aw_cnode *aw_cond_parse(aw_arena *a, const char *cond, const char *const *names,
 /* S-expression, for tests: (and a (not b)) */
 char *aw_cond_render(aw_arena *a, const aw_cnode *c, const char *const *names);
 
+/* Move a compiled rule's condition, searches, items and leaves into one
+ * contiguous block of a, in evaluation order (pack.c): after it the rule
+ * holds no pointer into the arena they were compiled in (aw_rctx.tmp). */
+void aw_rule_pack(aw_arena *a, aw_rule *r);
+
 /* ---- correlation (parsed and validated; executed by src/correlate) ---- */
 typedef enum {
     CT_EVENT_COUNT, CT_VALUE_COUNT, CT_TEMPORAL, CT_TEMPORAL_ORDERED,
@@ -242,7 +247,15 @@ typedef struct aw_rctx {
     const char *path;
     aw_diag_fn diag;
     void *ud;
+    aw_arena *tmp;          /* a rule's searches, items, leaves and condition
+                               until aw_rule_pack copies them into rs->arena;
+                               NULL: rs->arena (tests compiling items alone) */
 } aw_rctx;
+
+static inline aw_arena *aw_rctx_tmp(aw_rctx *cx)
+{
+    return cx->tmp ? cx->tmp : &cx->rs->arena;
+}
 aw_rule *aw_rule_compile(aw_rctx *cx, aw_ynode *doc);
 void aw_rule_reject(aw_rctx *cx, unsigned line, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -53,7 +53,7 @@ static bool compile(vctx *v, const aw_jnode *rec, aw_item *it, bool field)
     unsigned eline;
     aw_errbuf err;
     assert_int_equal(aw_ytree_parse(&v->rs->arena, yaml, strlen(yaml), tu_grab_first, &root, &eline, &err), AW_OK);
-    aw_rctx cx = {v->rs, "vector", diag, v};
+    aw_rctx cx = {v->rs, "vector", diag, v, NULL};
     memset(it, 0, sizeof *it);
     v->rejected = 0;
     return aw_item_compile(&cx, it, key, 1, aw_ymap_get(root, "v"));
