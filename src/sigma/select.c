@@ -13,6 +13,7 @@
 #include "util/digits.h"
 
 #define MAX_SOURCES_PER_EVENT 64
+#define PREFETCH_LINES 4        /* of the next rule's block: condition, searches, first items */
 
 /* Candidates from the dispatch index: rules whose required literal
  * equals (case-insensitively) a value of the dispatch field. They are
@@ -316,15 +317,17 @@ size_t aw_matcher_eval_sources(aw_matcher *m, const aw_doc *d, const char *raw, 
         }
         m->n_evaluated += ne;
         /* A rule's compiled nodes are cold (3,000 rules): each one's first
-         * levels are fetched while the one before it is evaluated. */
+         * lines are fetched while the one before it is evaluated. They are
+         * one block that starts at the condition (aw_rule_pack), so its
+         * first lines hold the condition, the searches and the first
+         * conjunctions and items, without loads to find them. */
         for (size_t k = 0; k < ne; k++) {
             const aw_prule *pr = m->eval[k];
             size_t ri = rule_index(m, pr);
             if (k + 1 < ne) {
-                const aw_rule *nx = m->eval[k + 1]->rule;
-                __builtin_prefetch(nx->cond);
-                for (size_t i = 0; i < nx->nsearch && i < 4; i++)
-                    __builtin_prefetch(nx->searches[i].alts);
+                const char *nx = (const char *)m->eval[k + 1]->rule->cond;
+                for (size_t i = 0; i < PREFETCH_LINES; i++)
+                    __builtin_prefetch(nx + 64 * i);
             }
             if (!aw_match_prule(m, pr))
                 continue;
