@@ -65,9 +65,10 @@ typedef struct aw_cidr {
 } aw_cidr;
 
 /* The members an evaluation reads come first, within 64 bytes (the
- * kind, the literal gate, a glob's shape and literal, a regex): a leaf
- * is 144 bytes, and a rule's leaves are mostly not in the cache when
- * an event reaches it. */
+ * kind, the literal gate, a glob's shape and literal, a regex), and
+ * what only one kind reads shares a union: a rule's leaves are mostly
+ * not in the cache when an event reaches it, and an item's leaves are
+ * read in a row (80 bytes a leaf, 144 before). */
 typedef struct aw_leaf {
     aw_lmkind kind;
     aw_gshape shape;        /* LM_GLOB */
@@ -84,16 +85,18 @@ typedef struct aw_leaf {
                                contains (aw_re_literal; a shorter one,
                                aw_re_run, has no lit_id), or NULL */
     size_t litn;
-    aw_sstr pat;            /* general shape, folded unless cased */
-    double num;
-    pcre2_code *re;         /* LM_RE */
-    aw_cidr cidr;           /* LM_CIDR */
-    /* LM_CMP / LM_TIMEPART */
-    aw_cmpop op;
-    aw_tpart part;
-    /* LM_FIELDREF */
-    int ref_field;          /* interned field id */
-    aw_frmode frmode;
+    double num;             /* is_num, LM_CMP, LM_TIMEPART */
+    union {                 /* read by one kind each */
+        aw_sstr pat;        /* LM_GLOB: general shape, folded unless cased */
+        pcre2_code *re;     /* LM_RE */
+        aw_cidr cidr;       /* LM_CIDR */
+        aw_cmpop op;        /* LM_CMP */
+        aw_tpart part;      /* LM_TIMEPART */
+        struct {            /* LM_FIELDREF */
+            int ref_field;  /* interned field id */
+            aw_frmode frmode;
+        };
+    };
     aw_sstr orig;           /* the value as the rule wrote it (unfolded) */
 } aw_leaf;
 
