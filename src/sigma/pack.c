@@ -1,16 +1,18 @@
 /* pack.c - a compiled rule's evaluation structures moved into one
  * contiguous block, in the order an evaluation reads them.
  *
- * Compilation allocates a rule's searches, conjunctions, items, gates,
- * groups and leaves from the rule set's arena as it meets them,
- * interleaved with the strings and token arrays they point to, and the
- * condition's nodes last. An event that reaches the rule then misses
- * the cache on nearly every piece: with the full SigmaHQ set (3,057
- * rules, ~100 MB) a rule's structures are cold when an event needs
- * them. Packed, they are one run: the condition, then each search with
- * its conjunctions, and each item with its gates, groups and leaves. The
- * strings and tokens the leaves point to stay where they are; the old
- * pieces stay in the arena unused, freed with the rule set. */
+ * Compilation meets a rule's searches, conjunctions, items, gates,
+ * groups and leaves interleaved with the strings and token arrays they
+ * point to, and the condition's nodes last; spread like that, an event
+ * that reaches the rule misses the cache on nearly every piece (with
+ * the full SigmaHQ set, 3,057 rules, a rule's structures are cold when
+ * an event needs them). So they are compiled in a scratch arena
+ * (aw_rctx.tmp, freed after each rule) and copied here into one run of
+ * the rule set's arena: the condition, then each search with its
+ * conjunctions, and each item with its gates, groups and leaves. The
+ * strings and tokens the leaves point to are in the rule set's arena
+ * already and stay where they are. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +31,11 @@ static size_t r8(size_t n)
 static void *put(pbuf *b, const void *src, size_t n)
 {
     void *d = b->p;
-    if ((size_t)(b->end - b->p) < r8(n))
-        abort();                /* sized below: cannot happen */
+    if ((size_t)(b->end - b->p) < r8(n)) {     /* sized by aw_rule_pack: a bug */
+        fprintf(stderr, "aupwatch: internal error: a rule's packed block is %zu bytes short\n",
+                r8(n) - (size_t)(b->end - b->p));
+        abort();
+    }
     memcpy(d, src, n);
     b->p += r8(n);
     return d;
@@ -63,16 +68,20 @@ static size_t item_size(const aw_item *it)
     return s;
 }
 
+/* n elements of `size` at p copied to the block, or NULL for none (so
+ * no pointer is left into the scratch arena). */
+static void *put_n(pbuf *b, const void *p, size_t n, size_t size)
+{
+    return n ? put(b, p, n * size) : NULL;
+}
+
 /* it is already in the block: move what it points to after it. */
 static void item_put(pbuf *b, aw_item *it)
 {
-    if (!it->n)
-        return;
-    it->glit = put(b, it->glit, it->n * sizeof *it->glit);
-    it->groups = put(b, it->groups, it->n * sizeof *it->groups);
+    it->glit = put_n(b, it->glit, it->n, sizeof *it->glit);
+    it->groups = put_n(b, it->groups, it->n, sizeof *it->groups);
     for (size_t g = 0; g < it->n; g++)
-        if (it->groups[g].n)
-            it->groups[g].alts = put(b, it->groups[g].alts, it->groups[g].n * sizeof *it->groups[g].alts);
+        it->groups[g].alts = put_n(b, it->groups[g].alts, it->groups[g].n, sizeof *it->groups[g].alts);
 }
 
 void aw_rule_pack(aw_arena *a, aw_rule *r)
@@ -91,17 +100,13 @@ void aw_rule_pack(aw_arena *a, aw_rule *r)
     b.end = b.p + n;
     if (r->cond)
         r->cond = cond_put(&b, r->cond);
-    r->searches = r->nsearch ? put(&b, r->searches, r->nsearch * sizeof *r->searches) : NULL;
+    r->searches = put_n(&b, r->searches, r->nsearch, sizeof *r->searches);
     for (size_t s = 0; s < r->nsearch; s++) {
         aw_search *se = &r->searches[s];
-        if (!se->n)
-            continue;
-        se->alts = put(&b, se->alts, se->n * sizeof *se->alts);
+        se->alts = put_n(&b, se->alts, se->n, sizeof *se->alts);
         for (size_t c = 0; c < se->n; c++) {
             aw_conj *cj = &se->alts[c];
-            if (!cj->n)
-                continue;
-            cj->items = put(&b, cj->items, cj->n * sizeof *cj->items);
+            cj->items = put_n(&b, cj->items, cj->n, sizeof *cj->items);
             for (size_t i = 0; i < cj->n; i++)
                 item_put(&b, &cj->items[i]);
         }
