@@ -64,7 +64,8 @@ $(B)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(ALLCFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
-tests: $(TEST_BINS) $(BIN)
+# bench/gen too: the differential test scans what it generates
+tests: $(TEST_BINS) $(BIN) $(B)/bench/gen
 
 # Every test: unit tests, conformance over ../shared, CLI tests.
 test: tests
