@@ -100,11 +100,21 @@ static int load_file(const char *path, void *ud)
             continue;
         size_t need = aw_json_compact(L->d, root, NULL, 0);
         if (L->nt == L->cap) {
-            L->cap = L->cap ? L->cap * 2 : 256;
-            L->t = realloc(L->t, L->cap * sizeof *L->t);
+            size_t cap = L->cap ? L->cap * 2 : 256;
+            tmpl *t = realloc(L->t, cap * sizeof *t);
+            if (!t) {
+                fprintf(stderr, "gen: out of memory (%zu templates)\n", cap);
+                exit(1);
+            }
+            L->t = t;
+            L->cap = cap;
         }
-        tmpl *x = &L->t[L->nt++];
-        x->text = malloc(need + 1);
+        tmpl *x = &L->t[L->nt];
+        if (!(x->text = malloc(need + 1))) {
+            fprintf(stderr, "gen: out of memory (a %zu-byte record of %s)\n", need, path);
+            exit(1);
+        }
+        L->nt++;
         x->len = aw_json_compact(L->d, root, x->text, need + 1);
         x->id_off = find_value(x->text, L->win ? "\"ActivityID\":\"" : "\"eventID\":\"", 36);
         x->time_off = find_value(x->text, L->win ? "\"SystemTime\":\"" : "\"eventTime\":\"", 19);
@@ -141,6 +151,7 @@ int main(int argc, char **argv)
     aw_doc_free(d);
     if (!nt) {
         fprintf(stderr, "gen: no usable sample records\n");
+        free(t);
         return 1;
     }
     static char buf[1 << 20];
@@ -183,5 +194,12 @@ int main(int argc, char **argv)
         out += len + 1;
     }
     fwrite(buf, 1, bl, stdout);
+    for (size_t i = 0; i < nt; i++)
+        free(t[i].text);
+    free(t);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("gen: writing the output");
+        return 1;
+    }
     return 0;
 }

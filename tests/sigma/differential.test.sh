@@ -36,9 +36,11 @@ if [ -x "$GEN" ]; then
     ct_samples=("$D"/stratus-red-team/cloudtrail.jsonl "$D"/panther-analysis-tests/aws_cloudtrail.events.jsonl "$D"/otrf-security-datasets)
     all_rules=(--rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" --rules "$C/rules-compliance")
     for seed in $SEEDS; do
-        "$GEN" cloudtrail 3 "$seed" "${ct_samples[@]}" > "$t/gct.jsonl" 2>/dev/null
-        "$GEN" windows 1 "$seed" "$C/regression_data" > "$t/gw.jsonl" 2>/dev/null
-        "$GEN" windows-unique 1 "$seed" "$C/regression_data" > "$t/gwu.jsonl" 2>/dev/null
+        if ! { "$GEN" cloudtrail 3 "$seed" "${ct_samples[@]}" > "$t/gct.jsonl" &&
+               "$GEN" windows 1 "$seed" "$C/regression_data" > "$t/gw.jsonl" &&
+               "$GEN" windows-unique 1 "$seed" "$C/regression_data" > "$t/gwu.jsonl"; } 2> "$t/gen.err"; then
+            echo "not ok - differential: bench/gen failed (seed $seed): $(head -c 300 "$t/gen.err")"; continue
+        fi
         run "generated CloudTrail, seed $seed, cloud rules + the pack" --rules "$C/rules/cloud" --rules "$AW_ROOT/rules" "$t/gct.jsonl"
         AUPWATCH_PF_MIN_RULES=1 run "generated CloudTrail, seed $seed, prefilter on every event" --rules "$C/rules/cloud" "$t/gct.jsonl"
         run "generated Windows events, seed $seed, every SigmaHQ rule" "${all_rules[@]}" "$t/gw.jsonl" "$t/gwu.jsonl"
