@@ -51,6 +51,7 @@ static void commit_batch(aw_scanner *s, batch *b)
         if (!s->carry_clean || (rel && b->frame_errs)) {
             sc_frame_chunk(&s->cw, b, s->carry_clean ? NULL : &s->carry, PREP_ORDERED);
             sc_finish(&s->cw, b, 0);
+            s->st.framed_here += b->nrecs;
         } else if (rel)
             lbase = b->cline;
         base = s->file_recno;

@@ -372,6 +372,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             break;
         }
         srec *x = add_rec(b, &rec);
+        if (s->threaded)
+            s->st.framed_here++;
         if (rc == AW_EPARSE || rc == AW_ELIMIT) {
             x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
             x->msg = put_str(b, err.msg, strlen(err.msg));

@@ -13,6 +13,11 @@ typedef struct aw_scan_stats {
     /* own_side decisions made at commit (threaded): after evaluating
      * both values on a worker, and events evaluated again in order */
     unsigned long long own_decided, own_reevaluated;
+    /* with threads, records the calling thread framed itself: where no
+     * chunk could be cut (an array, an envelope longer than
+     * AW_IN_ENVELOPE_CHUNK, a line longer than a chunk), or a chunk
+     * framed again at commit. The serial share of reading. */
+    unsigned long long framed_here;
     int threads;                        /* evaluation threads used */
     /* CPU seconds of the scan (aw_scanner_new to aw_scanner_finish): the
      * process's, and the calling thread's (reading, cutting, committing;

@@ -11,7 +11,8 @@
  * between records it is the next value. So a chunk is framed alone from
  * "between records, top level"; a chunk reader stops at its end, where
  * the next chunk's '{' is, before acting on it, and its state there is
- * the next chunk's true start. */
+ * the next chunk's true start. An envelope is handed out whole with
+ * the rest of the input, when that is short enough, or not at all. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -105,8 +106,10 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     }
     if (r->st == AW_FR_END)
         return AW_EOF;
-    if (r->st != AW_FR_TOP || r->in_array || !r->bom_done || r->stop != SIZE_MAX)
+    if (r->st != AW_FR_TOP || r->in_array || r->stop != SIZE_MAX)
         return AW_OK;
+    if (!r->bom_done && aw_fr_skip_bom(r, err) != AW_OK)
+        return AW_OK;                   /* (as below: the stream meets the failure) */
     /* A failed read is not reported here: the records before it are
      * still to be framed, by aw_reader_next, which meets the failure
      * again (aw_reader_fill repeats it) where the stream would. */
@@ -123,15 +126,27 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     while (r->end - r->pos < want && !r->eof)
         if (aw_reader_fill(r, r->pos, err) != AW_OK)
             return AW_OK;
-    if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0)
-        return AW_OK;                   /* an envelope (the stream frames it), or a failed read */
+    if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0) {
+        /* An envelope ({"Records":[...]}, CloudTrail's files) has no
+         * line to cut at: with the rest of the input it is one chunk if
+         * that is at most AW_IN_ENVELOPE_CHUNK bytes (the chunk reader
+         * frames envelopes as the stream does); longer, or after a
+         * failed read, the stream frames it here. */
+        if (k < 0)
+            return AW_OK;
+        while (r->end - r->pos <= AW_IN_ENVELOPE_CHUNK && !r->eof)
+            if (aw_reader_fill(r, r->pos, err) != AW_OK)
+                return AW_OK;
+        if (!r->eof || r->end - r->pos > AW_IN_ENVELOPE_CHUNK)
+            return AW_OK;
+    }
     if (swap && r->pos) {               /* the chunk at the buffer's start */
         memmove(r->buf, r->buf + r->pos, r->end - r->pos);
         aw_reader_shift(r, r->pos);
     }
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
-    size_t cut = r->eof && avail <= want ? 0 : find_cut(p, avail, want);
+    size_t cut = r->eof && (avail <= want || k) ? 0 : find_cut(p, avail, want);
     c->eof = 0;
     if (cut == 0 && r->eof) {
         cut = avail;                    /* the rest of the input */

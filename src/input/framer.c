@@ -430,6 +430,18 @@ more:
 }
 
 /* (input_int.h) */
+aw_status aw_fr_skip_bom(aw_reader *r, aw_errbuf *err)
+{
+    while (r->end - r->pos < 3 && !r->eof)
+        if (aw_reader_fill(r, r->pos, err) != AW_OK)
+            return AW_EIO;
+    if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+        r->pos += 3;
+    r->bom_done = 1;
+    return AW_OK;
+}
+
+/* (input_int.h) */
 int aw_fr_envelope_at(aw_reader *r, size_t *len, uint64_t *nl, aw_errbuf *err)
 {
     int k;
@@ -574,15 +586,8 @@ static aw_status next_record(aw_reader *r, aw_record *rec, aw_errbuf *err)
             return AW_EOF;
 
         case AW_FR_TOP:
-            if (!r->bom_done) {
-                while (r->end - r->pos < 3 && !r->eof)
-                    if (aw_reader_fill(r, r->pos, err) != AW_OK)
-                        return AW_EIO;
-                if (r->end - r->pos >= 3 &&
-                    memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
-                    r->pos += 3;
-                r->bom_done = 1;
-            }
+            if (!r->bom_done && aw_fr_skip_bom(r, err) != AW_OK)
+                return AW_EIO;
             if ((k = aw_fr_skip_ws(r, err)) < 0)
                 return AW_EIO;
             if (k == 0) {

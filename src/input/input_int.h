@@ -13,6 +13,10 @@
 
 #define AW_IN_CHUNK     (1u << 20)  /* bytes asked of the source per read */
 #define AW_IN_RAW_CAP   (256u << 10) /* compressed input buffer */
+/* An envelope and the rest of the input, up to this, is one chunk
+ * (chunk.c): CloudTrail's files, a few KB to a few MB each, go to the
+ * workers whole instead of being framed by the thread that cuts. */
+#define AW_IN_ENVELOPE_CHUNK (4u << 20)
 #define AW_FR_MAX_DEPTH 1024        /* framer nesting limit */
 
 /* A byte source: reads an fd and decompresses when a magic number says
@@ -135,6 +139,9 @@ static inline size_t aw_src_take(const void *buf, size_t *pos, size_t len, char 
 /* Skip whitespace, refilling. 1: a byte is at pos; 0: end of input;
  * -1: read error. (framer.c) */
 int aw_fr_skip_ws(aw_reader *r, aw_errbuf *err);
+/* Skip a UTF-8 byte order mark at the input's start (pos), once;
+ * AW_EIO on a read error. (framer.c) */
+aw_status aw_fr_skip_bom(aw_reader *r, aw_errbuf *err);
 /* Is pos (a '{') the start of {"Records": [ ? 1 yes (*len = bytes up to
  * and including '[', *nl = newlines in them), 0 no, -1 read error.
  * (framer.c) */

@@ -107,7 +107,33 @@ head -c $(( $(wc -c < "$t/full.gz") * 2 / 3 )) "$t/full.gz" > "$t/cut.gz"
     printf '[{%s},\n' "$L"
     for i in $(seq 1 30); do printf '{%s,"n":%d},\n' "$L" "$i"; done
 } > "$t/open.json"
-for input in mixed.json cut.gz open.json; do
+# and CloudTrail's own layout: files that are one {"Records":[...]}
+# envelope (after a byte order mark, followed by more records, cut
+# short, gzip-compressed, and one longer than the 4 MiB a worker takes
+# whole), and records on lines after a byte order mark
+S=$D/stratus-red-team/cloudtrail.jsonl
+mkdir -p "$t/envdir"
+{ printf '{"Records":['; head -60 "$S" | paste -sd, | tr -d '\n'; printf ']}\n'; } > "$t/envdir/a-small.json"
+{ printf '\357\273\277{"Records":[\n'; sed -n 61,120p "$S" | paste -sd, ; printf ']}'; } > "$t/envdir/b-bom.json"
+{ printf '{"Records":['; sed -n 121,160p "$S" | paste -sd, | tr -d '\n'; printf ']}\n'; sed -n 161,200p "$S"; } > "$t/envdir/c-trail.json"
+{ printf '{"Records":['; sed -n 201,240p "$S" | paste -sd, | tr -d '\n'; printf ',{"eventName":"x",\n'; } > "$t/envdir/d-cut.json"
+{ printf '{"Records":['; for i in $(seq 1 60); do head -250 "$S" | paste -sd, | tr -d '\n'; [ "$i" -lt 60 ] && printf ','; done; printf ']}'; } > "$t/big.json"
+{ printf '{"Records":['; sed -n 241,310p "$S" | paste -sd, | tr -d '\n'; printf ']}'; } | gzip -c > "$t/envdir/f-small.json.gz"
+{ printf '\357\273\277'; sed -n 1,50p "$S"; } > "$t/envdir/g-bom-lines.jsonl"
+# workers frame the envelopes up to 4 MiB whole; the calling thread only
+# the longer one's records (--stats-json records_framed_by_calling_thread)
+framed() { "$AW_BIN" scan -q -j 2 --stats-json "$t/fr.json" --rules "$C/rules/cloud" "$@" > /dev/null 2>&1
+           sed -n 's/.*"records_framed_by_calling_thread":\([0-9]*\).*/\1/p' "$t/fr.json"; }
+nbig=$("$AW_BIN" scan -q -j 1 --stats-json "$t/fr.json" --rules "$C/rules/cloud" "$t/big.json" > /dev/null 2>&1
+       sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$t/fr.json")
+fs=$(framed "$t/envdir"); fb=$(framed "$t/big.json")
+if [ "$fs" = 0 ] && [ "$fb" = "$nbig" ] && [ "$nbig" -gt 4000 ]; then
+    echo "ok - threads: envelopes up to 4 MiB framed by the workers, a longer one ($nbig records) by the calling thread"
+else
+    echo "not ok - threads: records framed by the calling thread: $fs in the small envelopes (want 0), $fb of $nbig in the long one"
+fi
+cp "$t/big.json" "$t/envdir/e-big.json"
+for input in mixed.json cut.gz open.json envdir; do
     "$AW_BIN" scan -j 1 --rules "$C/rules/cloud" "$t/$input" > "$t/m1" 2> "$t/e1"
     grep -v 'MB/s\|seconds\|thread' "$t/e1" > "$t/d1"
     if [ "$input" = cut.gz ]; then
