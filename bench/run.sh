@@ -163,6 +163,40 @@ if [ "$QUICK" = 0 ]; then
     done
     rm -f "$OUT/ct.z"
 fi
+# CloudTrail as it is delivered to S3: one gzip file per account, region
+# and 5 minutes, holding one {"Records":[...]} envelope; here 1,000
+# records a file. Files up to 4 MiB go to the workers whole; the calling
+# thread reads them (and decodes: one file at a time, on a thread of
+# its own) and commits.
+mkdir -p "$OUT/s3"; rm -f "$OUT"/s3/*
+split -l 1000 -d -a 5 "$OUT/cloudtrail.jsonl" "$OUT/s3/part."
+for f in "$OUT"/s3/part.*; do
+    { printf '{"Records":['; paste -sd, "$f" | tr -d '\n'; printf ']}'; } | gzip -1 -c > "$f.json.gz"
+    rm -f "$f"
+done
+nfiles=$(ls "$OUT"/s3 | wc -l)
+echo
+echo "### CloudTrail as delivered to S3: $nfiles gzip files of 1,000 records in a {\"Records\":[...]} envelope (SigmaHQ cloud rules + pack; MB/s of decompressed JSON)"
+echo
+row "what" "MB/s" "events/s" "peak RSS" "notes"
+row "---" "---:" "---:" "---:" "---"
+warm_dir() { cat "$1"/* > /dev/null; }
+warm_dir "$OUT/s3"
+t0=$(now); cat "$OUT"/s3/* | gzip -dc > /dev/null; t1=$(now)
+row "gzip -dc of every file (baseline)" "$(mbps "$(stat -c %s "$OUT/cloudtrail.jsonl")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")" "-" "-" ""
+for bin in "$BIN" ${AW_BASELINE_BIN:-}; do
+    for j in 1 "$THREADS"; do
+        warm_dir "$OUT/s3"
+        "$bin" scan -q --threads "$j" --stats-json "$OUT/st.json" "${ct_rules[@]}" "$OUT/s3" > /dev/null
+        label="aupwatch scan, $j thread(s)"
+        [ "$bin" != "$BIN" ] && label="baseline $(basename "$bin"), $j thread(s)"
+        row "$label" "$(jq .mb_per_s "$OUT/st.json" | xargs printf '%.0f')" "$(jq .events_per_s "$OUT/st.json")" \
+            "$(jq .max_rss_kb "$OUT/st.json") KB" "$(jq .alerts "$OUT/st.json") alerts$(jq -r '.records_framed_by_calling_thread // empty | select(. > 0) | ", \(.) records framed by the calling thread"' "$OUT/st.json")$(jq -r '.cpu_seconds // empty | select(.calling_thread > 0 and .process > .calling_thread * 1.01) | ", calling thread \(.calling_thread * 1000 | floor) ms of \(.process * 1000 | floor) ms CPU"' "$OUT/st.json")"
+        [ "$THREADS" = 1 ] && break
+    done
+done
+rm -rf "$OUT/s3"
+
 win_rules=(--rules "$C/rules" --rules "$C/rules-emerging-threats" --rules "$C/rules-threat-hunting" --rules "$C/rules-compliance")
 bench_file "Windows event JSON, full SigmaHQ rule set" "$OUT/windows.jsonl" 'powershell.exe' "${win_rules[@]}"
 # the samples repeat their values (a few hundred distinct command lines):
