@@ -17,6 +17,39 @@
 
 #define DT_CHUNK (1u << 20)
 #define DT_SLOTS 4
+#define DT_KEEP 16              /* chunk buffers kept for the next decoders */
+
+/* Chunk buffers outlive their decoder: a scan of many small compressed
+ * files (CloudTrail's) starts a decoder per file, and buffers freed and
+ * allocated again, among the scan's other allocations, came back as
+ * fresh pages: a page fault for every 4 KB decoded (10x the faults of
+ * the whole scan, measured on 266 gzip files). */
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *keep[DT_KEEP];
+static int nkeep;
+
+static char *chunk_alloc(void)
+{
+    char *p = NULL;
+    pthread_mutex_lock(&keep_mu);
+    if (nkeep)
+        p = keep[--nkeep];
+    pthread_mutex_unlock(&keep_mu);
+    return p ? p : malloc(DT_CHUNK);
+}
+
+static void chunk_release(char *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&keep_mu);
+    if (nkeep < DT_KEEP) {
+        keep[nkeep++] = p;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&keep_mu);
+    free(p);
+}
 
 typedef struct dchunk {
     char *data;
@@ -90,7 +123,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
         return NULL;
     t->s = s;
     for (int i = 0; i < DT_SLOTS; i++)
-        if (!(t->slot[i].data = malloc(DT_CHUNK)))
+        if (!(t->slot[i].data = chunk_alloc()))
             goto fail;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
@@ -103,7 +136,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
     return t;
 fail:
     for (int i = 0; i < DT_SLOTS; i++)
-        free(t->slot[i].data);
+        chunk_release(t->slot[i].data);
     free(t);
     return NULL;                        /* the caller decodes inline */
 }
@@ -154,6 +187,6 @@ void aw_dthread_stop(aw_dthread *t)
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     for (int i = 0; i < DT_SLOTS; i++)
-        free(t->slot[i].data);
+        chunk_release(t->slot[i].data);
     free(t);
 }
