@@ -123,7 +123,8 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     /* a chunk's worth, or the end: a decoder or a pipe may hand out
      * less per read, and a chunk too short for a whole line would send
      * the caller to the stream reader */
-    while (r->end - r->pos < want && !r->eof)
+    size_t wlim = want < r->maxcap / 2 ? want : r->maxcap / 2;     /* (as below) */
+    while (r->end - r->pos < wlim && !r->eof)
         if (aw_reader_fill(r, r->pos, err) != AW_OK)
             return AW_OK;
     if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0) {
@@ -134,10 +135,13 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
          * failed read, the stream frames it here. */
         if (k < 0)
             return AW_OK;
-        while (r->end - r->pos <= AW_IN_ENVELOPE_CHUNK && !r->eof)
+        /* at most half the buffer's limit (max_record and two reads):
+         * a fill adds at most half a read, so the buffer never fills up */
+        size_t lim = AW_IN_ENVELOPE_CHUNK < r->maxcap / 2 ? AW_IN_ENVELOPE_CHUNK : r->maxcap / 2;
+        while (r->end - r->pos <= lim && !r->eof)
             if (aw_reader_fill(r, r->pos, err) != AW_OK)
                 return AW_OK;
-        if (!r->eof || r->end - r->pos > AW_IN_ENVELOPE_CHUNK)
+        if (!r->eof || r->end - r->pos > lim)
             return AW_OK;
     }
     if (swap && r->pos) {               /* the chunk at the buffer's start */

@@ -133,6 +133,21 @@ else
     echo "not ok - threads: records framed by the calling thread: $fs in the small envelopes (want 0), $fb of $nbig in the long one"
 fi
 cp "$t/big.json" "$t/envdir/e-big.json"
+# a small --max-record bounds the reader's buffer (max_record + 2 MiB):
+# an envelope is then taken whole only up to half of that, and chunks
+# asked larger than the buffer are cut smaller
+{ printf '{"Records":['; for i in $(seq 1 12); do head -250 "$S" | paste -sd, | tr -d '\n'; [ "$i" -lt 12 ] && printf ','; done; printf ']}'; } > "$t/mid.json"
+for cfg in 100000: 100000:8000000 64:; do
+    IFS=: read -r mr cb <<< "$cfg"
+    "$AW_BIN" scan -j 1 --max-record "$mr" --rules "$C/rules/cloud" "$t/mid.json" "$t/envdir" > "$t/m1" 2> "$t/e1"
+    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} "$AW_BIN" scan -j 2 --max-record "$mr" --rules "$C/rules/cloud" "$t/mid.json" "$t/envdir" > "$t/m2" 2> "$t/e2"
+    if cmp -s "$t/m1" "$t/m2" && cmp -s <(grep -v 'MB/s\|seconds\|thread' "$t/e1") <(grep -v 'MB/s\|seconds\|thread' "$t/e2") &&
+       ! grep -q 'read-error' "$t/e2"; then
+        echo "ok - threads: --max-record $mr${cb:+, chunks of $cb bytes}: -j 2 equals -j 1 ($(wc -l < "$t/m1") alerts)"
+    else
+        echo "not ok - threads: --max-record $mr${cb:+, chunks of $cb bytes}: -j 2 differs from -j 1"; grep 'read-error' "$t/e2" | head -3
+    fi
+done
 for input in mixed.json cut.gz open.json envdir; do
     "$AW_BIN" scan -j 1 --rules "$C/rules/cloud" "$t/$input" > "$t/m1" 2> "$t/e1"
     grep -v 'MB/s\|seconds\|thread' "$t/e1" > "$t/d1"
