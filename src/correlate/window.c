@@ -292,6 +292,26 @@ static void shift_up(group *g, uint32_t at)
     }
 }
 
+/* Move entries [0, at) one place down, the ring's head moving back one
+ * (room for elen + 1 is there), a contiguous run at a time: entry `at`
+ * is then free, and the entries after it keep their places. */
+static void shift_down(group *g, uint32_t at)
+{
+    g->ehead = (g->ehead + g->ecap - 1) % g->ecap;
+    uint32_t k = 0;
+    while (k < at) {
+        uint32_t pk = (g->ehead + k) % g->ecap;    /* where entry k goes */
+        if (pk == g->ecap - 1) {
+            g->ent[pk] = g->ent[0];
+            k++;
+            continue;
+        }
+        uint32_t n = at - k < g->ecap - 1 - pk ? at - k : g->ecap - 1 - pk;
+        memmove(&g->ent[pk], &g->ent[pk + 1], (size_t)n * sizeof *g->ent);
+        k += n;
+    }
+}
+
 bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
 {
     uint32_t maxv = (uint32_t)c_max_values(c);
@@ -349,9 +369,12 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
     if (g->elen == g->ecap)
         ring_grow(c, g, maxv);
     uint32_t at = g->elen;
-    if (at > 0 && E(g, at - 1).t > e->t) {      /* out of order: insert in place */
-        at = insert_pos(g, e->t);
-        shift_up(g, at);
+    if (at > 0 && E(g, at - 1).t > e->t) {      /* out of order: insert in place, */
+        at = insert_pos(g, e->t);               /* moving the fewer entries */
+        if (at < g->elen - at)
+            shift_down(g, at);
+        else
+            shift_up(g, at);
     }
     E(g, at) = *e;
     g->elen++;

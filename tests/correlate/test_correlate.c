@@ -406,6 +406,71 @@ static void test_lateness(void **state)
     cfx_free(&f);
 }
 
+/* Out-of-order events are inserted into the group's time-sorted ring by
+ * moving the fewer entries: those after the insert (up) or those before
+ * it (down, the ring's head moving back), in contiguous runs across the
+ * ring's wrap. Events arrive alternately older and newer than all held,
+ * and into the middle, so both sides move, with the ring wrapped; every
+ * firing's window start (the oldest entry held), end and count must be
+ * those of the events held, computed here by brute force. */
+static void test_out_of_order_inserts(void **state)
+{
+    enum { N = 150, K = 37 };
+    cfx f;
+    setup_rules(&f, "title: ec\nname: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n"
+                    "  group-by: [user]\n  timespan: 10m\n  condition: {gte: 37}\n", NULL);
+    double t[N];
+    int lo = 60, hi = 61, k = 0;                    /* times are 0.5 s * (0..149) */
+    for (int i = 0; i < 8; i++)
+        t[k++] = 0.5 * hi++;                        /* in order: 61..68 */
+    while (k < N) {
+        if (k % 3 == 0 && lo >= 0)
+            t[k++] = 0.5 * lo--;                    /* older than all: front */
+        else if (k % 3 == 1 && hi < N)
+            t[k++] = 0.5 * hi++;                    /* newer than all: appended */
+        else if (lo >= 0)
+            t[k++] = 0.5 * lo--;
+        else
+            t[k++] = 0.5 * hi++;
+    }
+    /* and a few into the middle: swap some late arrivals inward */
+    for (int i = 20; i + 7 < N; i += 11) {
+        double x = t[i];
+        t[i] = t[i + 7];
+        t[i + 7] = x;
+    }
+    double held[N];
+    int nheld = 0, nexp = 0;
+    struct { double start, end; int events; long trigger; } want[N / K + 1];
+    for (int i = 0; i < N; i++) {
+        ev_user(&f, i, t[i], "a", "u");
+        held[nheld++] = t[i];
+        if (nheld >= K) {
+            double mn = held[0], mx = held[0];
+            for (int j = 1; j < nheld; j++) {
+                mn = held[j] < mn ? held[j] : mn;
+                mx = held[j] > mx ? held[j] : mx;
+            }
+            want[nexp].start = mn;
+            want[nexp].end = mx;
+            want[nexp].events = nheld;
+            want[nexp].trigger = i;
+            nexp++;
+            nheld = 0;                              /* refire: reset */
+        }
+    }
+    aw_correlator_flush(f.c);
+    assert_int_equal(aw_correlator_stats_get(f.c)->late, 0);
+    assert_int_equal(f.nal, nexp);
+    for (int i = 0; i < nexp; i++) {
+        assert_int_equal(f.al[i].trigger, want[i].trigger);
+        assert_int_equal(f.al[i].events, want[i].events);
+        assert_true(f.al[i].start == 1700000000000000000LL + (int64_t)(want[i].start * 1e9));
+        assert_true(f.al[i].end == 1700000000000000000LL + (int64_t)(want[i].end * 1e9));
+    }
+    cfx_free(&f);
+}
+
 static void test_group_late_beyond_bound(void **state)
 {
     /* default lateness (300 s): an event more than 300 s older than its
@@ -863,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_chain_and_aliases),
         cmocka_unit_test(test_generate_flag),
         cmocka_unit_test(test_lateness),
+        cmocka_unit_test(test_out_of_order_inserts),
         cmocka_unit_test(test_group_late_beyond_bound),
         cmocka_unit_test(test_missing_time_and_group),
         cmocka_unit_test(test_chain_value_fields),
