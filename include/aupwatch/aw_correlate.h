@@ -70,6 +70,13 @@ typedef struct aw_evidence {
     const char *file;       /* copied (interned) by the correlator */
     uint64_t record, line;
     const char *sha256;     /* 64 hex digits, or NULL */
+    /* Optional, for callers feeding millions of events (0 / NULL: not
+     * given): the digest's 32 bytes, taken instead of decoding sha256;
+     * and an id of the file, equal for every event of one file and
+     * different between files (the file's name is then compared only
+     * when the id changes). */
+    const uint8_t *sha256_bytes;
+    uint64_t file_id;
 } aw_evidence;
 
 typedef struct aw_correlation_ref {

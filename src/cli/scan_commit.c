@@ -94,7 +94,7 @@ static void commit_batch(aw_scanner *s, batch *b)
             if (x->variant && x->variant != variant)
                 continue;
             if (x->cxlen) {
-                aw_evidence ev = {b->file, r->recno, r->line, r->sha};
+                aw_evidence ev = {b->file, r->recno, r->line, r->sha, r->sha_bytes, b->file_seq};
                 aw_correlator_feed_extract(s->corr, &x->h, b->str + x->cx, x->cxlen, &ev);
             }
             if (x->h.correlation_only) {

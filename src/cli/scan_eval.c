@@ -144,7 +144,9 @@ static int on_hit(void *ud, const aw_hit *h)
 static void on_digest(void *ud, size_t id, const uint8_t d[32])
 {
     worker *w = ud;
-    aw_sha256_hex_of(d, w->hb->recs[id].sha);
+    srec *r = &w->hb->recs[id];
+    memcpy(r->sha_bytes, d, sizeof r->sha_bytes);
+    aw_sha256_hex_of(d, r->sha);
 }
 
 /* Render the alert of hit x (worker-side output formatting). */

@@ -62,6 +62,7 @@ typedef struct srec {               /* one record of a batch */
     uint8_t own_mode;               /* OWN_* */
     aw_own_op own;                  /* OWN_DECIDE: decided at commit */
     char sha[65];
+    uint8_t sha_bytes[32];          /* the same digest (correlation evidence) */
 } srec;
 
 typedef struct batch {

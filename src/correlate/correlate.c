@@ -40,6 +40,8 @@ struct aw_correlator {
     bool any_t, flushing;
     char **files;
     size_t nfiles, capfiles;
+    uint64_t last_file_id;          /* aw_evidence.file_id of files[last_file] */
+    uint32_t last_file;
     aw_correlator_stats st;
     long bytes;
     double *scratch;
@@ -117,7 +119,7 @@ int aw_refire_parse(const char *s, aw_refire *out)
     return 0;
 }
 
-static uint32_t intern_file(aw_correlator *c, const char *f)
+static uint32_t intern_name(aw_correlator *c, const char *f)
 {
     if (!f)
         f = "";
@@ -131,6 +133,18 @@ static uint32_t intern_file(aw_correlator *c, const char *f)
     return (uint32_t)c->nfiles++;
 }
 
+/* The file of an event: by its id when the caller gives one and it is
+ * the last one seen, else by name. */
+static uint32_t intern_file(aw_correlator *c, const char *f, uint64_t id)
+{
+    if (id && id == c->last_file_id)
+        return c->last_file;
+    uint32_t i = intern_name(c, f);
+    c->last_file_id = id;
+    c->last_file = i;
+    return i;
+}
+
 static int hexval(char ch)
 {
     return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
@@ -142,10 +156,13 @@ static void make_ref(aw_correlator *c, const aw_evidence *ev, cref *r)
     memset(r, 0, sizeof *r);
     if (!ev)
         return;
-    r->file = intern_file(c, ev->file);
+    r->file = intern_file(c, ev->file, ev->file_id);
     r->record = ev->record;
     r->line = (uint32_t)ev->line;
-    if (ev->sha256 && strlen(ev->sha256) == 64) {
+    if (ev->sha256_bytes) {
+        r->has_sha = 1;
+        memcpy(r->sha, ev->sha256_bytes, sizeof r->sha);
+    } else if (ev->sha256 && strlen(ev->sha256) == 64) {
         r->has_sha = 1;
         for (int i = 0; i < 32; i++) {
             int hi = hexval(ev->sha256[2 * i]), lo = hexval(ev->sha256[2 * i + 1]);

@@ -60,6 +60,7 @@ typedef struct calert {
     uint64_t events;
     size_t nrefs;
     long first_ref, last_ref;
+    char refs[8][96];           /* the first refs: "file record sha256" */
     int64_t start, end;
 } calert;
 
@@ -74,6 +75,11 @@ typedef struct cfx {
     size_t nal, capal;
     char diags[4096];
     long cur;                   /* record being fed */
+    /* evidence as a scan gives it: the digest's bytes and a file id
+     * (0: the file name and the hex digest only) */
+    const char *file;           /* NULL: "events.jsonl" */
+    uint64_t file_id;
+    int bytes;
 } cfx;
 
 static aw_mapping *ctest_mapping(void)
@@ -125,8 +131,12 @@ static void ctest_alert(void *ud, const aw_correlation_alert *a)
     x->last_ref = a->nrefs ? (long)a->refs[a->nrefs - 1].record : -1;
     x->start = a->start_ns;
     x->end = a->end_ns;
-    for (size_t i = 0; i < a->nrefs; i++)
+    for (size_t i = 0; i < a->nrefs; i++) {
         assert_int_equal(strlen(a->refs[i].sha256), 64);
+        if (i < 8)
+            snprintf(x->refs[i], sizeof x->refs[i], "%s %llu %s", a->refs[i].file,
+                     (unsigned long long)a->refs[i].record, a->refs[i].sha256);
+    }
 }
 
 /* Returns false if the rules were rejected or the plan has no correlation. */
@@ -151,8 +161,12 @@ static int cfx_hit(void *ud, const aw_hit *h)
 {
     cfx *f = ud;
     char sha[65];
+    uint8_t bytes[32] = {0};
     snprintf(sha, sizeof sha, "%064lx", (unsigned long)f->cur);
-    aw_evidence ev = {"events.jsonl", (uint64_t)f->cur, (uint64_t)f->cur + 1, sha};
+    for (int i = 0; i < 8; i++)                 /* the digest's bytes: the same value */
+        bytes[31 - i] = (uint8_t)((unsigned long)f->cur >> (8 * i));
+    aw_evidence ev = {f->file ? f->file : "events.jsonl", (uint64_t)f->cur, (uint64_t)f->cur + 1,
+                      f->bytes ? NULL : sha, f->bytes ? bytes : NULL, f->file_id};
     aw_correlator_feed(f->c, h, f->d, &ev);
     return 0;
 }

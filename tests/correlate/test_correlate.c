@@ -471,6 +471,40 @@ static void test_out_of_order_inserts(void **state)
     cfx_free(&f);
 }
 
+/* Evidence as a scan gives it (the digest's bytes, a file id that names
+ * the file until it changes) is referenced exactly as evidence given by
+ * file name and hex digest: same files, records and digests. */
+static void test_evidence_bytes_and_file_id(void **state)
+{
+    static const char *const files[] = {"a.json.gz", "b.json.gz", "a.json.gz", "c.json.gz"};
+    cfx f[2];
+    for (int mode = 0; mode < 2; mode++) {
+        char rules[2048];
+        snprintf(rules, sizeof rules, "%s\n" BASES,
+                 "title: ec\nname: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n"
+                 "  group-by: [user]\n  timespan: 10m\n  condition: {gte: 3}\n");
+        if (!cfx_init(&f[mode], g_map, rules, NULL))
+            fail_msg("%s", f[mode].diags);
+        for (int i = 0; i < 24; i++) {
+            int k = i / 6;                          /* four files, the first again third */
+            f[mode].file = files[k];
+            f[mode].file_id = mode ? (uint64_t)k + 1 : 0;
+            f[mode].bytes = mode;
+            ev_user(&f[mode], 1000 + i, i, "a", i % 2 ? "u" : "v");
+        }
+        aw_correlator_flush(f[mode].c);
+    }
+    assert_int_equal(f[0].nal, 8);
+    assert_int_equal(f[1].nal, f[0].nal);
+    for (size_t i = 0; i < f[0].nal; i++)
+        for (int r = 0; r < 3; r++)
+            assert_string_equal(f[1].al[i].refs[r], f[0].al[i].refs[r]);
+    assert_non_null(strstr(f[1].al[7].refs[0], "c.json.gz 1019 000000000000000000000000000000000000000000000000000000000000"));
+    assert_non_null(strstr(f[1].al[4].refs[0], "a.json.gz 1012 "));
+    cfx_free(&f[0]);
+    cfx_free(&f[1]);
+}
+
 static void test_group_late_beyond_bound(void **state)
 {
     /* default lateness (300 s): an event more than 300 s older than its
@@ -929,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_generate_flag),
         cmocka_unit_test(test_lateness),
         cmocka_unit_test(test_out_of_order_inserts),
+        cmocka_unit_test(test_evidence_bytes_and_file_id),
         cmocka_unit_test(test_group_late_beyond_bound),
         cmocka_unit_test(test_missing_time_and_group),
         cmocka_unit_test(test_chain_value_fields),
