@@ -89,7 +89,7 @@ static int on_hit(void *ud, const aw_hit *h)
     run *r = ud;
     r->hits++;
     if (r->c) {
-        aw_evidence ev = {"bench", r->i, r->i + 1, NULL};
+        aw_evidence ev = {.file = "bench", .record = r->i, .line = r->i + 1};
         aw_correlator_feed(r->c, h, r->d, &ev);
     }
     return 0;

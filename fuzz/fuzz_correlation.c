@@ -64,7 +64,7 @@ typedef struct ctx {
 static int on_hit(void *ud, const aw_hit *h)
 {
     ctx *x = ud;
-    aw_evidence ev = {"fuzz", x->i, x->i + 1, NULL};
+    aw_evidence ev = {.file = "fuzz", .record = x->i, .line = x->i + 1};
     aw_correlator_feed(x->c, h, x->d, &ev);
     return 0;
 }
