@@ -93,6 +93,20 @@ static int hand_over(aw_reader *r, size_t want, char **buf, size_t *cap, aw_errb
     return 0;
 }
 
+/* Read until n bytes from pos are buffered or the input ends, n at most
+ * half the buffer's limit (max_record and two reads): a fill adds at
+ * most half a read, so the buffer never fills up. 0, or -1 after a
+ * failed read (which the stream meets again where it would). */
+static int fill_to(aw_reader *r, size_t n, aw_errbuf *err)
+{
+    if (n > r->maxcap / 2)
+        n = r->maxcap / 2;
+    while (r->end - r->pos < n && !r->eof)
+        if (aw_reader_fill(r, r->pos, err) != AW_OK)
+            return -1;
+    return 0;
+}
+
 /* Cut the next chunk (aw_reader_chunk); with `swap`, the chunk starts
  * at buf[0] (the bytes before it are dropped first) and r->pos is its
  * end. */
@@ -123,25 +137,19 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     /* a chunk's worth, or the end: a decoder or a pipe may hand out
      * less per read, and a chunk too short for a whole line would send
      * the caller to the stream reader */
-    size_t wlim = want < r->maxcap / 2 ? want : r->maxcap / 2;     /* (as below) */
-    while (r->end - r->pos < wlim && !r->eof)
-        if (aw_reader_fill(r, r->pos, err) != AW_OK)
-            return AW_OK;
-    if ((k = aw_fr_envelope_at(r, &elen, &enl, err)) != 0) {
+    if (fill_to(r, want, err) != 0)
+        return AW_OK;
+    int env = aw_fr_envelope_at(r, &elen, &enl, err);
+    if (env < 0)
+        return AW_OK;                   /* a failed read */
+    if (env) {
         /* An envelope ({"Records":[...]}, CloudTrail's files) has no
          * line to cut at: with the rest of the input it is one chunk if
-         * that is at most AW_IN_ENVELOPE_CHUNK bytes (the chunk reader
-         * frames envelopes as the stream does); longer, or after a
-         * failed read, the stream frames it here. */
-        if (k < 0)
-            return AW_OK;
-        /* at most half the buffer's limit (max_record and two reads):
-         * a fill adds at most half a read, so the buffer never fills up */
-        size_t lim = AW_IN_ENVELOPE_CHUNK < r->maxcap / 2 ? AW_IN_ENVELOPE_CHUNK : r->maxcap / 2;
-        while (r->end - r->pos <= lim && !r->eof)
-            if (aw_reader_fill(r, r->pos, err) != AW_OK)
-                return AW_OK;
-        if (!r->eof || r->end - r->pos > lim)
+         * that is at most AW_IN_ENVELOPE_CHUNK bytes, and at most what
+         * fill_to may buffer (the chunk reader frames envelopes as the
+         * stream does); longer, the stream frames it here. */
+        if (fill_to(r, AW_IN_ENVELOPE_CHUNK + 1, err) != 0 || !r->eof ||
+            r->end - r->pos > AW_IN_ENVELOPE_CHUNK)
             return AW_OK;
     }
     if (swap && r->pos) {               /* the chunk at the buffer's start */
@@ -150,7 +158,7 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     }
     const char *p = r->buf + r->pos;
     size_t avail = r->end - r->pos;
-    size_t cut = r->eof && (avail <= want || k) ? 0 : find_cut(p, avail, want);
+    size_t cut = r->eof && (avail <= want || env) ? 0 : find_cut(p, avail, want);
     c->eof = 0;
     if (cut == 0 && r->eof) {
         cut = avail;                    /* the rest of the input */
