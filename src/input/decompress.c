@@ -39,7 +39,7 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
 {
     memset(s, 0, sizeof *s);
     s->fd = fd;
-    s->raw = malloc(AW_IN_RAW_CAP);
+    s->raw = aw_keep_take(AW_KEEP_RAW, AW_IN_RAW_CAP, &s->raw_cap);
     if (!s->raw) {
         aw_errbuf_set(err, "out of memory");
         return AW_EIO;
@@ -48,7 +48,7 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
     while (s->raw_len < 4 && !s->raw_eof) {
         ssize_t n;
         do
-            n = read(fd, s->raw + s->raw_len, AW_IN_RAW_CAP - s->raw_len);
+            n = read(fd, s->raw + s->raw_len, s->raw_cap - s->raw_len);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             aw_errbuf_set(err, "read failed: %s", strerror(errno));
@@ -211,6 +211,6 @@ void aw_src_close(aw_src *s)
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDStream(s->zs);
-    free(s->raw);
+    aw_keep_give(AW_KEEP_RAW, s->raw, s->raw_cap);
     memset(s, 0, sizeof *s);
 }

@@ -17,39 +17,6 @@
 
 #define DT_CHUNK (1u << 20)
 #define DT_SLOTS 4
-#define DT_KEEP 16              /* chunk buffers kept for the next decoders */
-
-/* Chunk buffers outlive their decoder: a scan of many small compressed
- * files (CloudTrail's) starts a decoder per file, and buffers freed and
- * allocated again, among the scan's other allocations, came back as
- * fresh pages: a page fault for every 4 KB decoded (10x the faults of
- * the whole scan, measured on 266 gzip files). */
-static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
-static char *keep[DT_KEEP];
-static int nkeep;
-
-static char *chunk_alloc(void)
-{
-    char *p = NULL;
-    pthread_mutex_lock(&keep_mu);
-    if (nkeep)
-        p = keep[--nkeep];
-    pthread_mutex_unlock(&keep_mu);
-    return p ? p : malloc(DT_CHUNK);
-}
-
-static void chunk_release(char *p)
-{
-    if (!p)
-        return;
-    pthread_mutex_lock(&keep_mu);
-    if (nkeep < DT_KEEP) {
-        keep[nkeep++] = p;
-        p = NULL;
-    }
-    pthread_mutex_unlock(&keep_mu);
-    free(p);
-}
 
 typedef struct dchunk {
     char *data;
@@ -122,8 +89,9 @@ aw_dthread *aw_dthread_start(aw_src *s)
     if (!t)
         return NULL;
     t->s = s;
+    size_t cap;                         /* DT_CHUNK: chunks are of one size */
     for (int i = 0; i < DT_SLOTS; i++)
-        if (!(t->slot[i].data = chunk_alloc()))
+        if (!(t->slot[i].data = aw_keep_take(AW_KEEP_CHUNK, DT_CHUNK, &cap)))
             goto fail;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
@@ -136,7 +104,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
     return t;
 fail:
     for (int i = 0; i < DT_SLOTS; i++)
-        chunk_release(t->slot[i].data);
+        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].data, DT_CHUNK);
     free(t);
     return NULL;                        /* the caller decodes inline */
 }
@@ -187,6 +155,6 @@ void aw_dthread_stop(aw_dthread *t)
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     for (int i = 0; i < DT_SLOTS; i++)
-        chunk_release(t->slot[i].data);
+        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].data, DT_CHUNK);
     free(t);
 }

@@ -11,7 +11,8 @@
  * libdeflate rejects (damaged, truncated) or that would decode to more
  * than AW_GZ_MEMBER_MAX goes to zlib's streaming decoder, which carries
  * on from that member to the end of the file: the records before the
- * damage and the error message are those of the streaming path. */
+ * damage and the error message are those of the streaming path. Both
+ * buffers are kept for the next file (keep.c). */
 #include <errno.h>
 #include <libdeflate.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
     off_t pos = lseek(s->fd, 0, SEEK_CUR);
     if (pos < 0 || pos > st.st_size)
         return 0;
-    size_t cap = s->raw_len + (size_t)(st.st_size - pos) + 1, have = s->raw_len;
-    unsigned char *buf = malloc(cap);
+    size_t cap, have = s->raw_len;
+    unsigned char *buf = aw_keep_take(AW_KEEP_RAW, s->raw_len + (size_t)(st.st_size - pos) + 1, &cap);
     if (!buf)
         return 0;                       /* stream instead */
     memcpy(buf, s->raw, s->raw_len);
@@ -38,7 +39,7 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
         if (have == cap) {
             unsigned char *nb = realloc(buf, cap * 2);
             if (!nb) {
-                free(buf);
+                aw_keep_give(AW_KEEP_RAW, buf, cap);
                 aw_errbuf_set(err, "out of memory reading a gzip file");
                 return -1;
             }
@@ -50,7 +51,7 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
             n = read(s->fd, buf + have, cap - have);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
-            free(buf);
+            aw_keep_give(AW_KEEP_RAW, buf, cap);
             aw_errbuf_set(err, "read failed: %s", strerror(errno));
             return -1;
         }
@@ -59,8 +60,9 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
         have += (size_t)n;
         s->bytes_in += (uint64_t)n;
     }
-    free(s->raw);
+    aw_keep_give(AW_KEEP_RAW, s->raw, s->raw_cap);
     s->raw = buf;                       /* zlib takes over from here if need be */
+    s->raw_cap = cap;
     s->raw_pos = 0;
     s->raw_len = have;
     s->ld = libdeflate_alloc_decompressor();
@@ -82,6 +84,10 @@ static int grow_dec(aw_src *s, size_t want)
 {
     if (s->dec_cap >= want)
         return 1;
+    if (!s->dec) {
+        s->dec = aw_keep_take(AW_KEEP_DECODED, want, &s->dec_cap);
+        return s->dec != NULL;
+    }
     char *nb = realloc(s->dec, want);
     if (!nb)
         return 0;
@@ -137,7 +143,8 @@ ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 void aw_gz_whole_close(aw_src *s)
 {
     libdeflate_free_decompressor(s->ld);
-    free(s->dec);
+    aw_keep_give(AW_KEEP_DECODED, s->dec, s->dec_cap);
     s->ld = NULL;
     s->dec = NULL;
+    s->dec_cap = 0;
 }

@@ -25,7 +25,7 @@ typedef struct aw_src {
     int fd;
     aw_compression comp;
     unsigned char *raw;         /* undecoded input: raw[pos..len) */
-    size_t raw_pos, raw_len;
+    size_t raw_pos, raw_len, raw_cap;
     int raw_eof;
     z_stream z;
     int z_ready;                /* inflateInit2 done */
@@ -69,6 +69,19 @@ typedef struct aw_dthread aw_dthread;
 aw_dthread *aw_dthread_start(aw_src *s);   /* NULL if no thread could start */
 ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 void aw_dthread_stop(aw_dthread *t);       /* NULL is a no-op */
+
+/* Large buffers kept from one file for the next (keep.c): their pages
+ * are faulted in once, not once a file. take returns a buffer of at
+ * least want bytes (*cap its size), NULL when out of memory; give keeps
+ * it, or frees it when enough of its kind are kept (NULL: no-op). */
+typedef enum aw_keep_kind {
+    AW_KEEP_CHUNK,              /* the decoder thread's chunks */
+    AW_KEEP_RAW,                /* compressed input (a file read whole) */
+    AW_KEEP_DECODED,            /* a gzip member decoded whole */
+    AW_KEEP_KINDS
+} aw_keep_kind;
+void *aw_keep_take(aw_keep_kind kind, size_t want, size_t *cap);
+void aw_keep_give(aw_keep_kind kind, void *p, size_t cap);
 
 /* Framer states (framer.c). */
 enum {
