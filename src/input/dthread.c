@@ -4,7 +4,11 @@
  * and evaluation of a thread-parallel scan consume: on the reading
  * thread they would be its bottleneck. With aw_reader_opts.decode_thread
  * a compressed source gets a thread that decodes ahead into a few 1 MiB
- * chunks; aw_src_read then copies from them. The decoder owns the
+ * chunks; aw_src_read then copies from them. A gzip member decoded whole
+ * (gzwhole.c) is not copied into chunks: it is lent as one, and the
+ * decoder waits for the reader to finish it before it decodes into the
+ * same buffer again (CloudTrail's files hold one member each, so it
+ * waits at most for the end of the file). The decoder owns the
  * source's decoding state (fd, raw buffer, zlib / zstd contexts, its
  * counters); the reader sees the counters of the chunks it consumed, so
  * they are the same as without the thread. An error travels as a chunk:
@@ -19,8 +23,10 @@
 #define DT_SLOTS 4
 
 typedef struct dchunk {
-    char *data;
+    char *buf;                  /* the slot's own DT_CHUNK bytes */
+    const char *data;           /* what the reader takes: buf, or a lent member */
     size_t len;
+    int lent;                   /* data is gzwhole.c's decoded member */
     int status;                 /* 0 data, 1 end of input, -1 error */
     uint64_t in, out;           /* counters after this chunk */
     char err[sizeof(((aw_errbuf *)0)->msg)];
@@ -35,6 +41,7 @@ struct aw_dthread {
     unsigned head, count;       /* ready chunks: slot[head], ... */
     int stop;
     size_t cpos;                /* consumed bytes of slot[head] */
+    int lent;                   /* a lent member is in the ring: no decoding */
     int finished;               /* the reader met end or error */
 };
 
@@ -42,10 +49,23 @@ struct aw_dthread {
 static void decode_chunk(aw_src *s, dchunk *c)
 {
     aw_errbuf err;
+    c->data = c->buf;
     c->len = 0;
+    c->lent = 0;
     c->status = 0;
+    if (s->whole) {
+        int m = aw_gz_whole_lend(s, &c->data, &c->len);
+        if (m >= 0) {
+            c->lent = m;
+            c->status = m == 0 || s->raw_pos == s->raw_len;    /* the last member: the end with it */
+            c->in = s->bytes_in;
+            c->out = s->bytes_out;
+            return;
+        }
+        c->data = c->buf;               /* zlib's from here on */
+    }
     while (c->len < DT_CHUNK) {
-        ssize_t n = aw_src_decode(s, c->data + c->len, DT_CHUNK - c->len, &err);
+        ssize_t n = aw_src_decode(s, c->buf + c->len, DT_CHUNK - c->len, &err);
         if (n < 0) {
             c->status = -1;
             memcpy(c->err, err.msg, sizeof c->err);
@@ -66,7 +86,7 @@ static void *decoder(void *arg)
     aw_dthread *t = arg;
     pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (t->count == DT_SLOTS && !t->stop)
+        while ((t->count == DT_SLOTS || t->lent) && !t->stop)
             pthread_cond_wait(&t->cv, &t->mu);
         if (t->stop)
             break;
@@ -75,6 +95,7 @@ static void *decoder(void *arg)
         decode_chunk(t->s, c);          /* the reader never touches a free slot */
         pthread_mutex_lock(&t->mu);
         t->count++;
+        t->lent = c->lent;
         pthread_cond_broadcast(&t->cv);
         if (c->status != 0)
             break;
@@ -91,7 +112,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
     t->s = s;
     size_t cap;                         /* DT_CHUNK: chunks are of one size */
     for (int i = 0; i < DT_SLOTS; i++)
-        if (!(t->slot[i].data = aw_keep_take(AW_KEEP_CHUNK, DT_CHUNK, &cap)))
+        if (!(t->slot[i].buf = aw_keep_take(AW_KEEP_CHUNK, DT_CHUNK, &cap)))
             goto fail;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
@@ -104,7 +125,7 @@ aw_dthread *aw_dthread_start(aw_src *s)
     return t;
 fail:
     for (int i = 0; i < DT_SLOTS; i++)
-        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].data, DT_CHUNK);
+        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].buf, DT_CHUNK);
     free(t);
     return NULL;                        /* the caller decodes inline */
 }
@@ -137,6 +158,8 @@ ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errb
     pthread_mutex_lock(&t->mu);
     t->head = (t->head + 1) % DT_SLOTS;
     t->count--;
+    if (c->lent)
+        t->lent = 0;                    /* the member's buffer is free */
     t->cpos = 0;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
@@ -155,6 +178,6 @@ void aw_dthread_stop(aw_dthread *t)
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     for (int i = 0; i < DT_SLOTS; i++)
-        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].data, DT_CHUNK);
+        aw_keep_give(AW_KEEP_CHUNK, t->slot[i].buf, DT_CHUNK);
     free(t);
 }

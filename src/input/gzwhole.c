@@ -70,14 +70,19 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
     return s->whole;
 }
 
-/* zlib from the member at raw_pos on (a fresh member: reset). */
-static ssize_t to_zlib(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
+/* zlib from the member at raw_pos on (a fresh member: reset), or, if
+ * the byte there starts no member, from there as garbage after one (zlib
+ * words the error). */
+static void to_zlib(aw_src *s)
 {
     s->whole = 0;
     s->dec_pos = s->dec_len = 0;
+    if (s->raw[s->raw_pos] != 0x1f) {
+        s->z_between = 1;
+        return;
+    }
     inflateReset(&s->z);
     s->z_between = 0;
-    return aw_src_read_gzip(s, dst, cap, err);
 }
 
 static int grow_dec(aw_src *s, size_t want)
@@ -96,6 +101,49 @@ static int grow_dec(aw_src *s, size_t want)
     return 1;
 }
 
+/* The member at raw_pos decoded into dec: 1; 0 at the end of the file;
+ * -1 when it is zlib's from here on (to_zlib done). */
+static int member_next(aw_src *s)
+{
+    if (s->raw_pos == s->raw_len)
+        return 0;
+    if (s->raw[s->raw_pos] != 0x1f) {
+        to_zlib(s);
+        return -1;
+    }
+    /* the last member's ISIZE ends the file: exact for one member */
+    size_t in = s->raw_len - s->raw_pos, want = 1u << 20, used = 0, out = 0;
+    if (in >= 18) {
+        const unsigned char *t = s->raw + s->raw_len - 4;
+        size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+        if (isize + 1 > want)
+            want = isize + 1;
+    }
+    if (want < s->dec_cap)
+        want = s->dec_cap;
+    for (;;) {
+        if (want > AW_GZ_MEMBER_MAX)
+            want = AW_GZ_MEMBER_MAX;
+        if (!grow_dec(s, want)) {
+            to_zlib(s);
+            return -1;
+        }
+        enum libdeflate_result r =
+            libdeflate_gzip_decompress_ex(s->ld, s->raw + s->raw_pos, in, s->dec, want, &used, &out);
+        if (r == LIBDEFLATE_SUCCESS)
+            break;
+        if (r != LIBDEFLATE_INSUFFICIENT_SPACE || want == AW_GZ_MEMBER_MAX) {
+            to_zlib(s);
+            return -1;
+        }
+        want *= 2;
+    }
+    s->raw_pos += used;
+    s->dec_pos = 0;
+    s->dec_len = out;
+    return 1;
+}
+
 ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
@@ -104,40 +152,28 @@ ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
             s->bytes_out += k;
             return (ssize_t)k;
         }
-        if (s->raw_pos == s->raw_len)
+        int m = member_next(s);
+        if (m == 0)
             return 0;
-        if (s->raw[s->raw_pos] != 0x1f) {   /* zlib words the error */
-            s->whole = 0;
-            s->z_between = 1;
+        if (m < 0)
             return aw_src_read_gzip(s, dst, cap, err);
-        }
-        /* the last member's ISIZE ends the file: exact for one member */
-        size_t in = s->raw_len - s->raw_pos, want = 1u << 20, used = 0, out = 0;
-        if (in >= 18) {
-            const unsigned char *t = s->raw + s->raw_len - 4;
-            size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-            if (isize + 1 > want)
-                want = isize + 1;
-        }
-        if (want < s->dec_cap)
-            want = s->dec_cap;
-        for (;;) {
-            if (want > AW_GZ_MEMBER_MAX)
-                want = AW_GZ_MEMBER_MAX;
-            if (!grow_dec(s, want))
-                return to_zlib(s, dst, cap, err);
-            enum libdeflate_result r =
-                libdeflate_gzip_decompress_ex(s->ld, s->raw + s->raw_pos, in, s->dec, want, &used, &out);
-            if (r == LIBDEFLATE_SUCCESS)
-                break;
-            if (r != LIBDEFLATE_INSUFFICIENT_SPACE || want == AW_GZ_MEMBER_MAX)
-                return to_zlib(s, dst, cap, err);
-            want *= 2;
-        }
-        s->raw_pos += used;
-        s->dec_pos = 0;
-        s->dec_len = out;
     }
+}
+
+int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n)
+{
+    while (s->whole && s->dec_pos == s->dec_len) {
+        int m = member_next(s);
+        if (m <= 0)
+            return m;
+    }
+    if (!s->whole)
+        return -1;
+    *p = s->dec + s->dec_pos;
+    *n = s->dec_len - s->dec_pos;
+    s->dec_pos = s->dec_len;
+    s->bytes_out += *n;
+    return 1;
 }
 
 void aw_gz_whole_close(aw_src *s)

@@ -63,6 +63,11 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err);     /* 1 taken, 0 not, -1 error
 /* zlib's streaming gzip decoder (decompress.c), from raw[raw_pos..). */
 ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+/* The rest of the current member, or the next member decoded, lent in
+ * place (*p, *n; counted as read): 1. The span stays valid until the
+ * next call that decodes. 0 at the end of the file; -1 when the file is
+ * not (or no longer) decoded whole: aw_src_decode reads it. */
+int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n);
 void aw_gz_whole_close(aw_src *s);
 
 typedef struct aw_dthread aw_dthread;

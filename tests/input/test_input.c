@@ -731,6 +731,8 @@ static void test_zstd(void **st)
 }
 
 /* "-" reads stdin: feed it through a pipe from a child, in small writes. */
+static void test_gzip_paths(void **st);
+
 /* Decompression on its own thread: the same records, errors (at the
  * same record) and byte counters, also over many 1 MiB chunks. */
 static void test_decode_thread(void **st)
@@ -744,7 +746,8 @@ static void test_decode_thread(void **st)
     aw_record rec;
     aw_errbuf err;
     g_opts.decode_thread = 1;
-    test_gzip(st);
+    test_gzip(st);                      /* members lent by the decoder, one by one */
+    test_gzip_paths(st);
     test_zstd(st);
     f = fopen(tpath("big.gz"), "wb");
     gzip_member(f, s, len / 3);
