@@ -8,6 +8,9 @@
  * per-rule counts, the distinct-value table) are maintained as entries
  * come and go; temporal_ordered and value_percentile scan the ring.
  *
+ * event_count, value_sum and value_avg keep one entry per event time
+ * (the events of one time expire together: exact).
+ *
  * Bounds: a group holds at most max_values entries and max_values
  * distinct values. Past that:
  *   value_count     switches to two HyperLogLog sketches (epochs of one
@@ -81,7 +84,15 @@ double hll_estimate(const uint8_t *a, const uint8_t *b)
 
 /* ---- ring of entries -------------------------------------------------- */
 
-#define E(g, i) ((g)->ent[((g)->ehead + (i)) % (g)->ecap])
+/* Entry i of the ring (i < ecap): a compare, not a division, as the
+ * binary search of an out-of-order insert reads ten of them. */
+static inline uint32_t ring_at(const group *g, uint32_t i)
+{
+    uint32_t k = g->ehead + i;
+    return k >= g->ecap ? k - g->ecap : k;
+}
+
+#define E(g, i) ((g)->ent[ring_at((g), (i))])
 
 static bool temporal(const crun *cr)
 {
@@ -312,11 +323,36 @@ static void shift_down(group *g, uint32_t at)
     }
 }
 
+/* Where an event of time t goes: after the entries of its time or
+ * earlier (elen when it arrives in order). */
+static uint32_t add_pos(const group *g, int64_t t)
+{
+    return g->elen && E(g, g->elen - 1).t > t ? insert_pos(g, t) : g->elen;
+}
+
 bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
 {
     uint32_t maxv = (uint32_t)c_max_values(c);
     bool was = g->approx;
     aw_corrtype ty = cr->c->type;
+    uint32_t at = add_pos(g, e->t);
+    /* counts and sums: the events of one time expire together, so one
+     * entry holds them all, exactly (CloudTrail's times are whole
+     * seconds: a busy tenant's window holds thousands of events in a few
+     * hundred seconds, and each entry less is one less to move when an
+     * event arrives out of order) */
+    if ((ty == CT_EVENT_COUNT || ty == CT_VALUE_SUM || ty == CT_VALUE_AVG) && at && E(g, at - 1).t == e->t) {
+        entry *same = &E(g, at - 1);    /* as the overflow merge below adds */
+        same->cnt += e->cnt;
+        same->nnum += e->nnum;
+        same->base += e->base;
+        same->num += e->num;
+        g->count += e->cnt;
+        g->base += e->base;
+        g->sum += e->num;
+        g->nnum += e->nnum;
+        return false;
+    }
     if (temporal(cr) && !g->rulecnt) {
         g->rulecnt = aw_xcalloc(cr->c->nrules, sizeof *g->rulecnt);
         c_account(c, (long)(cr->c->nrules * sizeof *g->rulecnt));
@@ -357,6 +393,7 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
             drop_at(cr, g, 0);
             g->approx = true;
         }
+        at = add_pos(g, e->t);          /* the head moved */
     }
     g->count += e->cnt;
     g->base += e->base;
@@ -368,10 +405,8 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
     }
     if (g->elen == g->ecap)
         ring_grow(c, g, maxv);
-    uint32_t at = g->elen;
-    if (at > 0 && E(g, at - 1).t > e->t) {      /* out of order: insert in place, */
-        at = insert_pos(g, e->t);               /* moving the fewer entries */
-        if (at < g->elen - at)
+    if (at < g->elen) {                 /* out of order: insert in place, */
+        if (at < g->elen - at)          /* moving the fewer entries */
             shift_down(g, at);
         else
             shift_up(g, at);

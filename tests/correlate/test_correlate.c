@@ -576,6 +576,44 @@ static void test_eviction(void **state)
     cfx_free(&f);
 }
 
+/* Counts and sums keep one entry per event time: events of one second
+ * (CloudTrail's resolution) in a burst far beyond max_values stay
+ * exact. 10 events a second for 20 seconds, the seconds arriving out of
+ * order, a 10 s window: at most 11 seconds (110 events) are ever held,
+ * so "gte: 111" never fires and "gte: 110" fires with the exact window;
+ * an entry per event (16 at most) would merge and over-count. */
+static void test_event_count_same_time(void **state)
+{
+    aw_correlator_opts o = {.max_values = 16};
+    static const int order[20] = {0, 2, 1, 3, 5, 4, 6, 7, 9, 8, 10, 12, 11, 13, 14, 16, 15, 17, 19, 18};
+    for (int gte = 110; gte <= 111; gte++) {
+        char rule[256];
+        snprintf(rule, sizeof rule, "title: ec\nname: ec\ncorrelation:\n  type: event_count\n  rules: [a]\n"
+                 "  group-by: [user]\n  timespan: 10s\n  condition: {gte: %d}\n", gte);
+        cfx f;
+        setup_rules(&f, rule, &o);
+        long idx = 0;
+        for (int s = 0; s < 20; s++)
+            for (int k = 0; k < 10; k++)
+                ev_user(&f, idx++, order[s], "a", "u");
+        aw_correlator_flush(f.c);
+        const aw_correlator_stats *st = aw_correlator_stats_get(f.c);
+        assert_int_equal(st->late, 0);
+        assert_int_equal(st->approximated_groups, 0);
+        if (gte == 111) {
+            assert_int_equal(f.nal, 0);
+        } else {
+            assert_true(f.nal >= 1);
+            assert_true(f.al[0].value == 110);
+            assert_false(f.al[0].approx);
+            assert_int_equal(f.al[0].trigger, 109);            /* the 10th event of second 10 */
+            assert_true(f.al[0].start == 1700000000000000000LL);
+            assert_true(f.al[0].end == 1700000010000000000LL);
+        }
+        cfx_free(&f);
+    }
+}
+
 static void test_value_count_hll(void **state)
 {
     aw_correlator_opts o = {.max_values = 16};
@@ -972,6 +1010,7 @@ int main(void)
         cmocka_unit_test(test_value_count_sliding_reference),
         cmocka_unit_test(test_value_count_hll),
         cmocka_unit_test(test_event_count_merge),
+        cmocka_unit_test(test_event_count_same_time),
         cmocka_unit_test(test_max_pending_ignored),
         cmocka_unit_test(test_tenant_and_pseudonyms),
         cmocka_unit_test(test_streaming_property),
