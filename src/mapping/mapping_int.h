@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -69,6 +70,11 @@ typedef struct mp_resolved {    /* interned answer of aw_source_resolve */
     size_t n;
 } mp_resolved;
 
+typedef struct mp_rtab {        /* a source's resolved fields (resolve.c) */
+    size_t cap;                 /* a power of two */
+    mp_resolved *_Atomic slot[];
+} mp_rtab;
+
 /* derive.c: one derived field (`derive:`), appended to the event at
  * ingestion; see docs/extensions.md. */
 typedef struct mp_derive {
@@ -107,9 +113,10 @@ struct aw_source {
     aw_jpath *const *time_jp;   /* time and drop compiled, or NULLs */
     aw_jpath *const *drop_jp;
     /* resolved fields, open addressing by name (a plan resolves every
-     * field of 3,000 rules for ~95 sources); guarded by owner->lock */
-    mp_resolved **cache;
-    size_t ncache, capcache;
+     * field of 3,000 rules for ~95 sources): read without a lock, added
+     * to under owner->lock (resolve.c) */
+    struct mp_rtab *_Atomic rtab;
+    size_t ncache;
     const mp_derive *derive;    /* derived fields (derive.c) */
     size_t nderive;
     const uint8_t *derive_off;  /* per derived field, 1: no loaded rule reads

@@ -239,37 +239,49 @@ static size_t name_hash(const char *s)
     return (size_t)(h ^ (h >> 32));
 }
 
-/* Slot of field in the table t of cap slots: its entry, or the empty
- * slot where it would go. */
-static size_t cache_slot(mp_resolved *const *t, size_t cap, const char *field)
+/* Slot of field in t: its entry, or the empty slot where it would go.
+ * Entries are only ever added (under the mapping's lock, release) and a
+ * table, once published, is never freed (it lives in the arena), so a
+ * reader without the lock sees a subset of the entries: at worst it
+ * misses one being added and takes the lock. */
+static size_t cache_slot(mp_rtab *t, const char *field)
 {
-    size_t i = name_hash(field) & (cap - 1);
-    while (t[i] && strcmp(t[i]->field, field) != 0)
-        i = (i + 1) & (cap - 1);
+    size_t i = name_hash(field) & (t->cap - 1);
+    mp_resolved *r;
+    while ((r = atomic_load_explicit(&t->slot[i], memory_order_acquire)) && strcmp(r->field, field) != 0)
+        i = (i + 1) & (t->cap - 1);
     return i;
 }
 
-/* The interned resolution of field in s, built on first use. The table
- * lives in the mapping's arena (an outgrown one stays there: at most
- * as much again). */
+static mp_resolved *cache_peek(aw_source *s, const char *field)
+{
+    mp_rtab *t = atomic_load_explicit(&s->rtab, memory_order_acquire);
+    return t ? atomic_load_explicit(&t->slot[cache_slot(t, field)], memory_order_acquire) : NULL;
+}
+
+/* The interned resolution of field in s, built on first use (the
+ * mapping's lock held). A table outgrown stays in the arena: at most as
+ * much again. */
 static mp_resolved *cache_get(aw_source *s, aw_arena *a, const char *field)
 {
-    if (s->capcache) {
-        mp_resolved *r = s->cache[cache_slot(s->cache, s->capcache, field)];
-        if (r)
-            return r;
+    mp_resolved *r = cache_peek(s, field);
+    if (r)
+        return r;
+    mp_rtab *t = atomic_load_explicit(&s->rtab, memory_order_relaxed);
+    if (!t || 2 * (s->ncache + 1) > t->cap) {
+        size_t cap = t ? 2 * t->cap : 16;
+        mp_rtab *nt = aw_arena_alloc(a, sizeof *nt + cap * sizeof nt->slot[0]);    /* zeroed */
+        nt->cap = cap;
+        for (size_t k = 0; t && k < t->cap; k++) {
+            mp_resolved *e = atomic_load_explicit(&t->slot[k], memory_order_relaxed);
+            if (e)
+                atomic_store_explicit(&nt->slot[cache_slot(nt, e->field)], e, memory_order_relaxed);
+        }
+        atomic_store_explicit(&s->rtab, nt, memory_order_release);
+        t = nt;
     }
-    if (2 * (s->ncache + 1) > s->capcache) {
-        size_t cap = s->capcache ? 2 * s->capcache : 16;
-        mp_resolved **t = aw_arena_alloc(a, cap * sizeof *t);     /* zeroed */
-        for (size_t k = 0; k < s->capcache; k++)
-            if (s->cache[k])
-                t[cache_slot(t, cap, s->cache[k]->field)] = s->cache[k];
-        s->cache = t;
-        s->capcache = cap;
-    }
-    mp_resolved *r = build(s, a, field);
-    s->cache[cache_slot(s->cache, s->capcache, field)] = r;
+    r = build(s, a, field);
+    atomic_store_explicit(&t->slot[cache_slot(t, field)], r, memory_order_release);
     s->ncache++;
     return r;
 }
@@ -292,9 +304,14 @@ size_t aw_source_resolve(const aw_source *s, const char *field, const char *cons
             return s->fields[i].npaths;
         }
     }
-    /* The interning cache is the only mutable part of a loaded mapping. */
-    m = (aw_mapping *)s->owner;
+    /* The interning cache is the only mutable part of a loaded mapping:
+     * read without the lock, filled under it. */
     ms = (aw_source *)s;
+    if ((r = cache_peek(ms, field)) != NULL) {
+        *paths = r->paths;
+        return r->n;
+    }
+    m = (aw_mapping *)s->owner;
     pthread_mutex_lock(&m->lock);
     r = cache_get(ms, &m->arena, field);
     *paths = r->paths;
