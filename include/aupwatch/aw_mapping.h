@@ -142,6 +142,10 @@ int aw_source_is_pseudonymised(const aw_source *s, const char *field);
 size_t aw_source_render(const aw_source *s, const aw_mapping *m,
                         const char *field, const char *val, size_t vlen,
                         char *out, size_t cap);
+/* The same with the field's aw_source_is_pseudonymised already known
+ * (a caller rendering one field of many events asks once). */
+size_t aw_source_render_as(const aw_source *s, const aw_mapping *m, int pseudonymised,
+                           const char *val, size_t vlen, char *out, size_t cap);
 
 /* Format ns since epoch as RFC 3339 UTC with the needed fraction. */
 size_t aw_time_format(int64_t ns, char *out, size_t cap);

@@ -135,11 +135,17 @@ int aw_source_is_pseudonymised(const aw_source *s, const char *field)
 size_t aw_source_render(const aw_source *s, const aw_mapping *m, const char *field,
                         const char *val, size_t vlen, char *out, size_t cap)
 {
+    return aw_source_render_as(s, m, s && aw_source_is_pseudonymised(s, field), val, vlen, out, cap);
+}
+
+size_t aw_source_render_as(const aw_source *s, const aw_mapping *m, int pseudonymised,
+                           const char *val, size_t vlen, char *out, size_t cap)
+{
     if (!val)
         vlen = 0;
     if (s && !m)
         m = s->owner;
-    if (s && aw_source_is_pseudonymised(s, field))
+    if (pseudonymised)
         return mp_pseudonym(m, val ? val : "", vlen, out, cap);
     return mp_copy(out, cap, val ? val : "", vlen);
 }
