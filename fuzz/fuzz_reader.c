@@ -7,8 +7,9 @@
  * the size limit paths. Every record is parsed. Each call must make
  * progress: the number of calls is bounded by the input size.
  *
- * The input is read five times: framed byte by byte, through a line
- * function that parses (as a one-thread scan frames), and in chunks
+ * The input is read six times: framed byte by byte, through a line
+ * function that parses (as a one-thread scan frames), decoded on a
+ * thread of its own when compressed, and in chunks
  * framed alone (as threads frame; the last byte picks the chunk size),
  * copied, handed over with their buffer, and read as ranges with pread
  * (the memfd is a regular file): the records, their numbers and lines,
@@ -248,6 +249,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t plain = read_all(path, &o, 0);
     if (read_all(path, &o, 1) != plain)
         abort();                /* the line function framed differently */
+    aw_reader_opts ot = o;      /* compressed input decoded on a thread (members lent) */
+    ot.decode_thread = 1;
+    if (read_all(path, &ot, 0) != plain)
+        abort();
     size_t want = size ? (size_t)data[size - 1] % 97 + 1 : 1;
     for (int mode = CHUNK_COPY; mode <= CHUNK_RANGES; mode++)
         if (read_chunked(path, &o, want, mode) != plain)

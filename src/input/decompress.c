@@ -142,6 +142,11 @@ ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
                 aw_errbuf_set(err, "truncated gzip stream");
                 return -1;
             }
+        } else if (produced) {
+            /* the bytes before the damage first, as a smaller read would
+             * have returned them: inflate's state stays bad, so the next
+             * call meets the same error */
+            return (ssize_t)produced;
         } else {
             aw_errbuf_set(err, "corrupt gzip stream: %s",
                           s->z.msg ? s->z.msg : "inflate error");
@@ -158,6 +163,10 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
         ZSTD_inBuffer in;
         ZSTD_outBuffer out = { dst, cap, 0 };
         size_t ret;
+        if (s->zs_err) {                /* after the bytes before it (below) */
+            aw_errbuf_set(err, "corrupt zstd stream: %s", ZSTD_getErrorName(s->zs_err));
+            return -1;
+        }
         if (raw_fill(s, err))
             return -1;
         if (s->raw_pos == s->raw_len && s->raw_eof && s->zs_hint == 0)
@@ -168,9 +177,11 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
         ret = ZSTD_decompressStream(s->zs, &out, &in);
         s->raw_pos += in.pos;
         if (ZSTD_isError(ret)) {
-            aw_errbuf_set(err, "corrupt zstd stream: %s",
-                          ZSTD_getErrorName(ret));
-            return -1;
+            s->zs_err = ret;
+            s->bytes_out += out.pos;
+            if (out.pos)
+                return (ssize_t)out.pos;
+            continue;
         }
         s->zs_hint = ret;
         s->bytes_out += out.pos;

@@ -32,6 +32,7 @@ typedef struct aw_src {
     int z_between;              /* a gzip member just ended */
     ZSTD_DStream *zs;
     size_t zs_hint;             /* last ZSTD_decompressStream result */
+    size_t zs_err;              /* its error, returned after the bytes before it */
     /* gzip file read whole (gzwhole.c): members decoded by libdeflate */
     int whole;                  /* in use; 0 once it fell back to zlib */
     struct libdeflate_decompressor *ld;
