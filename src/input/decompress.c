@@ -157,12 +157,21 @@ ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     }
 }
 
+/* Each decoding call gets exactly AW_ZSTD_OUT bytes of room: in dst
+ * when it has that much, else in a bounce buffer handed out from on
+ * later calls. zstd decodes a frame that fits its room in one pass and
+ * checks it before counting its output; with less room it hands the
+ * frame out as it goes. So what precedes an error (a bad checksum, a
+ * damaged block) would depend on how much the caller asked for; with a
+ * fixed room it depends on the input alone. */
 static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
-        ZSTD_inBuffer in;
-        ZSTD_outBuffer out = { dst, cap, 0 };
-        size_t ret;
+        if (s->zb_pos < s->zb_len) {
+            size_t k = aw_src_take(s->zb, &s->zb_pos, s->zb_len, dst, cap);
+            s->bytes_out += k;
+            return (ssize_t)k;
+        }
         if (s->zs_err) {                /* after the bytes before it (below) */
             aw_errbuf_set(err, "corrupt zstd stream: %s", ZSTD_getErrorName(s->zs_err));
             return -1;
@@ -171,23 +180,32 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
             return -1;
         if (s->raw_pos == s->raw_len && s->raw_eof && s->zs_hint == 0)
             return 0;
-        in.src = s->raw + s->raw_pos;
-        in.size = s->raw_len - s->raw_pos;
-        in.pos = 0;
-        ret = ZSTD_decompressStream(s->zs, &out, &in);
+        char *to = dst;
+        if (cap < AW_ZSTD_OUT) {
+            if (!s->zb && !(s->zb = malloc(AW_ZSTD_OUT))) {
+                aw_errbuf_set(err, "out of memory decoding zstd");
+                return -1;
+            }
+            to = s->zb;
+        }
+        ZSTD_outBuffer out = {to, AW_ZSTD_OUT, 0};
+        ZSTD_inBuffer in = {s->raw + s->raw_pos, s->raw_len - s->raw_pos, 0};
+        size_t ret = ZSTD_decompressStream(s->zs, &out, &in);
         s->raw_pos += in.pos;
-        if (ZSTD_isError(ret)) {
+        if (ZSTD_isError(ret))
             s->zs_err = ret;
+        else
+            s->zs_hint = ret;
+        if (out.pos && to == dst) {
             s->bytes_out += out.pos;
-            if (out.pos)
-                return (ssize_t)out.pos;
+            return (ssize_t)out.pos;
+        }
+        if (out.pos) {
+            s->zb_pos = 0;
+            s->zb_len = out.pos;
             continue;
         }
-        s->zs_hint = ret;
-        s->bytes_out += out.pos;
-        if (out.pos)
-            return (ssize_t)out.pos;
-        if (s->raw_pos == s->raw_len && s->raw_eof) {
+        if (!s->zs_err && s->raw_pos == s->raw_len && s->raw_eof) {
             if (ret == 0)
                 return 0;
             aw_errbuf_set(err, "truncated zstd stream");
@@ -222,6 +240,7 @@ void aw_src_close(aw_src *s)
     if (s->z_ready)
         inflateEnd(&s->z);
     ZSTD_freeDStream(s->zs);
+    free(s->zb);
     aw_keep_give(AW_KEEP_RAW, s->raw, s->raw_cap);
     memset(s, 0, sizeof *s);
 }

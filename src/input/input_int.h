@@ -13,6 +13,7 @@
 
 #define AW_IN_CHUNK     (1u << 20)  /* bytes asked of the source per read */
 #define AW_IN_RAW_CAP   (256u << 10) /* compressed input buffer */
+#define AW_ZSTD_OUT     (128u << 10) /* room for each zstd decoding call (read_zstd) */
 /* An envelope and the rest of the input, up to this, is one chunk
  * (chunk.c): CloudTrail's files, a few KB to a few MB each, go to the
  * workers whole instead of being framed by the thread that cuts. */
@@ -33,6 +34,8 @@ typedef struct aw_src {
     ZSTD_DStream *zs;
     size_t zs_hint;             /* last ZSTD_decompressStream result */
     size_t zs_err;              /* its error, returned after the bytes before it */
+    char *zb;                   /* zstd's output when the caller has less room (read_zstd) */
+    size_t zb_pos, zb_len;
     /* gzip file read whole (gzwhole.c): members decoded by libdeflate */
     int whole;                  /* in use; 0 once it fell back to zlib */
     struct libdeflate_decompressor *ld;

@@ -836,6 +836,43 @@ static void test_gzip_damage_after_data(void **st)
     free(s);
 }
 
+/* zstd: a good frame, then a small one whose checksum is broken. zstd
+ * decodes a frame that fits the room it is given in one pass and drops
+ * it on a bad checksum, while with less room it hands the frame out as
+ * it goes; the reader gives it fixed room, so the file read whole, in
+ * small reads (chunks) and on the decoder thread all yield the first
+ * frame's records, none of the second's, then the error. */
+static void test_zstd_damage(void **st)
+{
+    size_t len;
+    char *s = make_lines(10100, &len);
+    const char *cut = s;
+    for (int i = 0; i < 10000; i++)
+        cut = strchr(cut, '\n') + 1;
+    size_t l1 = (size_t)(cut - s), cap = ZSTD_compressBound(len) + 64, z1, z2;
+    char *z = malloc(cap);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    (void)st;
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)));
+    z1 = ZSTD_compress2(cc, z, cap, s, l1);
+    assert_false(ZSTD_isError(z1));
+    z2 = ZSTD_compress2(cc, z + z1, cap - z1, cut, len - l1);
+    assert_false(ZSTD_isError(z2));
+    assert_true(len - l1 < (128u << 10));            /* smaller than the room given (AW_ZSTD_OUT) */
+    z[z1 + z2 - 1] ^= 0x55;                          /* the second frame's checksum */
+    write_file(tpath("badsum.zst"), z, z1 + z2);
+    for (int t = 0; t < 2; t++) {
+        g_opts.decode_thread = t;
+        assert_int_equal(count_ok(tpath("badsum.zst"), AW_COMP_ZSTD, NULL, 1), -10000 - 1);
+    }
+    g_opts.decode_thread = 0;
+    const char *d = describe(tpath("badsum.zst"), 0, 0);
+    assert_true(strlen(d) > 3 && strcmp(d + strlen(d) - 3, "EIO") == 0);
+    ZSTD_freeCCtx(cc);
+    free(z);
+    free(s);
+}
+
 /* count_ok over data fed through a pipe on stdin, `chunk` bytes per
  * write (not a regular file: gzip goes through zlib's streaming
  * decoder, not the whole-file one). */
@@ -1347,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_decode_thread),
         cmocka_unit_test(test_gzip_damage_after_data),
+        cmocka_unit_test(test_zstd_damage),
         cmocka_unit_test(test_gzip_paths),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_move_fn),
