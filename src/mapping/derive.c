@@ -184,8 +184,8 @@ static const fmt *fmt_of(const char *s, size_t n)
     }
     if (!ext_of(s, n, e))
         return NULL;
-    for (size_t i = 0; i < NFMTS; i++)
-        if (strcmp(fmts[i].ext, e) == 0)
+    for (size_t i = 0; i < NFMTS; i++)         /* first bytes inline: strcmp is a call */
+        if (fmts[i].ext[0] == e[0] && strcmp(fmts[i].ext, e) == 0)
             return &fmts[i];
     return NULL;
 }
@@ -463,8 +463,8 @@ static void derive_one(const aw_source *s, aw_doc *d, const mp_derive *x, aw_own
             return;
         size_t n = ext_of(v, len, e);
         int i = 0;
-        if (n)
-            for (i = 1; known[i] && strcmp(known[i], e); i++)
+        if (n)                          /* as in fmt_of */
+            for (i = 1; known[i] && (known[i][0] != e[0] || strcmp(known[i], e)); i++)
                 ;
         /* a static string per extension: no raw text is kept */
         append(mm, d, x->name, AW_JSTR, known[i] ? known[i] : "other", 0);
