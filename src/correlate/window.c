@@ -323,6 +323,15 @@ static void shift_down(group *g, uint32_t at)
     }
 }
 
+/* Entry b takes on a's events (counts and sums only: they add). */
+static void entry_absorb(entry *b, const entry *a)
+{
+    b->cnt += a->cnt;
+    b->nnum += a->nnum;
+    b->base += a->base;
+    b->num += a->num;
+}
+
 /* Where an event of time t goes: after the entries of its time or
  * earlier (elen when it arrives in order). */
 static uint32_t add_pos(const group *g, int64_t t)
@@ -342,11 +351,7 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
      * hundred seconds, and each entry less is one less to move when an
      * event arrives out of order) */
     if ((ty == CT_EVENT_COUNT || ty == CT_VALUE_SUM || ty == CT_VALUE_AVG) && at && E(g, at - 1).t == e->t) {
-        entry *same = &E(g, at - 1);    /* as the overflow merge below adds */
-        same->cnt += e->cnt;
-        same->nnum += e->nnum;
-        same->base += e->base;
-        same->num += e->num;
+        entry_absorb(&E(g, at - 1), e);
         g->count += e->cnt;
         g->base += e->base;
         g->sum += e->num;
@@ -379,11 +384,7 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
             break;
         }
         case CT_EVENT_COUNT: case CT_VALUE_SUM: case CT_VALUE_AVG: {
-            entry *a = &E(g, 0), *b = &E(g, 1);
-            b->cnt += a->cnt;
-            b->nnum += a->nnum;
-            b->base += a->base;
-            b->num += a->num;
+            entry_absorb(&E(g, 1), &E(g, 0));
             g->ehead = (g->ehead + 1) % g->ecap;
             g->elen--;
             g->approx = true;
