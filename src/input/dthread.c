@@ -61,8 +61,7 @@ static void decode_chunk(aw_src *s, dchunk *c)
             c->in = s->bytes_in;
             c->out = s->bytes_out;
             return;
-        }
-        c->data = c->buf;               /* zlib's from here on */
+        }                               /* -1: zlib's from here on */
     }
     while (c->len < DT_CHUNK) {
         ssize_t n = aw_src_decode(s, c->buf + c->len, DT_CHUNK - c->len, &err);

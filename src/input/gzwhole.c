@@ -162,13 +162,13 @@ ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 
 int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n)
 {
-    while (s->whole && s->dec_pos == s->dec_len) {
-        int m = member_next(s);
-        if (m <= 0)
-            return m;
-    }
     if (!s->whole)
         return -1;
+    while (s->dec_pos == s->dec_len) {  /* an empty member: the next */
+        int m = member_next(s);
+        if (m <= 0)
+            return m;                   /* the end, or zlib's from here (-1) */
+    }
     *p = s->dec + s->dec_pos;
     *n = s->dec_len - s->dec_pos;
     s->dec_pos = s->dec_len;

@@ -734,9 +734,10 @@ static void test_zstd(void **st)
     free(s);
 }
 
-/* "-" reads stdin: feed it through a pipe from a child, in small writes. */
 static void test_gzip_paths(void **st);
 static int count_via_stdin(const char *data, size_t len, size_t chunk, aw_compression comp, uint64_t *out);
+
+/* "-" reads stdin: feed it through a pipe from a child, in small writes. */
 
 /* Decompression on its own thread: the same records, errors (at the
  * same record) and byte counters, also over many 1 MiB chunks. */
