@@ -116,13 +116,20 @@ void sc_drain(aw_scanner *s, bool wait, size_t keep)
 {
     while (s->ring_n > keep) {
         batch *b = s->ring[s->ring_head];
-        pthread_mutex_lock(&s->mu);
-        while (wait && !b->done)
-            pthread_cond_wait(&s->fin, &s->mu);
-        bool done = b->done;
-        pthread_mutex_unlock(&s->mu);
-        if (!done)
-            return;
+        /* Most checks find the head done, or are not to wait: no lock.
+         * A worker wakes this thread only for the batch it waits on, so
+         * the others' completions do not wake it just to sleep again
+         * (on a VM, each wake-up preempts a worker with an IPI). */
+        if (!__atomic_load_n(&b->done, __ATOMIC_ACQUIRE)) {
+            if (!wait)
+                return;
+            pthread_mutex_lock(&s->mu);
+            s->awaited = b;
+            while (!b->done)
+                pthread_cond_wait(&s->fin, &s->mu);
+            s->awaited = NULL;
+            pthread_mutex_unlock(&s->mu);
+        }
         commit(s, b);
         s->ring_head = (s->ring_head + 1) % s->ring_cap;
         s->ring_n--;

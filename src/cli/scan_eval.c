@@ -341,8 +341,9 @@ void *sc_worker_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         evaluate(w, b);
         pthread_mutex_lock(&s->mu);
-        b->done = true;
-        pthread_cond_broadcast(&s->fin);
+        __atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
+        if (s->awaited == b)            /* only the awaited batch wakes it */
+            pthread_cond_signal(&s->fin);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -78,7 +78,8 @@ typedef struct batch {
     size_t nxe, cxe;
     char *str;
     size_t slen, scap;
-    bool done;
+    bool done;                      /* written under mu; read without it
+                                       (atomic loads) by the committer */
     struct batch *next;             /* job queue */
     uint64_t file_seq;              /* which scan_file call it came from */
     /* a chunk (aw_reader_chunk), framed by the worker: data[0..clen) and
@@ -145,6 +146,7 @@ struct aw_scanner {
     worker *w;                      /* nthreads entries; w[0] inline when 1 */
     pthread_mutex_t mu;
     pthread_cond_t job, fin;
+    batch *awaited;                 /* the batch the committer sleeps on (fin) */
     batch *queue, *queue_tail;
     bool stop;
     /* batches in flight, in input order */
