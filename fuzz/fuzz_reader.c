@@ -142,7 +142,7 @@ static int frame_ranges(aw_reader *r, const aw_reader_opts *o, size_t want, size
         char *buf = malloc(n + 1);
         if (!buf || aw_range_read(&rg, at, buf, n + more, &err) != AW_OK || (more && buf[n] != '{'))
             abort();
-        aw_chunk c = {buf, n, !more, line};
+        aw_chunk c = {buf, n, !more, line, NULL};
         frame_chunk(&c, o, ld, h, recno, clean, carry);
         line += aw_input_newlines(buf, n);
         free(buf);
@@ -182,6 +182,10 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
     aw_fstate carry;
     char *spare = NULL;
     size_t spare_cap = 0;
+    aw_hold *held = NULL;               /* the last chunk cut in place */
+    const char *held_data = NULL;
+    size_t held_len = 0;
+    uint64_t held_sum = 0;
     if (!ld)
         ld = aw_doc_new();
     if (aw_reader_open(&r, path, o, &err) != AW_OK)
@@ -193,9 +197,16 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
             abort();
         st = swap ? aw_reader_chunk_swap(r, want, &c, &spare, &spare_cap, &err) : aw_reader_chunk(r, want, &c, &err);
         if (st == AW_OK && c.len) {
-            char *copy = spare;
-            if (swap && (c.data != spare || spare_cap < c.len + !c.eof))
+            char *copy = c.hold ? (char *)(uintptr_t)c.data : spare;
+            if (swap && !c.hold && (c.data != spare || spare_cap < c.len + !c.eof))
                 abort();
+            if (c.hold) {               /* cut in place: kept past later reads */
+                aw_hold_release(held);
+                held = c.hold;
+                held_data = c.data;
+                held_len = c.len + !c.eof;
+                held_sum = mix(0, held_data, held_len);
+            }
             if (!swap) {
                 copy = malloc(c.len + 1);
                 memcpy(copy, c.data, c.len + !c.eof);
@@ -227,6 +238,9 @@ static uint64_t read_chunked(const char *path, const aw_reader_opts *o, size_t w
         recno = rec.recno;
     }
     aw_reader_close(r);
+    if (held && mix(0, held_data, held_len) != held_sum)
+        abort();                        /* its bytes did not outlive the reader */
+    aw_hold_release(held);
     free(spare);
     return h;
 }

@@ -79,12 +79,20 @@ void aw_reader_set_move_fn(aw_reader *r, aw_move_fn fn, void *ud);
  * from 1 (the caller adds the records before it); lines are the file's.
  * Every record, report and message comes out as aw_reader_next would
  * give it. */
+/* A buffer shared by the chunks cut from it: a gzip member decoded
+ * whole (aw_reader_chunk_swap). Each holder releases it once; the last
+ * release returns it for the next member. */
+typedef struct aw_hold aw_hold;
+void aw_hold_release(aw_hold *h);       /* NULL: no-op */
+
 typedef struct aw_chunk {
     const char *data;           /* valid until the next call on the reader;
                                    data[len] is '{' unless eof */
     size_t len;
     int eof;                    /* the chunk ends the input */
     uint64_t line;              /* the line data[0] is on */
+    aw_hold *hold;              /* aw_reader_chunk_swap: data lies in this
+                                   shared buffer (NULL: in *buf) */
 } aw_chunk;
 
 /* The framer's state between records (values private to the reader). */
@@ -107,6 +115,10 @@ aw_status aw_reader_chunk(aw_reader *r, size_t want, aw_chunk *c, aw_errbuf *err
  * and the reader's old one, with the chunk at its start (c->data ==
  * *buf) and the next chunk's '{' after it, is returned in *buf and *cap:
  * the caller owns it (free()) and may hand it back in a later call.
+ * A gzip member decoded whole is not copied into the reader's buffer:
+ * chunks are cut from it in place, each with c->hold set (and *buf,
+ * *cap untouched); the caller owns that reference, and the chunk's
+ * bytes stay until it releases it (aw_hold_release).
  * AW_EIO also if out of memory. */
 aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **buf, size_t *cap,
                                aw_errbuf *err);

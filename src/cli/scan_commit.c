@@ -110,6 +110,20 @@ static void commit_batch(aw_scanner *s, batch *b)
     }
 }
 
+/* Batch b is done with: to the free list, its bytes' own buffer back
+ * (a shared gzip member is released here, not when b is reused). */
+static void batch_put(aw_scanner *s, batch *b)
+{
+    if (b->hold) {
+        aw_hold_release(b->hold);
+        b->hold = NULL;
+        b->data = b->own;
+        b->dcap = b->own_cap;
+    }
+    b->next = s->free_list;
+    s->free_list = b;
+}
+
 /* Commit finished batches at the head of the ring; with `wait`, block
  * until the head is finished first. */
 void sc_drain(aw_scanner *s, bool wait, size_t keep)
@@ -133,23 +147,20 @@ void sc_drain(aw_scanner *s, bool wait, size_t keep)
         commit(s, b);
         s->ring_head = (s->ring_head + 1) % s->ring_cap;
         s->ring_n--;
-        b->next = s->free_list;
-        s->free_list = b;
+        batch_put(s, b);
     }
 }
 
 void sc_submit(aw_scanner *s, batch *b)
 {
     if (b->nrecs == 0 && !b->chunk) {
-        b->next = s->free_list;
-        s->free_list = b;
+        batch_put(s, b);
         return;
     }
     if (!s->threaded) {                 /* inline: evaluated as read (scan_file) */
         sc_finish(&s->w[0], b, 0);
         commit(s, b);
-        b->next = s->free_list;
-        s->free_list = b;
+        batch_put(s, b);
         return;
     }
     sc_drain(s, true, s->ring_cap - 1);   /* room in the ring */

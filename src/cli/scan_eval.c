@@ -259,7 +259,7 @@ void sc_eval_record(worker *w, batch *b, srec *r, const char *data, int how, boo
  * level) and evaluate its records, numbered from 1. */
 void sc_frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
 {
-    aw_chunk c = {b->data, b->clen, b->ceof, b->cline};
+    aw_chunk c = {b->data, b->clen, b->ceof, b->cline, NULL};
     aw_reader *r = aw_reader_open_chunk(&c, from, w->s->o.max_record);
     aw_record rec;
     aw_errbuf err;

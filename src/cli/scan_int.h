@@ -68,8 +68,12 @@ typedef struct srec {               /* one record of a batch */
 typedef struct batch {
     uint64_t seq;
     const char *file;
-    char *data;
+    char *data;                     /* the records' bytes: own, or a chunk
+                                       cut in place from `hold` */
     size_t dlen, dcap;
+    aw_hold *hold;                  /* a gzip member shared with the reader */
+    char *own;                      /* data's own buffer meanwhile */
+    size_t own_cap;
     srec *recs;
     size_t nrecs, crecs;
     shit *hits;

@@ -91,7 +91,8 @@ static batch *batch_get(aw_scanner *s, const char *file)
 
 static void batch_free(batch *b)
 {
-    free(b->data);
+    aw_hold_release(b->hold);
+    free(b->hold ? b->own : b->data);
     free(b->recs);
     free(b->hits);
     free(b->xe);
@@ -332,12 +333,20 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->ceof = c.eof;
             b->cline = c.line;
             b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
-            char *d = b->data;          /* its old buffer is the next one to swap */
-            size_t dcap = b->dcap;
-            b->data = s->spare;
-            b->dcap = s->spare_cap;
-            s->spare = d;
-            s->spare_cap = dcap;
+            if (c.hold) {               /* cut in place from a gzip member */
+                b->hold = c.hold;
+                b->own = b->data;
+                b->own_cap = b->dcap;
+                b->data = (char *)(uintptr_t)c.data;    /* read only */
+                b->dcap = b->dlen;
+            } else {
+                char *d = b->data;      /* its old buffer is the next one to swap */
+                size_t dcap = b->dcap;
+                b->data = s->spare;
+                b->dcap = s->spare_cap;
+                s->spare = d;
+                s->spare_cap = dcap;
+            }
             sc_submit(s, b);
             b = batch_get(s, file);
             ahead = true;

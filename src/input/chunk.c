@@ -12,7 +12,9 @@
  * "between records, top level"; a chunk reader stops at its end, where
  * the next chunk's '{' is, before acting on it, and its state there is
  * the next chunk's true start. An envelope is handed out whole with
- * the rest of the input, when that is short enough, or not at all. */
+ * the rest of the input, when that is short enough, or not at all.
+ * From a gzip member decoded whole (the reader's lent mode, reader.c),
+ * chunks are cut in place and share its buffer (aw_hold). */
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -114,6 +116,7 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
 {
     c->len = 0;
     c->line = r->line;
+    c->hold = NULL;
     if (r->io_failed) {
         aw_errbuf_set(err, "%s: reading stopped after an earlier error", r->path);
         return AW_EIO;
@@ -152,7 +155,7 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
             r->end - r->pos > AW_IN_ENVELOPE_CHUNK)
             return AW_OK;
     }
-    if (swap && r->pos) {               /* the chunk at the buffer's start */
+    if (swap && r->pos && !r->hold) {   /* the chunk at the buffer's start */
         memmove(r->buf, r->buf + r->pos, r->end - r->pos);
         aw_reader_shift(r, r->pos);
     }
@@ -189,6 +192,11 @@ aw_status aw_reader_chunk_swap(aw_reader *r, size_t want, aw_chunk *c, char **bu
     r->fill_span = 0;
     if (st != AW_OK || !c->len || !buf)
         return st;
+    if (r->hold) {                      /* cut in place: shared, not handed over */
+        aw_hold_retain(r->hold);
+        c->hold = r->hold;
+        return AW_OK;
+    }
     if (hand_over(r, want, buf, cap, err) != 0) {
         r->io_failed = 1;
         return AW_EIO;

@@ -233,6 +233,19 @@ ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     return n;
 }
 
+int aw_src_lend(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last)
+{
+    if (s->comp != AW_COMP_GZIP)
+        return 0;
+    if (s->dt)
+        return aw_dthread_give(s->dt, s, p, n, h, last);
+    if (!aw_gz_whole_give(s, p, n, h, last))
+        return 0;
+    s->seen_in = s->bytes_in;
+    s->seen_out = s->bytes_out;
+    return 1;
+}
+
 void aw_src_close(aw_src *s)
 {
     aw_dthread_stop(s->dt);             /* before the state it decodes goes */

@@ -8,7 +8,9 @@
  * (gzwhole.c) is not copied into chunks: it is lent as one, and the
  * decoder waits for the reader to finish it before it decodes into the
  * same buffer again (CloudTrail's files hold one member each, so it
- * waits at most for the end of the file). The decoder owns the
+ * waits at most for the end of the file; or the reader takes the
+ * member's buffer, aw_dthread_give, and the decoder goes on into
+ * another). The decoder owns the
  * source's decoding state (fd, raw buffer, zlib / zstd contexts, its
  * counters); the reader sees the counters of the chunks it consumed, so
  * they are the same as without the thread. An error travels as a chunk:
@@ -163,6 +165,42 @@ ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errb
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
     return k ? (ssize_t)k : aw_dthread_read(t, s, dst, cap, err);
+}
+
+int aw_dthread_give(aw_dthread *t, aw_src *s, const char **p, size_t *n, aw_hold **h, int *last)
+{
+    if (t->finished)
+        return 0;
+    int given = 0;
+    pthread_mutex_lock(&t->mu);
+    while (t->count == 0)
+        pthread_cond_wait(&t->cv, &t->mu);
+    dchunk *c = &t->slot[t->head];
+    /* a member lent whole and not yet read from: its buffer is the
+     * source's dec, which the decoder leaves alone while it is lent */
+    aw_hold *hd;
+    if (c->lent && t->cpos == 0 && c->data == s->dec &&
+        (hd = aw_hold_new(AW_KEEP_DECODED, s->dec, s->dec_cap)) != NULL) {
+        *p = c->data;
+        *n = c->len;
+        *h = hd;
+        *last = c->status != 0;
+        s->dec = NULL;                  /* the next member: another buffer */
+        s->dec_cap = 0;
+        s->seen_out += c->len;
+        s->seen_in = c->in;
+        if (c->status != 0) {
+            t->finished = 1;            /* the end came with it */
+        } else {
+            t->head = (t->head + 1) % DT_SLOTS;
+            t->count--;
+        }
+        t->lent = 0;
+        pthread_cond_broadcast(&t->cv);
+        given = 1;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return given;
 }
 
 void aw_dthread_stop(aw_dthread *t)

@@ -12,7 +12,10 @@
  * than AW_GZ_MEMBER_MAX goes to zlib's streaming decoder, which carries
  * on from that member to the end of the file: the records before the
  * damage and the error message are those of the streaming path. Both
- * buffers are kept for the next file (keep.c). */
+ * buffers are kept for the next file (keep.c). A reader may take a
+ * decoded member's buffer whole (aw_gz_whole_give; the decoder thread's
+ * aw_dthread_give): its chunks are then cut from it in place, and the
+ * next member is decoded into another buffer. */
 #include <errno.h>
 #include <libdeflate.h>
 #include <stdlib.h>
@@ -173,6 +176,27 @@ int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n)
     *n = s->dec_len - s->dec_pos;
     s->dec_pos = s->dec_len;
     s->bytes_out += *n;
+    return 1;
+}
+
+int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last)
+{
+    if (!s->whole || s->dec_pos < s->dec_len)
+        return 0;                       /* a member partly read: read on */
+    do {                                /* (an empty member: the next) */
+        if (member_next(s) <= 0)
+            return 0;                   /* the end, or zlib's from here */
+    } while (s->dec_len == 0);
+    aw_hold *hd = aw_hold_new(AW_KEEP_DECODED, s->dec, s->dec_cap);
+    if (!hd)
+        return 0;                       /* read from dec as before */
+    *p = s->dec;
+    *n = s->dec_len;
+    *h = hd;
+    *last = s->raw_pos == s->raw_len;
+    s->bytes_out += s->dec_len;
+    s->dec = NULL;                      /* the next member: another buffer */
+    s->dec_cap = s->dec_pos = s->dec_len = 0;
     return 1;
 }
 

@@ -77,6 +77,7 @@ void aw_gz_whole_close(aw_src *s);
 typedef struct aw_dthread aw_dthread;
 aw_dthread *aw_dthread_start(aw_src *s);   /* NULL if no thread could start */
 ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+int aw_dthread_give(aw_dthread *t, aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);
 void aw_dthread_stop(aw_dthread *t);       /* NULL is a no-op */
 
 /* Large buffers kept from one file for the next (keep.c): their pages
@@ -91,6 +92,20 @@ typedef enum aw_keep_kind {
 } aw_keep_kind;
 void *aw_keep_take(aw_keep_kind kind, size_t want, size_t *cap);
 void aw_keep_give(aw_keep_kind kind, void *p, size_t cap);
+/* A shared buffer (aw_input.h) over p[0..cap), given back to its kind at
+ * the last release; NULL when out of memory (p stays the caller's). One
+ * reference; retain adds one. (keep.c) */
+aw_hold *aw_hold_new(aw_keep_kind kind, void *p, size_t cap);
+void aw_hold_retain(aw_hold *h);
+
+/* The next gzip member decoded whole, its buffer handed over rather than
+ * copied: *p, *n its bytes (counted as read), *h the caller's reference,
+ * *last set when nothing follows it. 1; 0 when the next bytes are not
+ * such a member (part of one read already, zlib's or zstd's stream, the
+ * end): nothing is consumed, aw_src_read reads them. (decompress.c,
+ * gzwhole.c, dthread.c) */
+int aw_src_lend(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);
+int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);
 
 /* Framer states (framer.c). */
 enum {
@@ -131,6 +146,10 @@ struct aw_reader {
                                    records here; SIZE_MAX otherwise */
     int borrowed;               /* buf is the caller's (chunk reader) */
     int fill_failed;            /* aw_reader_fill failed: it says so again */
+    aw_hold *hold;              /* buf is this shared gzip member (lent mode,
+                                   reader.c): never moved or written */
+    char *own;                  /* the reader's own buffer meanwhile */
+    size_t own_cap;
     aw_errbuf fill_err;
 
     uint64_t dropped;           /* bytes moved out of buf's front so far */

@@ -22,7 +22,8 @@
 static const int keep_max[AW_KEEP_KINDS] = {
     [AW_KEEP_CHUNK] = 16,       /* 1 MiB decoder chunks: 4 a decoder */
     [AW_KEEP_RAW] = 2,          /* a compressed file read whole */
-    [AW_KEEP_DECODED] = 2,      /* a gzip member decoded whole */
+    [AW_KEEP_DECODED] = 4,      /* a gzip member decoded whole: the one being
+                                   decoded, the one read, those chunks hold */
 };
 
 typedef struct kept {
@@ -92,4 +93,34 @@ void aw_keep_give(aw_keep_kind kind, void *p, size_t cap)
     }
     pthread_mutex_unlock(&keep_mu);
     free(p);
+}
+
+/* ---- shared buffers ------------------------------------------------------ */
+
+struct aw_hold {
+    void *p;
+    size_t cap;
+    aw_keep_kind kind;
+    unsigned refs;              /* atomic */
+};
+
+aw_hold *aw_hold_new(aw_keep_kind kind, void *p, size_t cap)
+{
+    aw_hold *h = malloc(sizeof *h);
+    if (h)
+        *h = (aw_hold){p, cap, kind, 1};
+    return h;
+}
+
+void aw_hold_retain(aw_hold *h)
+{
+    __atomic_add_fetch(&h->refs, 1, __ATOMIC_RELAXED);
+}
+
+void aw_hold_release(aw_hold *h)
+{
+    if (!h || __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    aw_keep_give(h->kind, h->p, h->cap);
+    free(h);
 }

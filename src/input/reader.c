@@ -5,8 +5,9 @@
  * moved to the front and the buffer is refilled. It grows only while a
  * single record needs it, and never beyond max_record plus two read
  * chunks, so memory is flat in the input size. (Handing chunks over,
- * chunk.c trades it for the caller's buffer.) Framing is in framer.c,
- * decoding in decompress.c. */
+ * chunk.c trades it for the caller's buffer.) A gzip member decoded
+ * whole is framed where it was decoded (lent mode, below) instead.
+ * Framing is in framer.c, decoding in decompress.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -89,6 +90,10 @@ void aw_reader_close(aw_reader *r)
     aw_src_close(&r->src);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
+    if (r->hold) {
+        aw_hold_release(r->hold);
+        r->buf = r->own;
+    }
     if (!r->borrowed)
         free(r->buf);
     free(r->path);
@@ -123,6 +128,51 @@ void aw_reader_shift(aw_reader *r, size_t keep)
     r->line_next = r->line_next >= keep ? r->line_next - keep : 0;
 }
 
+/* Lent mode: buf is a gzip member decoded whole (aw_src_lend), taken
+ * when the buffer is empty, so the decoded bytes are not copied; chunks
+ * are cut from it in place (chunk.c). It is left, at the next fill, for
+ * the reader's own buffer, into which the bytes kept are copied. */
+static int lend(aw_reader *r)
+{
+    const char *p;
+    size_t n;
+    aw_hold *h;
+    int last;
+    if (!aw_src_lend(&r->src, &p, &n, &h, &last))
+        return 0;
+    r->own = r->buf;
+    r->own_cap = r->cap;
+    r->hold = h;
+    r->buf = (char *)(uintptr_t)p;      /* read only: the framer does not write */
+    r->cap = r->end = n;
+    if (last)
+        r->eof = 1;
+    return 1;
+}
+
+static aw_status unlend(aw_reader *r, size_t keep, aw_errbuf *err)
+{
+    size_t rest = r->end - keep, need = rest + AW_IN_CHUNK;
+    if (r->own_cap < need) {
+        char *nb = realloc(r->own, need);
+        if (!nb) {
+            aw_errbuf_set(err, "%s: out of memory (buffer of %zu bytes)", r->path, need);
+            return AW_EIO;
+        }
+        r->own = nb;
+        r->own_cap = need;
+    }
+    memcpy(r->own, r->buf + keep, rest);
+    aw_reader_shift(r, keep);
+    aw_hold_release(r->hold);
+    r->hold = NULL;
+    r->buf = r->own;
+    r->cap = r->own_cap;
+    r->own = NULL;
+    r->own_cap = 0;
+    return AW_OK;
+}
+
 static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
 {
     ssize_t n;
@@ -132,10 +182,15 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
         r->move_fn(r->move_ud);     /* the bytes handed out are about to move */
     if (keep > r->end)
         keep = r->end;
-    if (keep) {
+    if (r->hold) {
+        if (unlend(r, keep, err) != AW_OK)
+            return AW_EIO;
+    } else if (keep) {
         memmove(r->buf, r->buf + keep, r->end - keep);
         aw_reader_shift(r, keep);
     }
+    if (r->end == 0 && !r->borrowed && lend(r))
+        return AW_OK;
     /* handing chunks over (fill_span): read no further than that past
      * pos, so the bytes after a chunk, copied to the next buffer, stay
      * few; past it (a longer record) read as usual */
@@ -178,7 +233,7 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
 
 aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *err)
 {
-    if (!r->own_fd || r->src.comp != AW_COMP_NONE || lseek(r->fd, (off_t)off, SEEK_SET) < 0) {
+    if (!r->own_fd || r->src.comp != AW_COMP_NONE || r->hold || lseek(r->fd, (off_t)off, SEEK_SET) < 0) {
         aw_errbuf_set(err, "%s: cannot seek to offset %llu: %s", r->path, (unsigned long long)off,
                       r->own_fd && r->src.comp == AW_COMP_NONE ? strerror(errno) : "not a plain file");
         r->io_failed = 1;

@@ -87,6 +87,10 @@ static size_t describe_one(char *out, size_t cap, aw_status st, const aw_record 
                             msgs ? err->msg : "");
 }
 
+/* Readers decode on a thread of their own when g_opts.decode_thread is
+ * set (the same records, errors and counters are expected either way). */
+static aw_reader_opts g_opts;
+
 /* Read every record of `path` and describe the outcome, one item per
  * call of aw_reader_next: "OK recno@line:<bytes>" or "EPARSE recno@line"
  * / "ELIMIT recno@line", joined with '\n'; EOF ends the list. With
@@ -95,7 +99,7 @@ static size_t describe_one(char *out, size_t cap, aw_status st, const aw_record 
 static char *describe_as(const char *path, size_t max_record, int parse, int lines, int msgs)
 {
     static char out[1 << 22];
-    aw_reader_opts o = { .max_record = max_record };
+    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread };
     aw_reader *r;
     aw_errbuf err;
     aw_record rec;
@@ -195,7 +199,7 @@ static int describe_ranges(aw_reader *r, size_t want, size_t limit, size_t max_r
         assert_non_null(buf);
         assert_int_equal(aw_range_read(&rg, at, buf, n + more, &err), AW_OK);
         assert_true(!more || (buf[n] == '{' && buf[n - 1] == '\n'));
-        aw_chunk c = {buf, n, !more, line};
+        aw_chunk c = {buf, n, !more, line, NULL};
         describe_chunk(&c, max_record, ld, out, cap, len, recno, clean, carry);
         line += aw_input_newlines(buf, n);
         free(buf);
@@ -213,6 +217,55 @@ static int describe_ranges(aw_reader *r, size_t want, size_t limit, size_t max_r
     return 0;
 }
 
+/* Chunks cut in place from a shared buffer (aw_chunk.hold), kept as the
+ * scanner keeps them, past later reads: each with a checksum of its
+ * bytes, checked (and released) after the reader is closed. */
+static size_t held_total;               /* chunks cut in place so far */
+
+typedef struct held_chunks {
+    aw_hold *h[256];
+    const char *data[256];
+    size_t len[256];
+    uint64_t sum[256];
+    size_t n;
+} held_chunks;
+
+static uint64_t bytes_sum(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static void held_check(held_chunks *hc)
+{
+    for (size_t i = 0; i < hc->n; i++) {
+        assert_true(bytes_sum(hc->data[i], hc->len[i]) == hc->sum[i]);
+        aw_hold_release(hc->h[i]);
+    }
+    hc->n = 0;
+}
+
+static void held_add(held_chunks *hc, const aw_chunk *c)
+{
+    size_t len = c->len + !c->eof;      /* and the next chunk's '{' */
+    if (hc->n == sizeof hc->h / sizeof *hc->h) {
+        aw_hold_release(hc->h[0]);      /* the oldest: checked when added */
+        memmove(hc->h, hc->h + 1, (hc->n - 1) * sizeof *hc->h);
+        memmove(hc->data, hc->data + 1, (hc->n - 1) * sizeof *hc->data);
+        memmove(hc->len, hc->len + 1, (hc->n - 1) * sizeof *hc->len);
+        memmove(hc->sum, hc->sum + 1, (hc->n - 1) * sizeof *hc->sum);
+        hc->n--;
+    }
+    hc->h[hc->n] = c->hold;
+    hc->data[hc->n] = c->data;
+    hc->len[hc->n] = len;
+    hc->sum[hc->n] = bytes_sum(c->data, len);
+    hc->n++;
+    held_total++;
+}
+
 /* describe_as(path, max_record, 0, 1, 1) as the threaded scanner frames
  * it: chunks of about `want` bytes (aw_reader_chunk; CHUNK_SWAP:
  * aw_reader_chunk_swap, the chunk handed over with its buffer and the
@@ -223,7 +276,7 @@ static int describe_ranges(aw_reader *r, size_t want, size_t limit, size_t max_r
 static char *describe_chunked(const char *path, size_t max_record, size_t want, int mode)
 {
     static char out[1 << 22];
-    aw_reader_opts o = { .max_record = max_record };
+    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread };
     aw_reader *r;
     aw_errbuf err;
     aw_record rec;
@@ -235,6 +288,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want, 
     aw_fstate carry;
     char *spare = NULL;                 /* swap: the buffer handed to the reader */
     size_t spare_cap = 0;
+    held_chunks held = {0};             /* chunks cut in place: kept to the end */
     out[0] = '\0';
     assert_int_equal(aw_reader_open(&r, path, &o, &err), AW_OK);
     aw_reader_set_line_fn(r, parse_line, ld);
@@ -244,7 +298,10 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want, 
         st = swap ? aw_reader_chunk_swap(r, want, &c, &spare, &spare_cap, &err) : aw_reader_chunk(r, want, &c, &err);
         if (st == AW_OK && c.len) {
             char *copy;                 /* the chunk and the next '{' */
-            if (swap) {
+            if (swap && c.hold) {
+                copy = (char *)(uintptr_t)c.data;   /* a gzip member's: read only */
+                held_add(&held, &c);
+            } else if (swap) {
                 assert_ptr_equal(c.data, spare);
                 assert_true(spare_cap >= c.len + !c.eof);
                 copy = spare;           /* ours now: given back next time */
@@ -280,6 +337,7 @@ static char *describe_chunked(const char *path, size_t max_record, size_t want, 
         recno = rec.recno;
     }
     aw_reader_close(r);
+    held_check(&held);                  /* their bytes outlive the reader */
     free(spare);
     aw_doc_free(ld);
     return out;
@@ -592,9 +650,6 @@ static void gzip_member(FILE *f, const char *data, size_t len)
     free(out);
 }
 
-/* Readers below decode on a thread of their own when set (the same
- * records, errors and counters are expected either way). */
-static aw_reader_opts g_opts;
 
 static int count_ok(const char *path, aw_compression want_comp,
                     uint64_t *bytes_out, int strict)
@@ -627,6 +682,61 @@ static int count_ok(const char *path, aw_compression want_comp,
         *bytes_out = aw_reader_bytes_out(r);
     aw_reader_close(r);
     return n;
+}
+
+/* A gzip member decoded whole is framed where it was decoded (the
+ * reader's lent mode): the stream reader, the line function and chunks
+ * cut from it in place (aw_chunk.hold, whose bytes must outlive the
+ * reader: describe_chunked checks) give the records, lines and errors
+ * of the same bytes uncompressed, whatever the member boundaries (mid
+ * record, empty members), with and without the decoder thread. */
+static void test_gzip_lent(void **st)
+{
+    size_t len, elen = 0, ecap = 1 << 20;
+    char *s = make_lines(20000, &len), *env = malloc(ecap);
+    FILE *f, *g;
+    (void)st;
+    elen += (size_t)snprintf(env + elen, ecap - elen, "{\"Records\":[\n");
+    for (int i = 0; i < 3000; i++)
+        elen += (size_t)snprintf(env + elen, ecap - elen, "%s{\"i\":%d,\"s\":\"x\"}", i ? ",\n" : "", i);
+    elen += (size_t)snprintf(env + elen, ecap - elen, "]}\n");
+    f = fopen(tpath("lent1.gz"), "wb");
+    gzip_member(f, s, len);
+    fclose(f);
+    write_file(tpath("lent1.log"), s, len);
+    f = fopen(tpath("lentm.gz"), "wb");
+    g = fopen(tpath("lentm.log"), "wb");
+    const struct { const char *p; size_t n; } part[] = {
+        {s, 37}, {"", 0}, {s + 37, len / 2 - 37}, {"{\"cut\": \n", 10},
+        {s + len / 2, len - len / 2}, {env, elen / 3}, {env + elen / 3, elen - elen / 3},
+    };
+    for (size_t i = 0; i < sizeof part / sizeof *part; i++) {
+        gzip_member(f, part[i].p, part[i].n);
+        fwrite(part[i].p, 1, part[i].n, g);
+    }
+    fclose(f);
+    fclose(g);
+    f = fopen(tpath("lentenv.gz"), "wb");
+    gzip_member(f, env, elen);
+    fclose(f);
+    write_file(tpath("lentenv.log"), env, elen);
+    static char plain[1 << 22];
+    const char *names[] = {"lent1", "lentm", "lentenv"};
+    for (int t = 0; t <= 1; t++) {
+        g_opts.decode_thread = t;
+        for (size_t i = 0; i < 3; i++) {
+            char a[64], b[64];
+            snprintf(a, sizeof a, "%s.log", names[i]);
+            snprintf(b, sizeof b, "%s.gz", names[i]);
+            snprintf(plain, sizeof plain, "%s", describe(tpath(a), 0, 0));
+            held_total = 0;
+            assert_string_equal(describe(tpath(b), 0, 0), plain);
+            assert_true(held_total > 0);        /* chunks were cut in place */
+        }
+    }
+    g_opts.decode_thread = 0;
+    free(env);
+    free(s);
 }
 
 static void test_gzip(void **st)
@@ -1381,6 +1491,7 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_gzip_lent),
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_decode_thread),
