@@ -65,6 +65,21 @@ void aw_reader_set_line_fn(aw_reader *r, aw_line_fn fn, void *ud);
 typedef void (*aw_move_fn)(void *ud);
 void aw_reader_set_move_fn(aw_reader *r, aw_move_fn fn, void *ud);
 
+/* A buffer shared by the records and chunks framed in it: a gzip
+ * member decoded whole (aw_reader_hold, aw_reader_chunk_swap). Each
+ * holder releases it once; the last release returns it for the next
+ * member. */
+typedef struct aw_hold aw_hold;
+void aw_hold_retain(aw_hold *h);        /* one more holder */
+void aw_hold_release(aw_hold *h);       /* NULL: no-op */
+
+/* The shared buffer under the records aw_reader_next returns, while the
+ * reader frames a gzip member where it was decoded (see
+ * aw_reader_chunk_swap); NULL otherwise. A caller that retains it
+ * (aw_hold_retain) may keep pointers to those records past the next
+ * refill, instead of copying them. */
+aw_hold *aw_reader_hold(const aw_reader *r);
+
 /* Framing on other threads. A line that starts with '{' is where the
  * framer stands between records whatever came before it (a record still
  * open there is reported as cut short), unless an array or a Records
@@ -79,12 +94,6 @@ void aw_reader_set_move_fn(aw_reader *r, aw_move_fn fn, void *ud);
  * from 1 (the caller adds the records before it); lines are the file's.
  * Every record, report and message comes out as aw_reader_next would
  * give it. */
-/* A buffer shared by the chunks cut from it: a gzip member decoded
- * whole (aw_reader_chunk_swap). Each holder releases it once; the last
- * release returns it for the next member. */
-typedef struct aw_hold aw_hold;
-void aw_hold_release(aw_hold *h);       /* NULL: no-op */
-
 typedef struct aw_chunk {
     const char *data;           /* valid until the next call on the reader;
                                    data[len] is '{' unless eof */

@@ -89,6 +89,18 @@ static batch *batch_get(aw_scanner *s, const char *file)
     return b;
 }
 
+/* Batch b's bytes are in the shared buffer h from data on (read only),
+ * its own buffer set aside till batch_put. */
+static void batch_hold(batch *b, aw_hold *h, const char *data)
+{
+    aw_hold_retain(h);
+    b->hold = h;
+    b->own = b->data;
+    b->own_cap = b->dcap;
+    b->data = (char *)(uintptr_t)data;
+    b->dcap = 0;
+}
+
 static void batch_free(batch *b)
 {
     aw_hold_release(b->hold);
@@ -334,11 +346,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->cline = c.line;
             b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
             if (c.hold) {               /* cut in place from a gzip member */
-                b->hold = c.hold;
-                b->own = b->data;
-                b->own_cap = b->dcap;
-                b->data = (char *)(uintptr_t)c.data;    /* read only */
-                b->dcap = b->dlen;
+                batch_hold(b, c.hold, c.data);
+                aw_hold_release(c.hold);    /* (batch_hold took its own) */
             } else {
                 char *d = b->data;      /* its old buffer is the next one to swap */
                 size_t dcap = b->dcap;
@@ -380,6 +389,13 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             sc_report(s, file, rec.line, "read-error", err.msg);
             break;
         }
+        /* a record of a gzip member framed in place is not copied: the
+         * batch holds the member (its records all in one, or all copied) */
+        aw_hold *held = s->threaded && rc == AW_OK ? aw_reader_hold(r) : NULL;
+        if (rc == AW_OK && held != b->hold && b->nrecs) {
+            sc_submit(s, b);
+            b = batch_get(s, file);
+        }
         srec *x = add_rec(b, &rec);
         if (s->threaded)
             s->st.framed_here++;
@@ -390,6 +406,12 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             x->len = rec.len;
             b->dlen += rec.len;
             sc_eval_record(&s->w[0], b, x, rec.data, PREP_ORDERED, rec.taken);
+        } else if (held) {
+            if (!b->hold)
+                batch_hold(b, held, rec.data);
+            x->off = (size_t)(rec.data - b->data);
+            x->len = rec.len;
+            b->dlen = x->off + rec.len;
         } else {
             aw_grow((void **)&b->data, &b->dcap, b->dlen + rec.len, 1);
             memcpy(b->data + b->dlen, rec.data, rec.len);

@@ -94,9 +94,8 @@ void *aw_keep_take(aw_keep_kind kind, size_t want, size_t *cap);
 void aw_keep_give(aw_keep_kind kind, void *p, size_t cap);
 /* A shared buffer (aw_input.h) over p[0..cap), given back to its kind at
  * the last release; NULL when out of memory (p stays the caller's). One
- * reference; retain adds one. (keep.c) */
+ * reference. (keep.c) */
 aw_hold *aw_hold_new(aw_keep_kind kind, void *p, size_t cap);
-void aw_hold_retain(aw_hold *h);
 
 /* The next gzip member decoded whole, its buffer handed over rather than
  * copied: *p, *n its bytes (counted as read), *h the caller's reference,

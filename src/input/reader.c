@@ -252,6 +252,11 @@ aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *e
     return AW_OK;
 }
 
+aw_hold *aw_reader_hold(const aw_reader *r)
+{
+    return r->hold;
+}
+
 const char *aw_reader_path(const aw_reader *r)
 {
     return r->path;

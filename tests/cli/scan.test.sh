@@ -159,3 +159,39 @@ mkdir -p "$d" && ev 1 StopLogging > "$d/ev.jsonl" && echo >> "$d/ev.jsonl"
 o1=$("$B" scan -q -j1 --rules "$t/rule.yml" "$d/ev.jsonl"); o2=$("$B" scan -q -j2 --rules "$t/rule.yml" "$d/ev.jsonl")
 check "a long alert is written whole (1 and 2 threads)" \
   "[ \"\$(echo \"\$o1\" | jq -r .source.file)\" = \"$d/ev.jsonl\" ] && [ \"\$o1\" = \"\$o2\" ] && [ \${#o1} -gt 2500 ]"
+
+# gzip members framed where they were decoded (the reader's lent mode):
+# an envelope over 4 MiB (framed by the calling thread, its records kept
+# in place in batches), members that split a record, a bad element, an
+# empty member and JSON lines after it. The alerts, their lines, record
+# numbers, hashes and the malformed count are those of the same bytes
+# uncompressed, at 1 and 2 threads.
+python3 - "$t" <<'PY'
+import gzip, json, sys
+t = sys.argv[1]
+def ev(i, name):
+    return json.dumps({"eventVersion": "1.08", "eventTime": "2026-01-01T00:00:%02dZ" % (i % 60),
+                       "eventSource": "cloudtrail.amazonaws.com", "eventName": name,
+                       "recipientAccountId": "111122223333", "pad": "x" * 300,
+                       "sourceIPAddress": "203.0.113.%d" % (i % 250)}, separators=(",", ":"))
+env = '{"Records":[' + ",\n".join(ev(i, "StopLogging" if i % 7 == 0 else "Other") for i in range(14000)) + "]}\n"
+lines = "".join(ev(i, "StopLogging" if i % 5 == 0 else "Other") + "\n" for i in range(3000))
+parts = [env[:1000], env[1000:], "", '{"bad": \n', lines[:777], lines[777:]]
+open(t + "/lent.json", "w").write("".join(parts))
+with open(t + "/lent.json.gz", "wb") as f:
+    for p in parts:
+        f.write(gzip.compress(p.encode()))
+with open(t + "/lent1.json.gz", "wb") as f:
+    f.write(gzip.compress(env.encode()))
+PY
+for j in 1 2; do
+    "$B" scan -q -j $j --stats-json "$t/lp$j.json" --rules "$t/rule.yml" "$t/lent.json" | jq -c 'del(.source.file)' > "$t/lp$j"
+    "$B" scan -q -j $j --stats-json "$t/lg$j.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/lg$j"
+    "$B" scan -q -j $j --rules "$t/rule.yml" "$t/lent1.json.gz" | jq -c 'del(.source.file)' > "$t/l1g$j"
+done
+check "gzip members framed in place: alerts of the uncompressed bytes (1 and 2 threads)" \
+  "[ \$(wc -l < \"$t/lp1\") -eq 2600 ] && cmp -s \"$t/lp1\" \"$t/lg1\" && cmp -s \"$t/lp1\" \"$t/lg2\" && cmp -s \"$t/lp1\" \"$t/lp2\""
+check "gzip members framed in place: one envelope member alone" \
+  "[ \$(wc -l < \"$t/l1g2\") -eq 2000 ] && cmp -s \"$t/l1g1\" \"$t/l1g2\" && cmp -s \"$t/l1g2\" <(head -2000 \"$t/lp1\")"
+check "gzip members framed in place: the bad element counted, the envelope framed by the calling thread" \
+  "jq -e '.malformed==1 and .records_framed_by_calling_thread > 10000' \"$t/lg2.json\" >/dev/null && jq -e '.malformed==1' \"$t/lp2.json\" >/dev/null"
