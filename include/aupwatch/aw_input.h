@@ -148,6 +148,13 @@ uint64_t aw_reader_line(const aw_reader *r);
 /* Continue a stream reader after its chunks, from their end state, with
  * recno record numbers used. */
 void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno);
+/* Chunks cut from now on leave the reader's line where it is: their
+ * framers count their newlines anyway, and the caller that adds them up
+ * (in order) says where the stream reader goes on with aw_reader_set_line
+ * (and aw_reader_range's line is stale meanwhile). Counting them here
+ * was a pass over every byte on the thread that cuts. */
+void aw_reader_defer_lines(aw_reader *r);
+void aw_reader_set_line(aw_reader *r, uint64_t line);
 
 /* Chunks read by the threads that frame them. Where the reader of a
  * regular, uncompressed file stands at a chunk's start (as

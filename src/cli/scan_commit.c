@@ -24,7 +24,7 @@ static void commit(aw_scanner *s, batch *b)
         s->file_recno = 0;
         s->carry_clean = true;
     }
-    if (b->range && !b->lines_known)
+    if (b->chunk && !b->lines_known)
         b->cline = s->range_line;       /* its first line, known now */
     if (b->rfailed && s->failed_file != b->file_seq) {
         sc_report(s, b->file, b->cline, "read-error", b->str + b->rmsg);
@@ -32,7 +32,7 @@ static void commit(aw_scanner *s, batch *b)
     }
     if (s->failed_file != b->file_seq)  /* nothing of a file after its read error */
         commit_batch(s, b);
-    if (b->range)
+    if (b->chunk)
         s->range_line = b->cline + b->nlines;
     if (b->rclose)
         aw_range_close(&b->rg);
@@ -45,7 +45,7 @@ static void commit_batch(aw_scanner *s, batch *b)
     if (b->chunk) {
         if (b->synced)
             s->carry_clean = true;
-        bool rel = b->range && !b->lines_known;
+        bool rel = !b->lines_known;
         /* an array was open where it starts, or the framer's messages
          * name lines counted from 0 */
         if (!s->carry_clean || (rel && b->frame_errs)) {

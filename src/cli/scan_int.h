@@ -97,10 +97,11 @@ typedef struct batch {
     bool end_clean;                 /* it ended between records at top level */
     aw_fstate end;
     bool frame_errs;                /* the framer reported a record */
-    /* a range: a chunk its worker reads, bytes [roff, roff + clen) of
-     * rg's file. Unless lines_known (the first of its ranges), its first
-     * line follows from the ranges before it: it is framed on line 0,
-     * its lines are added to at commit, and cline set then. */
+    /* Unless lines_known (the first chunk since the reader was in
+     * step), a chunk's first line follows from the chunks before it: it
+     * is framed on line 0, its lines are added to at commit, and cline
+     * set then. A range: a chunk its worker reads, bytes [roff, roff +
+     * clen) of rg's file. */
     bool range, lines_known, rclose;    /* rclose: the last; commit closes rg */
     bool rfailed;                   /* the read failed: msg in str at rmsg */
     aw_range rg;
@@ -171,7 +172,7 @@ struct aw_scanner {
     aw_fstate carry;
     /* ranges: chunks of regular files read by the workers (aw_range) */
     size_t range_bytes;             /* 0: none */
-    uint64_t range_line;            /* the line after the last range committed */
+    uint64_t range_line;            /* the line after the last chunk committed */
     uint64_t failed_file;           /* file_seq of a file whose range read failed */
     uint64_t range_out;             /* bytes of this file handed out in ranges */
 };

@@ -277,8 +277,8 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
             break;
         batch *b = batch_get(s, file);
         b->chunk = b->range = true;
-        b->lines_known = first;
-        b->cline = first ? rg->line : 0;
+        b->lines_known = false;         /* (the chunk before it: at commit) */
+        b->cline = 0;
         b->rg = *rg;
         b->roff = at;
         b->clen = (size_t)(cut - at);
@@ -298,10 +298,10 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
     if (s->failed_file == s->file_seq)
         return RANGES_FAILED;           /* a worker's read failed: said */
     if (st == AW_OK || st == AW_ELIMIT)
-        st = aw_reader_seek(r, at, at == rg->pos ? rg->line : s->range_line, &err);
+        st = aw_reader_seek(r, at, s->range_line, &err);
     if (st == AW_OK)
         return RANGES_STOPPED;
-    sc_report(s, file, at == rg->pos ? rg->line : s->range_line, "read-error", err.msg);
+    sc_report(s, file, s->range_line, "read-error", err.msg);
     s->failed_file = s->file_seq;
     return RANGES_FAILED;
 }
@@ -318,6 +318,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         return AW_EIO;
     }
     s->st.files++;
+    if (s->chunk_bytes)
+        aw_reader_defer_lines(r);       /* chunks' lines: counted by their framers */
     /* inline, a line is framed by parsing it, and evaluated at once */
     if (!s->threaded) {
         aw_reader_set_line_fn(r, sc_parse_line, &s->w[0]);
@@ -343,7 +345,11 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->synced = !ahead;
             b->clen = c.len;
             b->ceof = c.eof;
-            b->cline = c.line;
+            /* the reader counts no chunk's lines (aw_reader_defer_lines):
+             * after the first since it was in step, a chunk is framed on
+             * line 0 and its lines are added to at commit, as ranges */
+            b->lines_known = !ahead;
+            b->cline = ahead ? 0 : c.line;
             b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
             if (c.hold) {               /* cut in place from a gzip member */
                 batch_hold(b, c.hold, c.data);
@@ -374,6 +380,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b = batch_get(s, file);
             sc_drain(s, true, 0);
             aw_reader_resume(r, &s->carry, s->file_recno);
+            aw_reader_set_line(r, s->range_line);  /* the chunks' lines, added up */
             ahead = false;
         }
         if (rc == AW_OK)
@@ -386,7 +393,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             sc_submit(s, b);
             b = batch_get(s, file);
             sc_drain(s, true, 0);
-            sc_report(s, file, rec.line, "read-error", err.msg);
+            sc_report(s, file, ahead ? s->range_line : rec.line, "read-error", err.msg);
             break;
         }
         /* a record of a gzip member framed in place is not copied: the

@@ -173,7 +173,8 @@ static aw_status chunk_cut(aw_reader *r, size_t want, aw_chunk *c, int swap, aw_
     c->len = cut;
     c->line = r->line;
     r->pos += cut;
-    r->line += aw_input_newlines(p, cut);
+    if (!r->defer_lines)
+        r->line += aw_input_newlines(p, cut);
     r->bol = 1;
     return AW_OK;
 }
@@ -250,6 +251,16 @@ uint64_t aw_reader_recno(const aw_reader *r)
 uint64_t aw_reader_line(const aw_reader *r)
 {
     return r->line;
+}
+
+void aw_reader_defer_lines(aw_reader *r)
+{
+    r->defer_lines = 1;
+}
+
+void aw_reader_set_line(aw_reader *r, uint64_t line)
+{
+    r->line = line;
 }
 
 void aw_reader_resume(aw_reader *r, const aw_fstate *s, uint64_t recno)

@@ -144,6 +144,7 @@ struct aw_reader {
     size_t stop;                /* a chunk reader (chunk.c) stops between
                                    records here; SIZE_MAX otherwise */
     int borrowed;               /* buf is the caller's (chunk reader) */
+    int defer_lines;            /* chunks do not advance `line` (chunk.c) */
     int fill_failed;            /* aw_reader_fill failed: it says so again */
     aw_hold *hold;              /* buf is this shared gzip member (lent mode,
                                    reader.c): never moved or written */

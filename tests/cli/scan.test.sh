@@ -195,3 +195,34 @@ check "gzip members framed in place: one envelope member alone" \
   "[ \$(wc -l < \"$t/l1g2\") -eq 2000 ] && cmp -s \"$t/l1g1\" \"$t/l1g2\" && cmp -s \"$t/l1g2\" <(head -2000 \"$t/lp1\")"
 check "gzip members framed in place: the bad element counted, the envelope framed by the calling thread" \
   "jq -e '.malformed==1 and .records_framed_by_calling_thread > 10000' \"$t/lg2.json\" >/dev/null && jq -e '.malformed==1' \"$t/lp2.json\" >/dev/null"
+
+# chunks' lines are counted by their framers and added up at commit
+# (aw_reader_defer_lines): with 4 KiB chunks over records that span
+# lines, arrays and records cut short, the alerts and every diagnostic's
+# line are those of one thread, plain and gzip
+python3 - "$t" <<'PY'
+import json, random, sys
+random.seed(7)
+out = []
+for i in range(20000):
+    r = random.random()
+    if r < 0.002:
+        out.append('{"bad": \n')
+    elif r < 0.004:
+        out.append(json.dumps({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "n": i}, indent=1) + "\n")
+    elif r < 0.005:
+        out.append('[{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","arr":%d},\n{"x":1}]\n' % i)
+    else:
+        out.append(json.dumps({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging" if i % 50 == 0 else "X",
+                               "recipientAccountId": "111122223333", "i": i, "pad": "p" * random.randint(10, 300)}) + "\n")
+open(sys.argv[1] + "/mixed.jsonl", "w").write("".join(out))
+PY
+gzip -kf "$t/mixed.jsonl"
+for f in mixed.jsonl mixed.jsonl.gz; do
+    for j in 1 2; do
+        AUPWATCH_CHUNK_BYTES=4096 "$B" scan -j $j --rules "$t/rule.yml" "$t/$f" > "$t/mo$j" 2> "$t/me$j"
+        grep -v 'MB/s' "$t/me$j" > "$t/mf$j"
+    done
+    check "lines added up at commit ($f): alerts and diagnostics as one thread's" \
+      "[ \$(grep -c 'is not closed' \"$t/mf1\") -gt 20 ] && cmp -s \"$t/mo1\" \"$t/mo2\" && cmp -s \"$t/mf1\" \"$t/mf2\""
+done
