@@ -13,10 +13,11 @@
  * batch's; the batch's old one is read into next). After the first
  * chunk of a regular, uncompressed file, the calling thread does not
  * even read it: it finds each cut by reading around it, and the worker
- * reads its range itself (aw_reader_range). Such a range is framed on
+ * reads its range itself (aw_reader_range). Such a range, and any
+ * chunk after the first since the reader was in step, is framed on
  * line 0 and its lines are added to at commit, when the newlines
- * before it are counted; one whose framer messages name lines is framed
- * again there. Where no chunk can
+ * before it are counted (by the framers, as they frame); one whose
+ * framer messages name lines is framed again there. Where no chunk can
  * be cut (an array or envelope, a line longer than the buffer) the
  * calling thread frames records into a batch, after the chunks before
  * it are committed, from the state they ended in. Batches are committed strictly in input order by the
