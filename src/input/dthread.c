@@ -131,6 +131,18 @@ fail:
     return NULL;                        /* the caller decodes inline */
 }
 
+/* The head chunk is used up (t->mu held): its slot back to the decoder,
+ * and a lent member's buffer free for it. */
+static void slot_done(aw_dthread *t)
+{
+    if (t->slot[t->head].lent)
+        t->lent = 0;
+    t->head = (t->head + 1) % DT_SLOTS;
+    t->count--;
+    t->cpos = 0;
+    pthread_cond_broadcast(&t->cv);
+}
+
 ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     if (t->finished)
@@ -157,12 +169,7 @@ ssize_t aw_dthread_read(aw_dthread *t, aw_src *s, char *dst, size_t cap, aw_errb
     /* chunk used up: hand its slot back */
     s->seen_in = c->in;
     pthread_mutex_lock(&t->mu);
-    t->head = (t->head + 1) % DT_SLOTS;
-    t->count--;
-    if (c->lent)
-        t->lent = 0;                    /* the member's buffer is free */
-    t->cpos = 0;
-    pthread_cond_broadcast(&t->cv);
+    slot_done(t);
     pthread_mutex_unlock(&t->mu);
     return k ? (ssize_t)k : aw_dthread_read(t, s, dst, cap, err);
 }
@@ -176,27 +183,18 @@ int aw_dthread_give(aw_dthread *t, aw_src *s, const char **p, size_t *n, aw_hold
     while (t->count == 0)
         pthread_cond_wait(&t->cv, &t->mu);
     dchunk *c = &t->slot[t->head];
-    /* a member lent whole and not yet read from: its buffer is the
-     * source's dec, which the decoder leaves alone while it is lent */
-    aw_hold *hd;
-    if (c->lent && t->cpos == 0 && c->data == s->dec &&
-        (hd = aw_hold_new(AW_KEEP_DECODED, s->dec, s->dec_cap)) != NULL) {
+    /* a member lent whole and not yet read from: the source's decoded
+     * buffer, which the decoder leaves alone while it is lent */
+    if (c->lent && t->cpos == 0 && (*h = aw_gz_whole_detach(s, c->data)) != NULL) {
         *p = c->data;
         *n = c->len;
-        *h = hd;
         *last = c->status != 0;
-        s->dec = NULL;                  /* the next member: another buffer */
-        s->dec_cap = 0;
         s->seen_out += c->len;
         s->seen_in = c->in;
-        if (c->status != 0) {
-            t->finished = 1;            /* the end came with it */
-        } else {
-            t->head = (t->head + 1) % DT_SLOTS;
-            t->count--;
-        }
-        t->lent = 0;
-        pthread_cond_broadcast(&t->cv);
+        if (c->status != 0)
+            t->finished = 1;            /* the end came with it: the decoder is done */
+        else
+            slot_done(t);
         given = 1;
     }
     pthread_mutex_unlock(&t->mu);

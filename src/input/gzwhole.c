@@ -179,6 +179,16 @@ int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n)
     return 1;
 }
 
+aw_hold *aw_gz_whole_detach(aw_src *s, const char *p)
+{
+    aw_hold *h;
+    if (p != s->dec || !(h = aw_hold_new(AW_KEEP_DECODED, s->dec, s->dec_cap)))
+        return NULL;
+    s->dec = NULL;                      /* the next member: another buffer */
+    s->dec_cap = s->dec_pos = s->dec_len = 0;
+    return h;
+}
+
 int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last)
 {
     if (!s->whole || s->dec_pos < s->dec_len)
@@ -187,16 +197,13 @@ int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *las
         if (member_next(s) <= 0)
             return 0;                   /* the end, or zlib's from here */
     } while (s->dec_len == 0);
-    aw_hold *hd = aw_hold_new(AW_KEEP_DECODED, s->dec, s->dec_cap);
-    if (!hd)
-        return 0;                       /* read from dec as before */
+    size_t len = s->dec_len;
     *p = s->dec;
-    *n = s->dec_len;
-    *h = hd;
+    if (!(*h = aw_gz_whole_detach(s, *p)))
+        return 0;                       /* read from dec as before */
+    *n = len;
     *last = s->raw_pos == s->raw_len;
-    s->bytes_out += s->dec_len;
-    s->dec = NULL;                      /* the next member: another buffer */
-    s->dec_cap = s->dec_pos = s->dec_len = 0;
+    s->bytes_out += len;
     return 1;
 }
 

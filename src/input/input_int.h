@@ -105,6 +105,10 @@ aw_hold *aw_hold_new(aw_keep_kind kind, void *p, size_t cap);
  * gzwhole.c, dthread.c) */
 int aw_src_lend(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);
 int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);
+/* The decoded member's buffer, if p is its start, handed over as a
+ * shared buffer (the next member is decoded into another); NULL if p is
+ * not its start or out of memory (nothing changed). (gzwhole.c) */
+aw_hold *aw_gz_whole_detach(aw_src *s, const char *p);
 
 /* Framer states (framer.c). */
 enum {
