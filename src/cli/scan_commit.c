@@ -25,7 +25,7 @@ static void commit(aw_scanner *s, batch *b)
         s->carry_clean = true;
     }
     if (b->chunk && !b->lines_known)
-        b->cline = s->range_line;       /* its first line, known now */
+        b->cline = s->chunk_line;       /* its first line, known now */
     if (b->rfailed && s->failed_file != b->file_seq) {
         sc_report(s, b->file, b->cline, "read-error", b->str + b->rmsg);
         s->failed_file = b->file_seq;
@@ -33,7 +33,7 @@ static void commit(aw_scanner *s, batch *b)
     if (s->failed_file != b->file_seq)  /* nothing of a file after its read error */
         commit_batch(s, b);
     if (b->chunk)
-        s->range_line = b->cline + b->nlines;
+        s->chunk_line = b->cline + b->nlines;
     if (b->rclose)
         aw_range_close(&b->rg);
 }

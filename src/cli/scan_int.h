@@ -172,7 +172,7 @@ struct aw_scanner {
     aw_fstate carry;
     /* ranges: chunks of regular files read by the workers (aw_range) */
     size_t range_bytes;             /* 0: none */
-    uint64_t range_line;            /* the line after the last chunk committed */
+    uint64_t chunk_line;            /* the line after the last chunk committed */
     uint64_t failed_file;           /* file_seq of a file whose range read failed */
     uint64_t range_out;             /* bytes of this file handed out in ranges */
 };

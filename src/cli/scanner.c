@@ -91,10 +91,10 @@ static batch *batch_get(aw_scanner *s, const char *file)
 }
 
 /* Batch b's bytes are in the shared buffer h from data on (read only),
- * its own buffer set aside till batch_put. */
+ * its own buffer set aside till batch_put; b takes the caller's
+ * reference to h. */
 static void batch_hold(batch *b, aw_hold *h, const char *data)
 {
-    aw_hold_retain(h);
     b->hold = h;
     b->own = b->data;
     b->own_cap = b->dcap;
@@ -299,10 +299,10 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
     if (s->failed_file == s->file_seq)
         return RANGES_FAILED;           /* a worker's read failed: said */
     if (st == AW_OK || st == AW_ELIMIT)
-        st = aw_reader_seek(r, at, s->range_line, &err);
+        st = aw_reader_seek(r, at, s->chunk_line, &err);
     if (st == AW_OK)
         return RANGES_STOPPED;
-    sc_report(s, file, s->range_line, "read-error", err.msg);
+    sc_report(s, file, s->chunk_line, "read-error", err.msg);
     s->failed_file = s->file_seq;
     return RANGES_FAILED;
 }
@@ -354,7 +354,6 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->dlen = c.len + !c.eof;   /* and the next chunk's '{' */
             if (c.hold) {               /* cut in place from a gzip member */
                 batch_hold(b, c.hold, c.data);
-                aw_hold_release(c.hold);    /* (batch_hold took its own) */
             } else {
                 char *d = b->data;      /* its old buffer is the next one to swap */
                 size_t dcap = b->dcap;
@@ -381,7 +380,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b = batch_get(s, file);
             sc_drain(s, true, 0);
             aw_reader_resume(r, &s->carry, s->file_recno);
-            aw_reader_set_line(r, s->range_line);  /* the chunks' lines, added up */
+            aw_reader_set_line(r, s->chunk_line);  /* the chunks' lines, added up */
             ahead = false;
         }
         if (rc == AW_OK)
@@ -394,7 +393,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             sc_submit(s, b);
             b = batch_get(s, file);
             sc_drain(s, true, 0);
-            sc_report(s, file, ahead ? s->range_line : rec.line, "read-error", err.msg);
+            sc_report(s, file, ahead ? s->chunk_line : rec.line, "read-error", err.msg);
             break;
         }
         /* a record of a gzip member framed in place is not copied: the
@@ -415,8 +414,10 @@ static aw_status scan_file(aw_scanner *s, const char *path)
             b->dlen += rec.len;
             sc_eval_record(&s->w[0], b, x, rec.data, PREP_ORDERED, rec.taken);
         } else if (held) {
-            if (!b->hold)
+            if (!b->hold) {
+                aw_hold_retain(held);
                 batch_hold(b, held, rec.data);
+            }
             x->off = (size_t)(rec.data - b->data);
             x->len = rec.len;
             b->dlen = x->off + rec.len;
