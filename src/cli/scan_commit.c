@@ -17,12 +17,63 @@ void sc_report(aw_scanner *s, const char *file, uint64_t line, const char *kind,
 
 static void commit_batch(aw_scanner *s, batch *b);
 
+void sc_commit_read(aw_scanner *s, batch *b)
+{
+    commit_batch(s, b);
+    if (b->rfailed)
+        sc_report(s, b->file, b->cline, "read-error", b->str + b->rmsg);
+}
+
+/* Commit the parts of file b its worker has evaluated so far (b at the
+ * head of the ring); with `wait`, all of them, waiting for the worker.
+ * True once the file is committed whole. */
+static bool commit_parts(aw_scanner *s, batch *b, bool wait)
+{
+    batch *done = NULL;                 /* parts committed, to be spare */
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (done) {
+            batch *t = done;
+            while (t->next)
+                t = t->next;
+            t->next = s->part_free;
+            s->part_free = done;
+            done = NULL;
+        }
+        batch *p = b->part;
+        if (p) {                        /* commit them unlocked, the worker going on */
+            b->part = b->part_tail = NULL;
+            b->nparts = 0;
+            pthread_cond_broadcast(&s->room);
+            pthread_mutex_unlock(&s->mu);
+            for (batch *q = p; q; q = q->next)
+                sc_commit_read(s, q);
+            done = p;
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        if (b->done || !wait)
+            break;
+        s->awaited = b;
+        pthread_cond_wait(&s->fin, &s->mu);
+        s->awaited = NULL;
+    }
+    bool whole = b->done;
+    pthread_mutex_unlock(&s->mu);
+    return whole;
+}
+
 static void commit(aw_scanner *s, batch *b)
 {
     if (b->file_seq != s->commit_file) {
         s->commit_file = b->file_seq;
         s->file_recno = 0;
         s->carry_clean = true;
+    }
+    if (b->is_solo) {                   /* its records: commit_parts */
+        s->st.bytes_in += b->solo_in;
+        s->st.bytes_out += b->solo_out;
+        return;
     }
     if (b->chunk && !b->lines_known)
         b->cline = s->chunk_line;       /* its first line, known now */
@@ -61,6 +112,7 @@ static void commit_batch(aw_scanner *s, batch *b)
         if (s->carry.in_array)
             s->carry.arr_line += lbase;
     }
+    s->st.records += b->nplain;         /* read and evaluated, nothing to commit */
     for (size_t i = 0; i < b->nrecs; i++) {
         srec *r = &b->recs[i];
         r->recno += base;
@@ -112,7 +164,7 @@ static void commit_batch(aw_scanner *s, batch *b)
 
 /* Batch b is done with: to the free list, its bytes' own buffer back
  * (a shared gzip member is released here, not when b is reused). */
-static void batch_put(aw_scanner *s, batch *b)
+void sc_batch_put(aw_scanner *s, batch *b)
 {
     if (b->hold) {
         aw_hold_release(b->hold);
@@ -130,6 +182,8 @@ void sc_drain(aw_scanner *s, bool wait, size_t keep)
 {
     while (s->ring_n > keep) {
         batch *b = s->ring[s->ring_head];
+        if (b->is_solo && !commit_parts(s, b, wait))
+            return;
         /* Most checks find the head done, or are not to wait: no lock.
          * A worker wakes this thread only for the batch it waits on, so
          * the others' completions do not wake it just to sleep again
@@ -147,20 +201,14 @@ void sc_drain(aw_scanner *s, bool wait, size_t keep)
         commit(s, b);
         s->ring_head = (s->ring_head + 1) % s->ring_cap;
         s->ring_n--;
-        batch_put(s, b);
+        sc_batch_put(s, b);
     }
 }
 
 void sc_submit(aw_scanner *s, batch *b)
 {
-    if (b->nrecs == 0 && !b->chunk) {
-        batch_put(s, b);
-        return;
-    }
-    if (!s->threaded) {                 /* inline: evaluated as read (scan_file) */
-        sc_finish(&s->w[0], b, 0);
-        commit(s, b);
-        batch_put(s, b);
+    if (b->nrecs == 0 && !b->chunk && !b->is_solo) {
+        sc_batch_put(s, b);
         return;
     }
     sc_drain(s, true, s->ring_cap - 1);   /* room in the ring */

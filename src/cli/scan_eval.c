@@ -287,6 +287,50 @@ void sc_frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
     aw_reader_close(r);
 }
 
+static size_t batch_bytes(const batch *b)
+{
+    return b->nrecs * sizeof *b->recs + b->nhits * sizeof *b->hits + b->nxe * sizeof *b->xe + b->slen + b->dlen;
+}
+
+bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, uint64_t max_in)
+{
+    aw_record rec;
+    aw_errbuf err;
+    aw_status rc;
+    aw_reader_set_line_fn(r, sc_parse_line, w);
+    aw_reader_set_move_fn(r, sc_hashes_due, w);     /* the hashes queued on its bytes */
+    for (uint64_t in = 0; batch_bytes(b) <= budget && in < max_in;) {
+        rc = aw_reader_next(r, &rec, &err);
+        if (rc == AW_EOF)
+            return true;
+        if (rc == AW_EIO) {             /* said after the records before it */
+            b->rfailed = true;
+            b->cline = rec.line;
+            b->rmsg = put_str(b, err.msg, strlen(err.msg));
+            return true;
+        }
+        srec *x = add_rec(b, &rec);
+        if (rc != AW_OK) {
+            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
+            x->msg = put_str(b, err.msg, strlen(err.msg));
+            continue;
+        }
+        x->len = rec.len;
+        in += rec.len;
+        sc_eval_record(w, b, x, rec.data, how, rec.taken);
+        if (x->own_mode == OWN_SERIAL) {    /* evaluated again at commit: its bytes kept */
+            aw_grow((void **)&b->data, &b->dcap, b->dlen + rec.len, 1);
+            memcpy(b->data + b->dlen, rec.data, rec.len);
+            x->off = b->dlen;
+            b->dlen += rec.len;
+        } else if (!x->kind && !x->nhit && x->own_mode == OWN_NONE) {
+            b->nrecs--;                 /* nothing to commit but its count */
+            b->nplain++;
+        }
+    }
+    return false;
+}
+
 /* Read range b; false if that failed (said at commit). */
 static bool range_load(batch *b)
 {
@@ -309,11 +353,63 @@ static bool range_load(batch *b)
     return false;
 }
 
+/* A spare part for a file read whole (under s->mu). */
+static batch *part_get(aw_scanner *s, const batch *b)
+{
+    batch *p = s->part_free;
+    if (p)
+        s->part_free = p->next;
+    else if (!(p = calloc(1, sizeof *p)))
+        abort();
+    p->file = b->file;
+    p->file_seq = b->file_seq;
+    p->nrecs = p->nhits = p->nxe = p->slen = p->dlen = p->nplain = 0;
+    p->rfailed = false;
+    p->next = NULL;
+    return p;
+}
+
+/* File b, read whole here: its records evaluated in parts, each handed
+ * to the committing thread when evaluated (batch.part). */
+static void read_solo(worker *w, batch *b)
+{
+    aw_scanner *s = w->s;
+    for (bool end = false; !end;) {
+        pthread_mutex_lock(&s->mu);
+        batch *p = part_get(s, b);
+        pthread_mutex_unlock(&s->mu);
+        end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, RANGE_BYTES);
+        sc_finish(w, p, 0);             /* the hashes, before the reader moves on */
+        if (end) {
+            b->solo_in = aw_reader_bytes_in(b->solo);
+            b->solo_out = aw_reader_bytes_out(b->solo);
+            aw_reader_close(b->solo);
+            b->solo = NULL;
+        }
+        pthread_mutex_lock(&s->mu);
+        if (b->part_tail)
+            b->part_tail->next = p;
+        else
+            b->part = p;
+        b->part_tail = p;
+        b->nparts++;
+        if (s->awaited == b)
+            pthread_cond_signal(&s->fin);
+        while (!end && b->nparts >= SOLO_AHEAD)
+            pthread_cond_wait(&s->room, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
 static void evaluate(worker *w, batch *b)
 {
     int how = w->s->threaded ? PREP_SPEC : PREP_ORDERED;
     if (b->range && !range_load(b))
         return;
+    if (b->is_solo) {
+        read_solo(w, b);
+        return;
+    }
     if (b->chunk) {
         sc_frame_chunk(w, b, NULL, how);
     } else {

@@ -28,6 +28,12 @@
  * the same) */
 #define RANGE_BYTES (1u << 20)
 #define BATCH_RECORDS 16384
+/* parts of a file read whole by a worker, evaluated and not yet
+ * committed, before the worker waits (batch.part) */
+#define SOLO_AHEAD 64
+/* the largest decoded file a worker takes whole: a gzip member libdeflate
+ * decodes in one piece (AW_GZ_MEMBER_MAX) */
+#define SOLO_MAX (64u << 20)
 #define MAX_THREADS 64
 
 enum { OWN_NONE, OWN_DECIDE, OWN_SERIAL };   /* srec.own_mode */
@@ -107,6 +113,20 @@ typedef struct batch {
     aw_range rg;
     uint64_t roff, nlines;          /* nlines: newlines in the chunk (framed) */
     size_t rmsg;
+    /* A file read whole by one worker (aw_reader_solo; solo is its
+     * reader till the worker closes it): the worker puts the records in
+     * parts (batches of their own, chained in `part` under mu), which
+     * the committing thread commits as they come once the file's batch
+     * is at the head of the ring, so a file's results need not be held
+     * whole; a worker SOLO_AHEAD parts ahead waits. In a part, records
+     * are numbered and lined by the reader; those with nothing to commit
+     * (no hit, report or own_side) are not kept: nplain counts them. A
+     * read error is said after the records (rfailed, line cline). */
+    bool is_solo;
+    aw_reader *solo;
+    struct batch *part, *part_tail;
+    int nparts;
+    uint64_t nplain, solo_in, solo_out;
 } batch;
 
 typedef struct worker {
@@ -150,8 +170,9 @@ struct aw_scanner {
     bool threaded;                  /* workers run; else w[0] evaluates inline */
     worker *w;                      /* nthreads entries; w[0] inline when 1 */
     pthread_mutex_t mu;
-    pthread_cond_t job, fin;
+    pthread_cond_t job, fin, room;  /* room: a file's parts were committed */
     batch *awaited;                 /* the batch the committer sleeps on (fin) */
+    batch *part_free;               /* spare parts (under mu) */
     batch *queue, *queue_tail;
     bool stop;
     /* batches in flight, in input order */
@@ -175,6 +196,7 @@ struct aw_scanner {
     uint64_t chunk_line;            /* the line after the last chunk committed */
     uint64_t failed_file;           /* file_seq of a file whose range read failed */
     uint64_t range_out;             /* bytes of this file handed out in ranges */
+    uint64_t solo_max;              /* aw_reader_opts.solo_max (0: no file read whole by a worker) */
 };
 
 /* ---- batch storage --------------------------------------------------------- */
@@ -224,17 +246,34 @@ void sc_frame_chunk(worker *w, batch *b, const aw_fstate *from, int how);
  * [h0, nhits) rendered if the worker renders. */
 void sc_finish(worker *w, batch *b, size_t h0);
 void sc_fill_alert(aw_alert *a, const batch *b, const srec *r, const shit *x, bool explain);
+/* Read records of r into b and evaluate each (`how`: PREP_*), keeping
+ * only those with something to commit (b->nplain counts the others).
+ * Stops at the end (true), at a read error (true; said in b: rfailed,
+ * rmsg, cline), or once b holds over `budget` bytes or max_in bytes of
+ * records were read (false: more to read). The reader's line and move
+ * functions are w's meanwhile. */
+bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, uint64_t max_in);
 size_t sc_parse_line(void *ud, const char *line, size_t len);  /* aw_reader_set_line_fn */
 void sc_hashes_due(void *ud);                                   /* aw_reader_set_move_fn */
 
+/* ---- scanner.c ------------------------------------------------------------- */
+
+/* Read reader r, of file `file` (file_seq), on the calling thread:
+ * records evaluated in order and committed as they come, the reader
+ * closed at the end and its bytes counted (one thread's scan). */
+void sc_scan_inline(aw_scanner *s, aw_reader *r, const char *file, uint64_t file_seq);
+
 /* ---- scan_commit.c: commit, in input order --------------------------------- */
 
-/* Hand batch b over: evaluated inline and committed, or queued for the
- * workers (committing those finished ahead of it). */
+/* Queue batch b for the workers (committing those finished ahead of it). */
 void sc_submit(aw_scanner *s, batch *b);
 /* Commit the finished batches at the head of the ring, down to `keep`;
  * with `wait`, block until the head is finished first. */
 void sc_drain(aw_scanner *s, bool wait, size_t keep);
+/* Commit batch b of records a thread read itself (a file whole, or
+ * inline), then its read error if any: not through the ring. */
+void sc_commit_read(aw_scanner *s, batch *b);
+void sc_batch_put(aw_scanner *s, batch *b);     /* to the free list */
 /* Count and report a malformed or unreadable record. */
 void sc_report(aw_scanner *s, const char *file, uint64_t line, const char *kind, const char *msg);
 

@@ -87,11 +87,16 @@ static batch *batch_get(aw_scanner *s, const char *file)
     b->file_seq = s->file_seq;
     b->chunk = b->synced = false;
     b->range = b->lines_known = b->rclose = b->rfailed = b->frame_errs = false;
+    b->is_solo = false;
+    b->solo = NULL;
+    b->part = b->part_tail = NULL;
+    b->nparts = 0;
+    b->nplain = 0;
     return b;
 }
 
 /* Batch b's bytes are in the shared buffer h from data on (read only),
- * its own buffer set aside till batch_put; b takes the caller's
+ * its own buffer set aside till sc_batch_put; b takes the caller's
  * reference to h. */
 static void batch_hold(batch *b, aw_hold *h, const char *data)
 {
@@ -137,6 +142,7 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->job, NULL);
     pthread_cond_init(&s->fin, NULL);
+    pthread_cond_init(&s->room, NULL);
     s->ring_cap = (size_t)s->nthreads * 2 + 1;
     s->ring = calloc(s->ring_cap, sizeof *s->ring);
     if (!s->ring)
@@ -176,6 +182,12 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     const char *rv = getenv("AUPWATCH_RANGES");
     bool ranges = !(rv && strcmp(rv, "0") == 0);
     s->range_bytes = !s->chunk_bytes || !ranges ? 0 : cb ? s->chunk_bytes : RANGE_BYTES;
+    /* A gzip file whose last member decodes to at most this goes to a
+     * worker whole (aw_reader_solo): files decoded in parallel, instead
+     * of one at a time on the reader's decoder thread. AUPWATCH_SOLO_MAX
+     * sets it in bytes (0: never; tests and benchmarks compare). */
+    const char *sm = getenv("AUPWATCH_SOLO_MAX");
+    s->solo_max = !s->threaded ? 0 : sm ? strtoull(sm, NULL, 10) : SOLO_MAX;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     s->cpu0_process = cpu_seconds(RUSAGE_SELF);
@@ -204,11 +216,17 @@ void aw_scanner_free(aw_scanner *s)
         s->free_list = b->next;
         batch_free(b);
     }
+    while (s->part_free) {
+        batch *b = s->part_free;
+        s->part_free = b->next;
+        batch_free(b);
+    }
     if (s->o.progress)
         fputs("\r\033[K", stderr);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->job);
     pthread_cond_destroy(&s->fin);
+    pthread_cond_destroy(&s->room);
     free(s->ring);
     free(s->w);
     free(s->spare);
@@ -307,11 +325,29 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
     return RANGES_FAILED;
 }
 
+void sc_scan_inline(aw_scanner *s, aw_reader *r, const char *file, uint64_t file_seq)
+{
+    worker *w = s->threaded ? &s->cw : &s->w[0];
+    batch *b = batch_get(s, file);
+    b->file_seq = file_seq;
+    for (bool done = false; !done;) {
+        done = sc_read_records(w, b, r, PREP_ORDERED, BATCH_BYTES, BATCH_BYTES);
+        sc_finish(w, b, 0);
+        sc_commit_read(s, b);
+        b->nrecs = b->nhits = b->nxe = b->slen = b->dlen = b->nplain = 0;
+        draw(s, r, false);
+    }
+    sc_batch_put(s, b);
+    s->st.bytes_in += aw_reader_bytes_in(r);
+    s->st.bytes_out += aw_reader_bytes_out(r);
+    aw_reader_close(r);
+}
+
 static aw_status scan_file(aw_scanner *s, const char *path)
 {
     aw_reader *r;
     aw_errbuf err;
-    aw_reader_opts ro = {s->o.max_record, s->threaded};
+    aw_reader_opts ro = {s->o.max_record, s->threaded, s->solo_max};
     aw_record rec;
     if (aw_reader_open(&r, path, &ro, &err) != AW_OK) {
         fprintf(stderr, "aupwatch: %s\n", err.msg);     /* the message names the path */
@@ -319,16 +355,24 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         return AW_EIO;
     }
     s->st.files++;
-    if (s->chunk_bytes)
-        aw_reader_defer_lines(r);       /* chunks' lines: counted by their framers */
-    /* inline, a line is framed by parsing it, and evaluated at once */
-    if (!s->threaded) {
-        aw_reader_set_line_fn(r, sc_parse_line, &s->w[0]);
-        aw_reader_set_move_fn(r, sc_hashes_due, &s->w[0]);
-    }
     /* the path must outlive batches still in flight */
     const char *file = aw_arena_strdup(&s->paths, path);
     s->file_seq++;
+    if (!s->threaded) {                 /* each record evaluated as it is read */
+        sc_scan_inline(s, r, file, s->file_seq);
+        draw(s, NULL, false);
+        return AW_OK;
+    }
+    if (aw_reader_solo(r)) {            /* a worker decodes, frames and evaluates it */
+        batch *b = batch_get(s, file);
+        b->is_solo = true;
+        b->solo = r;
+        sc_submit(s, b);
+        draw(s, NULL, false);
+        return AW_OK;
+    }
+    if (s->chunk_bytes)
+        aw_reader_defer_lines(r);       /* chunks' lines: counted by their framers */
     batch *b = batch_get(s, file);
     bool ahead = false;                 /* chunks cut since the reader was in step */
     aw_range rg;
@@ -398,21 +442,16 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         }
         /* a record of a gzip member framed in place is not copied: the
          * batch holds the member (its records all in one, or all copied) */
-        aw_hold *held = s->threaded && rc == AW_OK ? aw_reader_hold(r) : NULL;
+        aw_hold *held = rc == AW_OK ? aw_reader_hold(r) : NULL;
         if (rc == AW_OK && held != b->hold && b->nrecs) {
             sc_submit(s, b);
             b = batch_get(s, file);
         }
         srec *x = add_rec(b, &rec);
-        if (s->threaded)
-            s->st.framed_here++;
+        s->st.framed_here++;
         if (rc == AW_EPARSE || rc == AW_ELIMIT) {
             x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
             x->msg = put_str(b, err.msg, strlen(err.msg));
-        } else if (!s->threaded) {          /* evaluated as read: no copy kept */
-            x->len = rec.len;
-            b->dlen += rec.len;
-            sc_eval_record(&s->w[0], b, x, rec.data, PREP_ORDERED, rec.taken);
         } else if (held) {
             if (!b->hold) {
                 aw_hold_retain(held);

@@ -35,7 +35,7 @@ static int raw_fill(aw_src *s, aw_errbuf *err)
     return 0;
 }
 
-aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
+aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, aw_errbuf *err)
 {
     memset(s, 0, sizeof *s);
     s->fd = fd;
@@ -66,7 +66,11 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
             return AW_EIO;
         }
         s->z_ready = 1;
-        if (aw_gz_whole_open(s, err) < 0)
+        /* a file for one thread: read whole there, at its first read */
+        uint64_t isize;
+        if (decode_thread && solo_max && aw_gz_whole_probe(s, &isize) && isize <= solo_max)
+            s->solo = s->whole_pending = 1;
+        else if (aw_gz_whole_open(s, err) < 0)
             return AW_EIO;
     } else if (s->raw_len >= 4 && s->raw[0] == 0x28 && s->raw[1] == 0xb5 &&
                s->raw[2] == 0x2f && s->raw[3] == 0xfd) {
@@ -79,7 +83,7 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err)
         s->zs_hint = 1;
     }
     s->seen_in = s->bytes_in;
-    if (decode_thread && s->comp != AW_COMP_NONE)
+    if (decode_thread && s->comp != AW_COMP_NONE && !s->solo)
         s->dt = aw_dthread_start(s);    /* NULL: decode inline */
     return AW_OK;
 }
@@ -221,6 +225,17 @@ ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     case AW_COMP_ZSTD: return read_zstd(s, dst, cap, err);
     default:           return read_plain(s, dst, cap, err);
     }
+}
+
+int aw_src_ready(aw_src *s, aw_errbuf *err)
+{
+    if (!s->whole_pending)
+        return 0;
+    s->whole_pending = 0;
+    if (aw_gz_whole_open(s, err) >= 0)
+        return 0;                       /* read whole, or (not taken) streamed */
+    s->seen_in = s->bytes_in;
+    return -1;
 }
 
 ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err)

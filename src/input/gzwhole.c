@@ -25,16 +25,41 @@
 
 #include "input/input_int.h"
 
-int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
+static uint64_t isize_of(const unsigned char *t)
+{
+    return (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
+}
+
+/* The file's size if it is one aw_gz_whole_open takes: regular, and no
+ * larger than AW_GZ_WHOLE_MAX from where the reader stands; -1 if not. */
+static off_t whole_size(const aw_src *s)
 {
     struct stat st;
     if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)AW_GZ_WHOLE_MAX)
-        return 0;
+        return -1;
     off_t pos = lseek(s->fd, 0, SEEK_CUR);
-    if (pos < 0 || pos > st.st_size)
+    return pos < 0 || pos > st.st_size ? -1 : st.st_size;
+}
+
+int aw_gz_whole_probe(const aw_src *s, uint64_t *isize)
+{
+    unsigned char t[4];
+    off_t size = whole_size(s);
+    if (size < 0)
+        return 0;
+    *isize = 0;
+    if (size >= 18 && pread(s->fd, t, 4, size - 4) == 4)
+        *isize = isize_of(t);
+    return 1;
+}
+
+int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
+{
+    off_t size = whole_size(s), pos;
+    if (size < 0 || (pos = lseek(s->fd, 0, SEEK_CUR)) < 0)
         return 0;
     size_t cap, have = s->raw_len;
-    unsigned char *buf = aw_keep_take(AW_KEEP_RAW, s->raw_len + (size_t)(st.st_size - pos) + 1, &cap);
+    unsigned char *buf = aw_keep_take(AW_KEEP_RAW, s->raw_len + (size_t)(size - pos) + 1, &cap);
     if (!buf)
         return 0;                       /* stream instead */
     memcpy(buf, s->raw, s->raw_len);
@@ -116,12 +141,9 @@ static int member_next(aw_src *s)
     }
     /* the last member's ISIZE ends the file: exact for one member */
     size_t in = s->raw_len - s->raw_pos, want = 1u << 20, used = 0, out = 0;
-    if (in >= 18) {
-        const unsigned char *t = s->raw + s->raw_len - 4;
-        size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-        if (isize + 1 > want)
-            want = isize + 1;
-    }
+    uint64_t isize = in >= 18 ? isize_of(s->raw + s->raw_len - 4) : 0;
+    if (isize + 1 > want)
+        want = (size_t)isize + 1;
     if (want < s->dec_cap)
         want = s->dec_cap;
     for (;;) {

@@ -44,15 +44,21 @@ typedef struct aw_src {
     uint64_t bytes_in, bytes_out;   /* the decoder's */
     uint64_t seen_in, seen_out;     /* as of the bytes aw_src_read returned */
     struct aw_dthread *dt;          /* decoding thread, or NULL */
+    int solo;                       /* decoded inline instead (aw_reader_solo) */
+    int whole_pending;              /* solo: aw_gz_whole_open at the first read */
 } aw_src;
 
 /* Detect the compression from the first bytes of fd; with decode_thread,
- * a compressed stream is decoded on a thread of its own (dthread.c).
- * AW_EIO on error. */
-aw_status aw_src_open(aw_src *s, int fd, int decode_thread, aw_errbuf *err);
+ * a compressed stream is decoded on a thread of its own (dthread.c),
+ * unless it is a gzip file read whole whose last member decodes to at
+ * most solo_max bytes (0: none; s->solo set). AW_EIO on error. */
+aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, aw_errbuf *err);
 /* Up to cap decoded bytes into dst: >0 bytes, 0 at end, -1 on error
  * (err set: read failure, corrupt or truncated compressed stream). */
 ssize_t aw_src_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+/* Before the first read or lend: a solo file is read whole (on the
+ * thread that reads it, not at open). 0, or -1 (err set) if that fails. */
+int aw_src_ready(aw_src *s, aw_errbuf *err);
 void aw_src_close(aw_src *s);
 /* The decoding step itself (the thread's body, or inline). */
 ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
@@ -64,6 +70,10 @@ ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 #define AW_GZ_WHOLE_MAX  (16u << 20)
 #define AW_GZ_MEMBER_MAX (64u << 20)
 int aw_gz_whole_open(aw_src *s, aw_errbuf *err);     /* 1 taken, 0 not, -1 error */
+/* Would aw_gz_whole_open take the file? 1 with *isize the decoded size
+ * of its last member (its ISIZE trailer: exact for a file of one member,
+ * modulo 4 GiB; 0 for a file under 18 bytes), read with pread. */
+int aw_gz_whole_probe(const aw_src *s, uint64_t *isize);
 /* zlib's streaming gzip decoder (decompress.c), from raw[raw_pos..). */
 ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);

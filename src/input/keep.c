@@ -21,7 +21,8 @@
 
 static const int keep_max[AW_KEEP_KINDS] = {
     [AW_KEEP_CHUNK] = 16,       /* 1 MiB decoder chunks: 4 a decoder */
-    [AW_KEEP_RAW] = 2,          /* a compressed file read whole */
+    [AW_KEEP_RAW] = 4,          /* a compressed file read whole: one a thread
+                                   reading one (aw_reader_solo) */
     [AW_KEEP_DECODED] = 4,      /* a gzip member decoded whole: the one being
                                    decoded, the one read, those chunks hold */
 };

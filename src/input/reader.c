@@ -72,7 +72,7 @@ aw_status aw_reader_open(aw_reader **out, const char *path,
         aw_reader_close(r);
         return AW_EIO;
     }
-    if ((st = aw_src_open(&r->src, r->fd, opts && opts->decode_thread, err)) != AW_OK) {
+    if ((st = aw_src_open(&r->src, r->fd, opts && opts->decode_thread, opts ? opts->solo_max : 0, err)) != AW_OK) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);
         aw_errbuf_set(err, "%s: %s", path, msg);
@@ -173,6 +173,15 @@ static aw_status unlend(aw_reader *r, size_t keep, aw_errbuf *err)
     return AW_OK;
 }
 
+/* The source's error, named by the file. */
+static aw_status src_failed(const aw_reader *r, aw_errbuf *err)
+{
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    aw_errbuf_set(err, "%s: %s", r->path, msg);
+    return AW_EIO;
+}
+
 static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
 {
     ssize_t n;
@@ -189,6 +198,8 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
         memmove(r->buf, r->buf + keep, r->end - keep);
         aw_reader_shift(r, keep);
     }
+    if (aw_src_ready(&r->src, err) != 0)
+        return src_failed(r, err);
     if (r->end == 0 && !r->borrowed && lend(r))
         return AW_OK;
     /* handing chunks over (fill_span): read no further than that past
@@ -219,12 +230,8 @@ static aw_status fill(aw_reader *r, size_t keep, aw_errbuf *err)
         return AW_EIO;
     }
     n = aw_src_read(&r->src, r->buf + r->end, r->cap - r->end < room_max ? r->cap - r->end : room_max, err);
-    if (n < 0) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        aw_errbuf_set(err, "%s: %s", r->path, msg);
-        return AW_EIO;
-    }
+    if (n < 0)
+        return src_failed(r, err);
     if (n == 0)
         r->eof = 1;
     r->end += (size_t)n;
@@ -255,6 +262,11 @@ aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *e
 aw_hold *aw_reader_hold(const aw_reader *r)
 {
     return r->hold;
+}
+
+int aw_reader_solo(const aw_reader *r)
+{
+    return r->src.solo;
 }
 
 const char *aw_reader_path(const aw_reader *r)
