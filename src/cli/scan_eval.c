@@ -378,7 +378,7 @@ static void read_solo(worker *w, batch *b)
         pthread_mutex_lock(&s->mu);
         batch *p = part_get(s, b);
         pthread_mutex_unlock(&s->mu);
-        end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, RANGE_BYTES);
+        end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, s->part_bytes);
         sc_finish(w, p, 0);             /* the hashes, before the reader moves on */
         if (end) {
             b->solo_in = aw_reader_bytes_in(b->solo);

@@ -197,6 +197,7 @@ struct aw_scanner {
     uint64_t failed_file;           /* file_seq of a file whose range read failed */
     uint64_t range_out;             /* bytes of this file handed out in ranges */
     uint64_t solo_max;              /* aw_reader_opts.solo_max (0: no file read whole by a worker) */
+    size_t part_bytes;              /* input bytes of a part of such a file */
 };
 
 /* ---- batch storage --------------------------------------------------------- */

@@ -188,6 +188,7 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
      * sets it in bytes (0: never; tests and benchmarks compare). */
     const char *sm = getenv("AUPWATCH_SOLO_MAX");
     s->solo_max = !s->threaded ? 0 : sm ? strtoull(sm, NULL, 10) : SOLO_MAX;
+    s->part_bytes = cb && s->chunk_bytes ? s->chunk_bytes : RANGE_BYTES;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->last_draw = s->t0;
     s->cpu0_process = cpu_seconds(RUSAGE_SELF);

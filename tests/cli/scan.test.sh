@@ -184,10 +184,11 @@ with open(t + "/lent.json.gz", "wb") as f:
 with open(t + "/lent1.json.gz", "wb") as f:
     f.write(gzip.compress(env.encode()))
 PY
+# (AUPWATCH_SOLO_MAX=0: not read whole by one worker, below)
 for j in 1 2; do
     "$B" scan -q -j $j --stats-json "$t/lp$j.json" --rules "$t/rule.yml" "$t/lent.json" | jq -c 'del(.source.file)' > "$t/lp$j"
-    "$B" scan -q -j $j --stats-json "$t/lg$j.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/lg$j"
-    "$B" scan -q -j $j --rules "$t/rule.yml" "$t/lent1.json.gz" | jq -c 'del(.source.file)' > "$t/l1g$j"
+    AUPWATCH_SOLO_MAX=0 "$B" scan -q -j $j --stats-json "$t/lg$j.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/lg$j"
+    AUPWATCH_SOLO_MAX=0 "$B" scan -q -j $j --rules "$t/rule.yml" "$t/lent1.json.gz" | jq -c 'del(.source.file)' > "$t/l1g$j"
 done
 check "gzip members framed in place: alerts of the uncompressed bytes (1 and 2 threads)" \
   "[ \$(wc -l < \"$t/lp1\") -eq 2600 ] && cmp -s \"$t/lp1\" \"$t/lg1\" && cmp -s \"$t/lp1\" \"$t/lg2\" && cmp -s \"$t/lp1\" \"$t/lp2\""
@@ -195,6 +196,53 @@ check "gzip members framed in place: one envelope member alone" \
   "[ \$(wc -l < \"$t/l1g2\") -eq 2000 ] && cmp -s \"$t/l1g1\" \"$t/l1g2\" && cmp -s \"$t/l1g2\" <(head -2000 \"$t/lp1\")"
 check "gzip members framed in place: the bad element counted, the envelope framed by the calling thread" \
   "jq -e '.malformed==1 and .records_framed_by_calling_thread > 10000' \"$t/lg2.json\" >/dev/null && jq -e '.malformed==1' \"$t/lp2.json\" >/dev/null"
+
+# a gzip file whose last member decodes to at most 64 MiB is read whole
+# by one worker (aw_reader_solo), its records committed in parts: the
+# same alerts and count, and nothing framed by the calling thread
+"$B" scan -q -j 2 --stats-json "$t/ls.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/ls"
+AUPWATCH_CHUNK_BYTES=4096 "$B" scan -q -j 3 --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/ls4"
+check "a gzip file read whole by one worker: the alerts of one thread, in 4 KiB parts too" \
+  "cmp -s \"$t/lp1\" \"$t/ls\" && cmp -s \"$t/lp1\" \"$t/ls4\" && jq -e '.malformed==1 and .records==17001 and .records_framed_by_calling_thread==0' \"$t/ls.json\" >/dev/null"
+
+# many such files in one scan, of all sizes, among plain files, files
+# over the limit (decoded on the reader's thread) and damaged ones: the
+# alerts and every diagnostic those of one thread, whatever the parts'
+# size (4 KiB parts: workers wait for the committing thread)
+mkdir -p "$t/many"
+python3 - "$t/many" <<'PY2'
+import gzip, json, random, sys
+random.seed(3)
+d = sys.argv[1]
+def ev(i):
+    return json.dumps({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging" if i % 9 == 0 else "X",
+                       "recipientAccountId": "111122223333", "i": i, "pad": "p" * random.randint(0, 400)})
+for k in range(40):
+    n = 3000 if k % 13 == 6 else random.choice([0, 1, 3, 50, 400, 3000, 12000])
+    recs = [ev(k * 100000 + i) for i in range(n)]
+    if k % 7 == 3 or k % 13 == 6:
+        recs.insert(n * 3 // 5, '{"bad": ')
+    body = ('{"Records":[' + ",\n".join(recs) + "]}\n") if k % 3 == 0 else "".join(r + "\n" for r in recs)
+    name = "%s/f%02d.json" % (d, k)
+    if k % 10 == 5:
+        open(name, "w").write(body)
+        continue
+    data = gzip.compress(body.encode())
+    if k % 13 == 6:
+        data = data[: len(data) * 2 // 3]       # cut short: a read error after the records before it
+    open(name + ".gz", "wb").write(data)
+PY2
+"$B" scan -j 1 --rules "$t/rule.yml" "$t/many" > "$t/m1" 2> "$t/me1"
+grep -v 'MB/s' "$t/me1" > "$t/mf1"
+for v in "" "AUPWATCH_SOLO_MAX=200000" "AUPWATCH_CHUNK_BYTES=4096"; do
+    env $v "$B" scan -j 3 --stats-json "$t/ms.json" --rules "$t/rule.yml" "$t/many" > "$t/m3" 2> "$t/me3"
+    grep -v 'MB/s' "$t/me3" > "$t/mf3"
+    check "many gzip files read whole by workers ($v): alerts and diagnostics as one thread's" \
+      "[ \$(wc -l < \"$t/m1\") -gt 1000 ] && cmp -s \"$t/m1\" \"$t/m3\" && cmp -s \"$t/mf1\" \"$t/mf3\""
+done
+# (one thread's: a bad record, then the read error after it, in order)
+check "a gzip file cut short: its bad record, then the read error" \
+  "grep 'f06.json.gz' \"$t/mf1\" | head -1 | grep -q 'bad-record' && grep 'f06.json.gz' \"$t/mf1\" | tail -1 | grep -q 'truncated gzip stream \[read-error\]'"
 
 # chunks' lines are counted by their framers and added up at commit
 # (aw_reader_defer_lines): with 4 KiB chunks over records that span

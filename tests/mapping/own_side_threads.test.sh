@@ -57,3 +57,19 @@ else
     echo "not ok - own_side: -j 3 differs from -j 1 or a path was not taken (alerts $n, own-side $ntrue, decided $dec, again $ree)"
     diff "$t/a1" "$t/a3" | head -4; cat "$t/e1" "$t/e3" | head -5
 fi
+
+# the same events gzipped: one worker reads the file whole (its parts
+# committed as they come, 4 KiB parts here), deciding nothing itself
+gzip -c "$t/ev.jsonl" > "$t/ev.jsonl.gz"
+AUPWATCH_CHUNK_BYTES=4096 "$AW_BIN" scan -q -j 3 --no-builtin-mappings -m "$t/map.yml" --rules "$t/rules" \
+    --stats-json "$t/stg.json" "$t/ev.jsonl.gz" > "$t/ag" 2>"$t/eg"
+dec=$(sed -n 's/.*"own_side_decided_at_commit":\([0-9]*\).*/\1/p' "$t/stg.json")
+ree=$(sed -n 's/.*"own_side_reevaluated":\([0-9]*\).*/\1/p' "$t/stg.json")
+sed -i 's/ev\.jsonl\.gz"/ev.jsonl"/' "$t/ag"
+if cmp -s "$t/a1" "$t/ag" && [ "${dec:-0}" -gt 0 ] && [ "${ree:-0}" -gt 0 ] &&
+   grep -q '"records_framed_by_calling_thread":0' "$t/stg.json"; then
+    echo "ok - own_side: a gzip file read whole by one worker (-j 3) equals -j 1 ($dec decided at commit, $ree evaluated again)"
+else
+    echo "not ok - own_side: a gzip file read whole by one worker differs from -j 1 (decided $dec, again $ree)"
+    diff "$t/a1" "$t/ag" | head -4; head -5 "$t/eg"
+fi
