@@ -28,7 +28,16 @@
  * threads. With one thread each record is evaluated as it is read, and
  * a record alone on its line is framed by parsing it (the reader's line
  * function): one pass over its bytes instead of the framer's and then
- * the parser's.
+ * the parser's (sc_scan_inline).
+ *
+ * A gzip file of the size providers write (decoding to at most 64 MiB:
+ * aw_reader_solo) is not cut at all: the calling thread opens it and
+ * hands it to one worker whole, which reads, decodes, frames and
+ * evaluates it there as one thread would, handing its records over in
+ * parts that the calling thread commits as they come once the file is
+ * the oldest in flight (batch.part). So files decode in parallel,
+ * instead of one at a time on the reader's decoder thread, and the
+ * calling thread neither reads nor frames them.
  *
  * Correlations are fed in input order by the committing thread, from
  * what the worker extracted from the event for each hit a correlation
