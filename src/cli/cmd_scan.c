@@ -131,11 +131,12 @@ static void write_stats(FILE *f, const aw_scan_stats *st, const aw_engine *e, co
     fprintf(f, "},\"correlation_only_hits\":%llu,\"bytes_read\":%llu,\"bytes_decompressed\":%llu,"
                "\"seconds\":%.3f,\"mb_per_s\":%.2f,\"events_per_s\":%.0f,\"max_rss_kb\":%ld,"
                "\"threads\":%d,\"own_side_decided_at_commit\":%llu,\"own_side_reevaluated\":%llu,"
-               "\"records_framed_by_calling_thread\":%llu",
+               "\"records_framed_by_calling_thread\":%llu,\"files_read_whole_by_a_worker\":%llu,"
+               "\"parts_shared\":%llu",
             st->correlation_only_hits, st->bytes_in, st->bytes_out, secs,
             secs > 0 ? (double)st->bytes_out / 1e6 / secs : 0.0,
             secs > 0 ? (double)st->records / secs : 0.0, ru.ru_maxrss, st->threads, st->own_decided,
-            st->own_reevaluated, st->framed_here);
+            st->own_reevaluated, st->framed_here, st->solo_files, st->solo_parts_shared);
     const aw_matcher_counts *mc = &st->matcher;
     double ev = mc->events ? (double)mc->events : 1.0;
     fprintf(f, ",\"rules_per_event\":{\"evaluations\":%llu,\"considered\":%.2f,\"evaluated\":%.2f}",

@@ -24,41 +24,48 @@ void sc_commit_read(aw_scanner *s, batch *b)
         sc_report(s, b->file, b->cline, "read-error", b->str + b->rmsg);
 }
 
-/* Commit the parts of file b its worker has evaluated so far (b at the
- * head of the ring); with `wait`, all of them, waiting for the worker.
- * True once the file is committed whole. */
+/* Commit the parts of file b evaluated so far, in order (b at the head
+ * of the ring); with `wait`, all of them, waiting for the workers. True
+ * once the file is committed whole. */
 static bool commit_parts(aw_scanner *s, batch *b, bool wait)
 {
-    batch *done = NULL;                 /* parts committed, to be spare */
+    batch *spare = NULL;                /* parts committed */
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        if (done) {
-            batch *t = done;
-            while (t->next)
-                t = t->next;
-            t->next = s->part_free;
-            s->part_free = done;
-            done = NULL;
+        while (spare) {
+            batch *q = spare;
+            spare = q->pnext;
+            q->next = s->part_free[q->is_shared];
+            s->part_free[q->is_shared] = q;
         }
-        batch *p = b->part;
-        if (p) {                        /* commit them unlocked, the worker going on */
-            b->part = b->part_tail = NULL;
-            b->nparts = 0;
+        batch *p = b->part, *last = NULL;
+        int n = 0;
+        for (batch *q = p; q && q->done; q = q->pnext, n++)
+            last = q;
+        if (last) {                     /* commit them unlocked, the workers going on */
+            b->part = last->pnext;
+            if (!b->part)
+                b->part_tail = NULL;
+            last->pnext = NULL;
+            b->nparts -= n;
             pthread_cond_broadcast(&s->room);
             pthread_mutex_unlock(&s->mu);
-            for (batch *q = p; q; q = q->next)
+            for (batch *q = p; q; q = q->pnext) {
                 sc_commit_read(s, q);
-            done = p;
+                s->st.solo_parts_shared += q->is_shared;
+            }
+            spare = p;
             pthread_mutex_lock(&s->mu);
             continue;
         }
-        if (b->done || !wait)
+        if ((b->done && !p) || !wait)
             break;
-        s->awaited = b;
+        s->awaited = p ? p : b;         /* the next part, or the file's worker */
+        s->awaited_file = b;            /* (which then shares its parts: read_solo) */
         pthread_cond_wait(&s->fin, &s->mu);
-        s->awaited = NULL;
+        s->awaited = s->awaited_file = NULL;
     }
-    bool whole = b->done;
+    bool whole = b->done && !b->part;
     pthread_mutex_unlock(&s->mu);
     return whole;
 }
@@ -71,6 +78,7 @@ static void commit(aw_scanner *s, batch *b)
         s->carry_clean = true;
     }
     if (b->is_solo) {                   /* its records: commit_parts */
+        s->st.solo_files++;
         s->st.bytes_in += b->solo_in;
         s->st.bytes_out += b->solo_out;
         return;
@@ -214,12 +222,7 @@ void sc_submit(aw_scanner *s, batch *b)
     sc_drain(s, true, s->ring_cap - 1);   /* room in the ring */
     s->ring[(s->ring_head + s->ring_n++) % s->ring_cap] = b;
     pthread_mutex_lock(&s->mu);
-    if (s->queue_tail)
-        s->queue_tail->next = b;
-    else
-        s->queue = b;
-    s->queue_tail = b;
-    pthread_cond_signal(&s->job);
+    sc_enqueue(s, b);
     pthread_mutex_unlock(&s->mu);
     sc_drain(s, false, 0);
 }

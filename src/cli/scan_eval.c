@@ -353,33 +353,114 @@ static bool range_load(batch *b)
     return false;
 }
 
-/* A spare part for a file read whole (under s->mu). */
-static batch *part_get(aw_scanner *s, const batch *b)
+/* A spare part for file b, to be shared or not (under s->mu). */
+static batch *part_get(aw_scanner *s, const batch *b, bool share)
 {
-    batch *p = s->part_free;
+    batch *p = s->part_free[share];
     if (p)
-        s->part_free = p->next;
+        s->part_free[share] = p->next;
     else if (!(p = calloc(1, sizeof *p)))
         abort();
+    p->is_shared = share;
     p->file = b->file;
     p->file_seq = b->file_seq;
     p->nrecs = p->nhits = p->nxe = p->slen = p->dlen = p->nplain = 0;
-    p->rfailed = false;
-    p->next = NULL;
+    p->rfailed = p->done = false;
+    p->next = p->pnext = NULL;
+    p->is_part = true;
     return p;
 }
 
-/* File b, read whole here: its records evaluated in parts, each handed
- * to the committing thread when evaluated (batch.part). */
+/* Frame records of r into part p, copied, up to max_in bytes of them,
+ * for another worker to evaluate. True at the end or a read error. */
+static bool frame_part(batch *p, aw_reader *r, uint64_t max_in)
+{
+    aw_record rec;
+    aw_errbuf err;
+    aw_status rc;
+    while (p->dlen < max_in) {
+        rc = aw_reader_next(r, &rec, &err);
+        if (rc == AW_EOF)
+            return true;
+        if (rc == AW_EIO) {
+            p->rfailed = true;
+            p->cline = rec.line;
+            p->rmsg = put_str(p, err.msg, strlen(err.msg));
+            return true;
+        }
+        srec *x = add_rec(p, &rec);
+        if (rc != AW_OK) {
+            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
+            x->msg = put_str(p, err.msg, strlen(err.msg));
+            continue;
+        }
+        aw_grow((void **)&p->data, &p->dcap, p->dlen + rec.len, 1);
+        memcpy(p->data + p->dlen, rec.data, rec.len);
+        x->off = p->dlen;
+        x->len = rec.len;
+        p->dlen += rec.len;
+    }
+    return false;
+}
+
+static void evaluate(worker *w, batch *b);
+
+/* A part framed for any worker: first in the queue, so that a worker
+ * looking for work takes it before another file, and waking the workers
+ * that wait for room too (they evaluate it meanwhile); under s->mu. */
+static void share_part(aw_scanner *s, batch *p)
+{
+    p->next = s->queue;
+    s->queue = p;
+    if (!s->queue_tail)
+        s->queue_tail = p;
+    s->shared++;
+    pthread_cond_signal(&s->job);
+    pthread_cond_broadcast(&s->room);
+}
+
+/* A shared part at the head of the queue, if there is one; under s->mu. */
+static batch *take_part(aw_scanner *s)
+{
+    batch *p = s->queue;
+    if (!p || !p->is_part)
+        return NULL;
+    s->queue = p->next;
+    if (!s->queue)
+        s->queue_tail = NULL;
+    s->shared--;
+    return p;
+}
+
+/* Batch b evaluated: done, the committing thread woken if it waits on
+ * it; under s->mu. */
+static void mark_done(aw_scanner *s, batch *b)
+{
+    __atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
+    if (s->awaited == b)                /* only the awaited batch wakes it */
+        pthread_cond_signal(&s->fin);
+}
+
+/* File b, read whole here, in parts handed to the committing thread as
+ * they are ready (batch.part). While the committing thread waits for
+ * this file and another worker for work, a part is only framed and
+ * queued for that worker: a file alone keeps every worker busy, many
+ * files keep each worker on its own. */
 static void read_solo(worker *w, batch *b)
 {
     aw_scanner *s = w->s;
     for (bool end = false; !end;) {
         pthread_mutex_lock(&s->mu);
-        batch *p = part_get(s, b);
+        bool share = s->idle > s->shared && s->awaited_file == b;
+        batch *p = part_get(s, b, share);
         pthread_mutex_unlock(&s->mu);
-        end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, s->part_bytes);
-        sc_finish(w, p, 0);             /* the hashes, before the reader moves on */
+        if (share) {
+            end = frame_part(p, b->solo, s->part_bytes);
+        } else {
+            end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, s->part_bytes);
+            sc_finish(w, p, 0);         /* the hashes, before the reader moves on */
+            p->done = true;
+        }
         if (end) {
             b->solo_in = aw_reader_bytes_in(b->solo);
             b->solo_out = aw_reader_bytes_out(b->solo);
@@ -388,15 +469,28 @@ static void read_solo(worker *w, batch *b)
         }
         pthread_mutex_lock(&s->mu);
         if (b->part_tail)
-            b->part_tail->next = p;
+            b->part_tail->pnext = p;
         else
             b->part = p;
         b->part_tail = p;
         b->nparts++;
-        if (s->awaited == b)
+        if (share)
+            share_part(s, p);
+        if (s->awaited == b)            /* (it then waits on the part, if shared) */
             pthread_cond_signal(&s->fin);
-        while (!end && b->nparts >= SOLO_AHEAD)
-            pthread_cond_wait(&s->room, &s->mu);
+        /* too far ahead: wait, evaluating the parts shared meanwhile (so
+         * one always gets done, whatever every worker waits for) */
+        while (!end && b->nparts >= SOLO_AHEAD) {
+            batch *q = take_part(s);
+            if (!q) {
+                pthread_cond_wait(&s->room, &s->mu);
+                continue;
+            }
+            pthread_mutex_unlock(&s->mu);
+            evaluate(w, q);
+            pthread_mutex_lock(&s->mu);
+            mark_done(s, q);
+        }
         pthread_mutex_unlock(&s->mu);
     }
 }
@@ -426,20 +520,22 @@ void *sc_worker_main(void *arg)
     aw_scanner *s = w->s;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->queue && !s->stop)
+        while (!s->queue && !s->stop) {
+            s->idle++;
             pthread_cond_wait(&s->job, &s->mu);
+            s->idle--;
+        }
         if (!s->queue)
             break;
         batch *b = s->queue;
         s->queue = b->next;
         if (!s->queue)
             s->queue_tail = NULL;
+        s->shared -= b->is_shared;
         pthread_mutex_unlock(&s->mu);
         evaluate(w, b);
         pthread_mutex_lock(&s->mu);
-        __atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
-        if (s->awaited == b)            /* only the awaited batch wakes it */
-            pthread_cond_signal(&s->fin);
+        mark_done(s, b);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -115,16 +115,21 @@ typedef struct batch {
     size_t rmsg;
     /* A file read whole by one worker (aw_reader_solo; solo is its
      * reader till the worker closes it): the worker puts the records in
-     * parts (batches of their own, chained in `part` under mu), which
-     * the committing thread commits as they come once the file's batch
-     * is at the head of the ring, so a file's results need not be held
-     * whole; a worker SOLO_AHEAD parts ahead waits. In a part, records
-     * are numbered and lined by the reader; those with nothing to commit
-     * (no hit, report or own_side) are not kept: nplain counts them. A
-     * read error is said after the records (rfailed, line cline). */
-    bool is_solo;
+     * parts (batches of their own, chained by pnext from `part`, under
+     * mu), which the committing thread commits as they come once the
+     * file's batch is at the head of the ring, so a file's results need
+     * not be held whole; a worker SOLO_AHEAD parts ahead waits. A part
+     * is evaluated by that worker, or, while the committing thread waits
+     * for the file and another worker for work, only framed (its records
+     * copied) and queued for any worker.
+     * In a part, records are numbered and lined by the reader; those
+     * with nothing to commit (no hit, report or own_side) are not kept:
+     * nplain counts them. A read error is said after the records
+     * (rfailed, line cline). */
+    bool is_solo, is_part;          /* a file read whole; a part of one */
+    bool is_shared;                 /* a part framed for another worker */
     aw_reader *solo;
-    struct batch *part, *part_tail;
+    struct batch *part, *part_tail, *pnext;
     int nparts;
     uint64_t nplain, solo_in, solo_out;
 } batch;
@@ -172,7 +177,12 @@ struct aw_scanner {
     pthread_mutex_t mu;
     pthread_cond_t job, fin, room;  /* room: a file's parts were committed */
     batch *awaited;                 /* the batch the committer sleeps on (fin) */
-    batch *part_free;               /* spare parts (under mu) */
+    batch *awaited_file;            /* the file read whole it waits for (or a part of) */
+    /* spare parts (under mu): [0] evaluated by the file's worker, [1]
+     * shared (their buffers, holding every record, are larger) */
+    batch *part_free[2];
+    int idle;                       /* workers waiting for a job (under mu) */
+    int shared;                     /* parts queued for them, not yet taken */
     batch *queue, *queue_tail;
     bool stop;
     /* batches in flight, in input order */
@@ -230,6 +240,18 @@ static inline srec *add_rec(batch *b, const aw_record *rec)
     r->recno = rec->recno;
     r->line = rec->line;
     return r;
+}
+
+/* Queue b for the workers; under s->mu. */
+static inline void sc_enqueue(aw_scanner *s, batch *b)
+{
+    b->next = NULL;
+    if (s->queue_tail)
+        s->queue_tail->next = b;
+    else
+        s->queue = b;
+    s->queue_tail = b;
+    pthread_cond_signal(&s->job);
 }
 
 /* ---- scan_eval.c: evaluation ----------------------------------------------- */

@@ -96,7 +96,7 @@ static batch *batch_get(aw_scanner *s, const char *file)
     b->file_seq = s->file_seq;
     b->chunk = b->synced = false;
     b->range = b->lines_known = b->rclose = b->rfailed = b->frame_errs = false;
-    b->is_solo = false;
+    b->is_solo = b->is_part = b->is_shared = false;
     b->solo = NULL;
     b->part = b->part_tail = NULL;
     b->nparts = 0;
@@ -226,11 +226,12 @@ void aw_scanner_free(aw_scanner *s)
         s->free_list = b->next;
         batch_free(b);
     }
-    while (s->part_free) {
-        batch *b = s->part_free;
-        s->part_free = b->next;
-        batch_free(b);
-    }
+    for (int k = 0; k < 2; k++)
+        while (s->part_free[k]) {
+            batch *b = s->part_free[k];
+            s->part_free[k] = b->next;
+            batch_free(b);
+        }
     if (s->o.progress)
         fputs("\r\033[K", stderr);
     pthread_mutex_destroy(&s->mu);

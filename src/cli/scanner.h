@@ -18,6 +18,9 @@ typedef struct aw_scan_stats {
      * AW_IN_ENVELOPE_CHUNK, a line longer than a chunk), or a chunk
      * framed again at commit. The serial share of reading. */
     unsigned long long framed_here;
+    /* with threads, gzip files a worker read whole (aw_reader_solo), and
+     * the parts of them it framed for other workers, which were idle */
+    unsigned long long solo_files, solo_parts_shared;
     int threads;                        /* evaluation threads used */
     /* CPU seconds of the scan (aw_scanner_new to aw_scanner_finish): the
      * process's, and the calling thread's (reading, cutting, committing;

@@ -201,9 +201,12 @@ check "gzip members framed in place: the bad element counted, the envelope frame
 # by one worker (aw_reader_solo), its records committed in parts: the
 # same alerts and count, and nothing framed by the calling thread
 "$B" scan -q -j 2 --stats-json "$t/ls.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/ls"
-AUPWATCH_CHUNK_BYTES=4096 "$B" scan -q -j 3 --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/ls4"
+AUPWATCH_CHUNK_BYTES=4096 "$B" scan -q -j 3 --stats-json "$t/ls4.json" --rules "$t/rule.yml" "$t/lent.json.gz" | jq -c 'del(.source.file)' > "$t/ls4"
 check "a gzip file read whole by one worker: the alerts of one thread, in 4 KiB parts too" \
-  "cmp -s \"$t/lp1\" \"$t/ls\" && cmp -s \"$t/lp1\" \"$t/ls4\" && jq -e '.malformed==1 and .records==17001 and .records_framed_by_calling_thread==0' \"$t/ls.json\" >/dev/null"
+  "cmp -s \"$t/lp1\" \"$t/ls\" && cmp -s \"$t/lp1\" \"$t/ls4\" && jq -e '.malformed==1 and .records==17001 and .records_framed_by_calling_thread==0 and .files_read_whole_by_a_worker==1' \"$t/ls.json\" >/dev/null"
+# (a file alone: the workers it leaves idle evaluate parts of it)
+check "a gzip file read whole by one worker: parts of it shared with the idle workers" \
+  "jq -e '.parts_shared > 0 and .malformed==1 and .records==17001' \"$t/ls4.json\" >/dev/null"
 
 # many such files in one scan, of all sizes, among plain files, files
 # over the limit (decoded on the reader's thread) and damaged ones: the
