@@ -297,9 +297,9 @@ bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, 
     aw_record rec;
     aw_errbuf err;
     aw_status rc;
-    aw_reader_set_line_fn(r, sc_parse_line, w);
-    aw_reader_set_move_fn(r, sc_hashes_due, w);     /* the hashes queued on its bytes */
-    for (uint64_t in = 0; batch_bytes(b) <= budget && in < max_in;) {
+    aw_reader_set_line_fn(r, w ? sc_parse_line : NULL, w);
+    aw_reader_set_move_fn(r, w ? sc_hashes_due : NULL, w);  /* the hashes queued on its bytes */
+    for (uint64_t in = 0; (!w || batch_bytes(b) <= budget) && in < max_in;) {
         rc = aw_reader_next(r, &rec, &err);
         if (rc == AW_EOF)
             return true;
@@ -317,8 +317,9 @@ bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, 
         }
         x->len = rec.len;
         in += rec.len;
-        sc_eval_record(w, b, x, rec.data, how, rec.taken);
-        if (x->own_mode == OWN_SERIAL) {    /* evaluated again at commit: its bytes kept */
+        if (w)
+            sc_eval_record(w, b, x, rec.data, how, rec.taken);
+        if (!w || x->own_mode == OWN_SERIAL) {  /* evaluated later: its bytes kept */
             aw_grow((void **)&b->data, &b->dcap, b->dlen + rec.len, 1);
             memcpy(b->data + b->dlen, rec.data, rec.len);
             x->off = b->dlen;
@@ -369,38 +370,6 @@ static batch *part_get(aw_scanner *s, const batch *b, bool share)
     p->next = p->pnext = NULL;
     p->is_part = true;
     return p;
-}
-
-/* Frame records of r into part p, copied, up to max_in bytes of them,
- * for another worker to evaluate. True at the end or a read error. */
-static bool frame_part(batch *p, aw_reader *r, uint64_t max_in)
-{
-    aw_record rec;
-    aw_errbuf err;
-    aw_status rc;
-    while (p->dlen < max_in) {
-        rc = aw_reader_next(r, &rec, &err);
-        if (rc == AW_EOF)
-            return true;
-        if (rc == AW_EIO) {
-            p->rfailed = true;
-            p->cline = rec.line;
-            p->rmsg = put_str(p, err.msg, strlen(err.msg));
-            return true;
-        }
-        srec *x = add_rec(p, &rec);
-        if (rc != AW_OK) {
-            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
-            x->msg = put_str(p, err.msg, strlen(err.msg));
-            continue;
-        }
-        aw_grow((void **)&p->data, &p->dcap, p->dlen + rec.len, 1);
-        memcpy(p->data + p->dlen, rec.data, rec.len);
-        x->off = p->dlen;
-        x->len = rec.len;
-        p->dlen += rec.len;
-    }
-    return false;
 }
 
 static void evaluate(worker *w, batch *b);
@@ -455,7 +424,7 @@ static void read_solo(worker *w, batch *b)
         batch *p = part_get(s, b, share);
         pthread_mutex_unlock(&s->mu);
         if (share) {
-            end = frame_part(p, b->solo, s->part_bytes);
+            end = sc_read_records(NULL, p, b->solo, PREP_SPEC, 0, s->part_bytes);
         } else {
             end = sc_read_records(w, p, b->solo, PREP_SPEC, BATCH_BYTES, s->part_bytes);
             sc_finish(w, p, 0);         /* the hashes, before the reader moves on */

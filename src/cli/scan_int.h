@@ -270,11 +270,13 @@ void sc_frame_chunk(worker *w, batch *b, const aw_fstate *from, int how);
 void sc_finish(worker *w, batch *b, size_t h0);
 void sc_fill_alert(aw_alert *a, const batch *b, const srec *r, const shit *x, bool explain);
 /* Read records of r into b and evaluate each (`how`: PREP_*), keeping
- * only those with something to commit (b->nplain counts the others).
- * Stops at the end (true), at a read error (true; said in b: rfailed,
- * rmsg, cline), or once b holds over `budget` bytes or max_in bytes of
- * records were read (false: more to read). The reader's line and move
- * functions are w's meanwhile. */
+ * only those with something to commit (b->nplain counts the others);
+ * with w NULL, only frame them, their bytes copied into b (another
+ * worker evaluates them). Stops at the end (true), at a read error
+ * (true; said in b: rfailed, rmsg, cline), or once b holds over
+ * `budget` bytes (evaluating) or max_in bytes of records were read
+ * (false: more to read). The reader's line and move functions are w's
+ * meanwhile. */
 bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, uint64_t max_in);
 size_t sc_parse_line(void *ud, const char *line, size_t len);  /* aw_reader_set_line_fn */
 void sc_hashes_due(void *ud);                                   /* aw_reader_set_move_fn */
