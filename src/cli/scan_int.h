@@ -30,7 +30,7 @@
 #define BATCH_RECORDS 16384
 /* parts of a file read whole by a worker, evaluated and not yet
  * committed, before the worker waits (batch.part) */
-#define SOLO_AHEAD 64
+#define SOLO_AHEAD 16
 /* the largest decoded file a worker takes whole: a gzip member libdeflate
  * decodes in one piece (AW_GZ_MEMBER_MAX) */
 #define SOLO_MAX (64u << 20)
