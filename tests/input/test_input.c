@@ -99,7 +99,8 @@ static aw_reader_opts g_opts;
 static char *describe_as(const char *path, size_t max_record, int parse, int lines, int msgs)
 {
     static char out[1 << 22];
-    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread };
+    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread,
+                         .solo_max = g_opts.solo_max };
     aw_reader *r;
     aw_errbuf err;
     aw_record rec;
@@ -276,7 +277,8 @@ static void held_add(held_chunks *hc, const aw_chunk *c)
 static char *describe_chunked(const char *path, size_t max_record, size_t want, int mode)
 {
     static char out[1 << 22];
-    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread };
+    aw_reader_opts o = { .max_record = max_record, .decode_thread = g_opts.decode_thread,
+                         .solo_max = g_opts.solo_max };
     aw_reader *r;
     aw_errbuf err;
     aw_record rec;
@@ -947,6 +949,72 @@ static void test_gzip_damage_after_data(void **st)
     free(s);
 }
 
+/* Is `path`, opened with g_opts, read by the thread that reads it
+ * (aw_reader_solo)? */
+static int is_solo(const char *path)
+{
+    aw_reader *r;
+    aw_errbuf err;
+    assert_int_equal(aw_reader_open(&r, path, &g_opts, &err), AW_OK);
+    int solo = aw_reader_solo(r);
+    aw_reader_close(r);
+    return solo;
+}
+
+/* aw_reader_opts.solo_max: a gzip file read whole whose last member
+ * decodes to at most that gets no decoder thread and is read whole at
+ * its first read, on the thread reading it; its records, errors and
+ * counters are those of any other path. Plain and zstd files, pipes,
+ * and files whose trailer says more are not. */
+static void test_gzip_solo(void **st)
+{
+    size_t len, zlen;
+    char *s = make_lines(20000, &len);
+    unsigned char *z = malloc(len + 4096);
+    FILE *f;
+    static char plain[1 << 22];
+    (void)st;
+    f = fopen(tpath("solo1.gz"), "wb");
+    gzip_member(f, s, len);
+    fclose(f);
+    f = fopen(tpath("solom.gz"), "wb");         /* the last member small: its trailer says little */
+    gzip_member(f, s, len - 100);
+    gzip_member(f, s + len - 100, 100);
+    fclose(f);
+    write_file(tpath("solo.log"), s, len);
+    zlen = gzip_stored_damaged(s, len, z, len + 4096);
+    write_file(tpath("solo-bad.gz"), (const char *)z, zlen);
+    write_file(tpath("solo-cut.gz"), (const char *)z, zlen / 2);
+    size_t zc = ZSTD_compress(z, len + 4096, s, len, 1);
+    assert_false(ZSTD_isError(zc));
+    write_file(tpath("solo.zst"), (const char *)z, zc);
+    snprintf(plain, sizeof plain, "%s", describe(tpath("solo.log"), 0, 0));
+    int bad = count_ok(tpath("solo-bad.gz"), AW_COMP_GZIP, NULL, 1);
+    int cut = count_ok(tpath("solo-cut.gz"), AW_COMP_GZIP, NULL, 1);
+    assert_true(bad < -1000 && cut < -100);
+    g_opts.decode_thread = 1;
+    g_opts.solo_max = len;
+    assert_true(is_solo(tpath("solo1.gz")) && is_solo(tpath("solom.gz")) && is_solo(tpath("solo-bad.gz")));
+    assert_false(is_solo(tpath("solo.log")) || is_solo(tpath("solo.zst")));
+    for (int k = 0; k < 2; k++) {       /* describe: records, lines, messages; count_ok: counters */
+        assert_string_equal(describe(tpath(k ? "solom.gz" : "solo1.gz"), 0, 0), plain);
+        uint64_t out = 0;
+        assert_int_equal(count_ok(tpath(k ? "solom.gz" : "solo1.gz"), AW_COMP_GZIP, &out, 1), 20000);
+        assert_int_equal(out, len);
+    }
+    assert_int_equal(count_ok(tpath("solo-bad.gz"), AW_COMP_GZIP, NULL, 1), bad);
+    assert_int_equal(count_ok(tpath("solo-cut.gz"), AW_COMP_GZIP, NULL, 1), cut);
+    g_opts.solo_max = len - 1;          /* the trailer says more: the decoder thread */
+    assert_false(is_solo(tpath("solo1.gz")));
+    assert_string_equal(describe(tpath("solo1.gz"), 0, 0), plain);
+    g_opts.decode_thread = 0;           /* solo_max asks nothing of a reader without a thread */
+    g_opts.solo_max = len;
+    assert_false(is_solo(tpath("solo1.gz")));
+    g_opts.solo_max = 0;
+    free(z);
+    free(s);
+}
+
 /* zstd: a good frame, then a small one whose checksum is broken. zstd
  * decodes a frame that fits the room it is given in one pass and drops
  * it on a bad checksum, while with less room it hands the frame out as
@@ -1495,6 +1563,7 @@ int main(void)
         cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_decode_thread),
+        cmocka_unit_test(test_gzip_solo),
         cmocka_unit_test(test_gzip_damage_after_data),
         cmocka_unit_test(test_zstd_damage),
         cmocka_unit_test(test_gzip_paths),
