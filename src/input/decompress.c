@@ -44,11 +44,13 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, a
         aw_errbuf_set(err, "out of memory");
         return AW_EIO;
     }
-    /* gather up to 4 bytes for the magic number (a pipe may be slow) */
+    /* gather up to 4 bytes for the magic number (a pipe may be slow),
+     * reading no more than AW_IN_FIRST_READ: a gzip file read whole on
+     * another thread (solo) is not read here beyond that */
     while (s->raw_len < 4 && !s->raw_eof) {
         ssize_t n;
         do
-            n = read(fd, s->raw + s->raw_len, s->raw_cap - s->raw_len);
+            n = read(fd, s->raw + s->raw_len, AW_IN_FIRST_READ - s->raw_len);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             aw_errbuf_set(err, "read failed: %s", strerror(errno));

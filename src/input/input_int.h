@@ -13,6 +13,7 @@
 
 #define AW_IN_CHUNK     (1u << 20)  /* bytes asked of the source per read */
 #define AW_IN_RAW_CAP   (256u << 10) /* compressed input buffer */
+#define AW_IN_FIRST_READ 4096       /* the first read, for the magic number */
 #define AW_ZSTD_OUT     (128u << 10) /* room for each zstd decoding call (read_zstd) */
 /* An envelope and the rest of the input, up to this, is one chunk
  * (chunk.c): CloudTrail's files, a few KB to a few MB each, go to the
