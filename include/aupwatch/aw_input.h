@@ -23,11 +23,13 @@ typedef struct aw_reader aw_reader;
 typedef struct aw_reader_opts {
     size_t max_record;          /* 0 = AW_INPUT_DEFAULT_MAX_RECORD */
     int decode_thread;          /* decompress on a thread of its own */
-    /* With decode_thread: a gzip file read whole at open (a regular file
-     * up to 16 MiB) whose last member decodes to at most solo_max bytes
-     * gets no decoder thread (aw_reader_solo): a caller with many such
-     * files (CloudTrail's S3 layout) hands each to one of its threads,
-     * which decodes and frames it there, files in parallel. 0: none. */
+    /* With decode_thread: a gzip file read whole (a regular file up to
+     * 16 MiB) whose last member decodes to at most solo_max bytes gets
+     * no decoder thread, and is read whole at its first read rather than
+     * at open; a plain regular file of at most solo_max bytes qualifies
+     * too (aw_reader_solo). A caller with many such files (CloudTrail's
+     * S3 layout) hands each to one of its threads, which decodes and
+     * frames it there, files in parallel. 0: none. */
     uint64_t solo_max;
 } aw_reader_opts;
 
@@ -203,8 +205,9 @@ uint64_t aw_input_newlines(const char *p, size_t n);
 aw_status aw_reader_seek(aw_reader *r, uint64_t off, uint64_t line, aw_errbuf *err);
 
 /* 1 if the file qualified for opts->solo_max: it is decoded by the
- * thread that reads it. A reader is used by one thread at a time, but
- * may be handed from one to another (the caller synchronising). */
+ * thread that reads it (a gzip file), or is plain. A reader is used by
+ * one thread at a time, but may be handed from one to another (the
+ * caller synchronising). */
 int aw_reader_solo(const aw_reader *r);
 
 const char *aw_reader_path(const aw_reader *r);

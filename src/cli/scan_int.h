@@ -31,8 +31,9 @@
 /* parts of a file read whole by a worker, evaluated and not yet
  * committed, before the worker waits (batch.part) */
 #define SOLO_AHEAD 16
-/* the largest decoded file a worker takes whole: a gzip member libdeflate
- * decodes in one piece (AW_GZ_MEMBER_MAX) */
+/* the largest (decoded) file a worker takes whole: a gzip member
+ * libdeflate decodes in one piece (AW_GZ_MEMBER_MAX); a larger plain file
+ * is read in ranges by all the workers instead */
 #define SOLO_MAX (64u << 20)
 #define MAX_THREADS 64
 

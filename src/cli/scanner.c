@@ -30,14 +30,15 @@
  * function): one pass over its bytes instead of the framer's and then
  * the parser's (sc_scan_inline).
  *
- * A gzip file of the size providers write (decoding to at most 64 MiB:
- * aw_reader_solo) is not cut at all: the calling thread opens it and
- * hands it to one worker whole, which reads, decodes, frames and
+ * A file of the size providers write (gzip decoding to at most 64 MiB,
+ * or plain: aw_reader_solo) is not cut at all: the calling thread opens
+ * it and hands it to one worker whole, which reads, decodes, frames and
  * evaluates it there as one thread would, handing its records over in
  * parts that the calling thread commits as they come once the file is
  * the oldest in flight (batch.part). So files decode in parallel,
  * instead of one at a time on the reader's decoder thread, and the
- * calling thread neither reads nor frames them.
+ * calling thread neither reads nor frames them (envelopes over 4 MiB
+ * included). Larger files are cut into chunks and ranges as above.
  *
  * Correlations are fed in input order by the committing thread, from
  * what the worker extracted from the event for each hit a correlation
@@ -191,9 +192,10 @@ aw_scanner *aw_scanner_new(const aw_engine *e, const aw_scanner_opts *o, aw_aler
     const char *rv = getenv("AUPWATCH_RANGES");
     bool ranges = !(rv && strcmp(rv, "0") == 0);
     s->range_bytes = !s->chunk_bytes || !ranges ? 0 : cb ? s->chunk_bytes : RANGE_BYTES;
-    /* A gzip file whose last member decodes to at most this goes to a
-     * worker whole (aw_reader_solo): files decoded in parallel, instead
-     * of one at a time on the reader's decoder thread. AUPWATCH_SOLO_MAX
+    /* A gzip file whose last member decodes to at most this, or a plain
+     * file no larger, goes to a worker whole (aw_reader_solo): files
+     * decoded in parallel, instead of one at a time on the reader's
+     * decoder thread, and not read by this thread. AUPWATCH_SOLO_MAX
      * sets it in bytes (0: never; tests and benchmarks compare). */
     const char *sm = getenv("AUPWATCH_SOLO_MAX");
     s->solo_max = !s->threaded ? 0 : sm ? strtoull(sm, NULL, 10) : SOLO_MAX;
@@ -354,6 +356,17 @@ void sc_scan_inline(aw_scanner *s, aw_reader *r, const char *file, uint64_t file
     aw_reader_close(r);
 }
 
+/* File r goes to one worker whole (aw_reader_solo). */
+static aw_status scan_solo(aw_scanner *s, aw_reader *r, const char *file)
+{
+    batch *b = batch_get(s, file);
+    b->is_solo = true;
+    b->solo = r;
+    sc_submit(s, b);
+    draw(s, NULL, false);
+    return AW_OK;
+}
+
 static aw_status scan_file(aw_scanner *s, const char *path)
 {
     aw_reader *r;
@@ -374,14 +387,8 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         draw(s, NULL, false);
         return AW_OK;
     }
-    if (aw_reader_solo(r)) {            /* a worker decodes, frames and evaluates it */
-        batch *b = batch_get(s, file);
-        b->is_solo = true;
-        b->solo = r;
-        sc_submit(s, b);
-        draw(s, NULL, false);
-        return AW_OK;
-    }
+    if (aw_reader_solo(r))              /* a worker reads, frames and evaluates it */
+        return scan_solo(s, r, file);
     if (s->chunk_bytes)
         aw_reader_defer_lines(r);       /* chunks' lines: counted by their framers */
     batch *b = batch_get(s, file);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "input/input_int.h"
@@ -83,6 +84,10 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, a
             return AW_EIO;
         }
         s->zs_hint = 1;
+    } else {
+        struct stat st;             /* a plain file for one thread: read there */
+        s->solo = decode_thread && solo_max && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                  (uint64_t)st.st_size <= solo_max;
     }
     s->seen_in = s->bytes_in;
     if (decode_thread && s->comp != AW_COMP_NONE && !s->solo)

@@ -30,7 +30,7 @@ R=(--rules "$t/rule.yml")
 # threads:chunk bytes (ranges by default from 3 threads; forced on here)
 for cfg in 2: 3: 2:100000 3:4096; do
     j=${cfg%%:*} cb=${cfg#*:}
-    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} AUPWATCH_RANGES=1 "$B" scan -q -j "$j" --stats-json "$t/st.json" "${R[@]}" "$t/big.jsonl" "$t/small.jsonl" > "$t/a2" 2> "$t/e2"
+    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} AUPWATCH_RANGES=1 AUPWATCH_SOLO_MAX=0 "$B" scan -q -j "$j" --stats-json "$t/st.json" "${R[@]}" "$t/big.jsonl" "$t/small.jsonl" > "$t/a2" 2> "$t/e2"
     check "ranges: -j $j (${cb:-1M} bytes) alerts identical to -j 1 ($(wc -l < "$t/a1") alerts)" \
         "[ -s \"$t/a1\" ] && cmp -s \"$t/a1\" \"$t/a2\" && cmp -s \"$t/e1\" \"$t/e2\""
 done
@@ -67,7 +67,7 @@ want_small=$(grep -c '"file":"[^"]*small.jsonl"' "$t/a1")
 # thread's look for the next cut fails first
 for min in 65536 0; do
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD="$t/failread.so" \
-    AW_FAIL_NAME=big.jsonl AW_FAIL_AT=$at AW_FAIL_MIN=$min AUPWATCH_CHUNK_BYTES=100000 AUPWATCH_RANGES=1 \
+    AW_FAIL_NAME=big.jsonl AW_FAIL_AT=$at AW_FAIL_MIN=$min AUPWATCH_CHUNK_BYTES=100000 AUPWATCH_RANGES=1 AUPWATCH_SOLO_MAX=0 \
         "$B" scan -j 2 "${R[@]}" "$t/big.jsonl" "$t/small.jsonl" > "$t/f" 2> "$t/fe"
     nbig=$(grep -c '"file":"[^"]*big.jsonl"' "$t/f")
     maxline=$(grep '"file":"[^"]*big.jsonl"' "$t/f" | jq -s 'map(.source.line) | max')

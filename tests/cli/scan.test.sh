@@ -112,8 +112,8 @@ lf="$t/$(head -c 200 /dev/zero | tr '\0' 'f').jsonl"
 for i in 1 2 3 4 5 6; do ev $i StopLogging; echo; ev $i Other; echo; done > "$lf"
 for rl in rule longrule; do
   for j in 1 2; do
-    AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --rules "$t/$rl.yml" "$lf" | jq -c . > "$t/plain" 2>/dev/null
-    AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --explain --rules "$t/$rl.yml" "$lf" | jq -c 'del(.explain)' > "$t/expl" 2>/dev/null
+    AUPWATCH_SOLO_MAX=0 AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --rules "$t/$rl.yml" "$lf" | jq -c . > "$t/plain" 2>/dev/null
+    AUPWATCH_SOLO_MAX=0 AUPWATCH_CHUNK_BYTES=1 "$B" scan -q -j $j --explain --rules "$t/$rl.yml" "$lf" | jq -c 'del(.explain)' > "$t/expl" 2>/dev/null
     check "alerts rendered direct = through the stream ($rl, -j$j)" \
       "[ \$(wc -l < \"$t/plain\") -eq 6 ] && cmp -s \"$t/plain\" \"$t/expl\" && [ \"\$(jq -r .source.record \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ] &&
        [ \"\$(jq -r .source.line \"$t/plain\" | tr '\\n' ' ')\" = '1 3 5 7 9 11 ' ]"
@@ -271,7 +271,7 @@ PY
 gzip -kf "$t/mixed.jsonl"
 for f in mixed.jsonl mixed.jsonl.gz; do
     for j in 1 2; do
-        AUPWATCH_CHUNK_BYTES=4096 "$B" scan -j $j --rules "$t/rule.yml" "$t/$f" > "$t/mo$j" 2> "$t/me$j"
+        AUPWATCH_SOLO_MAX=0 AUPWATCH_CHUNK_BYTES=4096 "$B" scan -j $j --rules "$t/rule.yml" "$t/$f" > "$t/mo$j" 2> "$t/me$j"
         grep -v 'MB/s' "$t/me$j" > "$t/mf$j"
     done
     check "lines added up at commit ($f): alerts and diagnostics as one thread's" \

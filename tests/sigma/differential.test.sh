@@ -46,7 +46,7 @@ if [ -x "$GEN" ]; then
         run "generated Windows events, seed $seed, every SigmaHQ rule" "${all_rules[@]}" "$t/gw.jsonl" "$t/gwu.jsonl"
         # and the fast path on two threads (ranges, chunks): same bytes
         "$AW_BIN" scan -q -j 1 "${all_rules[@]}" "$t/gw.jsonl" "$t/gwu.jsonl" > "$t/g1" 2>/dev/null
-        AUPWATCH_CHUNK_BYTES=65536 "$AW_BIN" scan -q -j 2 "${all_rules[@]}" "$t/gw.jsonl" "$t/gwu.jsonl" > "$t/g2" 2>/dev/null
+        AUPWATCH_SOLO_MAX=0 AUPWATCH_CHUNK_BYTES=65536 "$AW_BIN" scan -q -j 2 "${all_rules[@]}" "$t/gw.jsonl" "$t/gwu.jsonl" > "$t/g2" 2>/dev/null
         if cmp -s "$t/g1" "$t/g2" && [ -s "$t/g1" ]; then echo "ok - differential generated Windows events, seed $seed: -j 2 equals -j 1 ($(wc -l < "$t/g1") alerts)"
         else echo "not ok - differential generated Windows events, seed $seed: -j 2 differs from -j 1"; fi
     done
@@ -120,17 +120,21 @@ mkdir -p "$t/envdir"
 { printf '{"Records":['; for i in $(seq 1 60); do head -250 "$S" | paste -sd, | tr -d '\n'; [ "$i" -lt 60 ] && printf ','; done; printf ']}'; } > "$t/big.json"
 { printf '{"Records":['; sed -n 241,310p "$S" | paste -sd, | tr -d '\n'; printf ']}'; } | gzip -c > "$t/envdir/f-small.json.gz"
 { printf '\357\273\277'; sed -n 1,50p "$S"; } > "$t/envdir/g-bom-lines.jsonl"
-# workers frame the envelopes up to 4 MiB whole; the calling thread only
-# the longer one's records (--stats-json records_framed_by_calling_thread)
+# in chunks (AUPWATCH_SOLO_MAX=0), workers frame the envelopes up to 4
+# MiB whole; the calling thread only the longer one's records
+# (--stats-json records_framed_by_calling_thread); by default a worker
+# reads each file whole, the longer one too
 framed() { "$AW_BIN" scan -q -j 2 --stats-json "$t/fr.json" --rules "$C/rules/cloud" "$@" > /dev/null 2>&1
            sed -n 's/.*"records_framed_by_calling_thread":\([0-9]*\).*/\1/p' "$t/fr.json"; }
 nbig=$("$AW_BIN" scan -q -j 1 --stats-json "$t/fr.json" --rules "$C/rules/cloud" "$t/big.json" > /dev/null 2>&1
        sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$t/fr.json")
-fs=$(framed "$t/envdir"); fb=$(framed "$t/big.json")
-if [ "$fs" = 0 ] && [ "$fb" = "$nbig" ] && [ "$nbig" -gt 4000 ]; then
-    echo "ok - threads: envelopes up to 4 MiB framed by the workers, a longer one ($nbig records) by the calling thread"
+fs=$(AUPWATCH_SOLO_MAX=0 framed "$t/envdir"); fb=$(AUPWATCH_SOLO_MAX=0 framed "$t/big.json")
+fw=$(framed "$t/big.json")
+if [ "$fs" = 0 ] && [ "$fb" = "$nbig" ] && [ "$nbig" -gt 4000 ] && [ "$fw" = 0 ] &&
+   grep -q '"files_read_whole_by_a_worker":1,' "$t/fr.json"; then
+    echo "ok - threads: envelopes up to 4 MiB framed by the workers, a longer one ($nbig records) by the calling thread in chunks, by a worker read whole"
 else
-    echo "not ok - threads: records framed by the calling thread: $fs in the small envelopes (want 0), $fb of $nbig in the long one"
+    echo "not ok - threads: records framed by the calling thread: $fs in the small envelopes (want 0), $fb of $nbig in the long one, $fw read whole"
 fi
 cp "$t/big.json" "$t/envdir/e-big.json"
 # a small --max-record bounds the reader's buffer (max_record + 2 MiB):
@@ -140,7 +144,7 @@ cp "$t/big.json" "$t/envdir/e-big.json"
 for cfg in 100000: 100000:8000000 64:; do
     IFS=: read -r mr cb <<< "$cfg"
     "$AW_BIN" scan -j 1 --max-record "$mr" --rules "$C/rules/cloud" "$t/mid.json" "$t/envdir" > "$t/m1" 2> "$t/e1"
-    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} "$AW_BIN" scan -j 2 --max-record "$mr" --rules "$C/rules/cloud" "$t/mid.json" "$t/envdir" > "$t/m2" 2> "$t/e2"
+    env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} AUPWATCH_SOLO_MAX=0 "$AW_BIN" scan -j 2 --max-record "$mr" --rules "$C/rules/cloud" "$t/mid.json" "$t/envdir" > "$t/m2" 2> "$t/e2"
     if cmp -s "$t/m1" "$t/m2" && cmp -s <(grep -v 'MB/s\|seconds\|thread' "$t/e1") <(grep -v 'MB/s\|seconds\|thread' "$t/e2") &&
        ! grep -q 'read-error' "$t/e2"; then
         echo "ok - threads: --max-record $mr${cb:+, chunks of $cb bytes}: -j 2 equals -j 1 ($(wc -l < "$t/m1") alerts)"
@@ -159,7 +163,7 @@ for input in mixed.json cut.gz open.json envdir; do
     # by default from 3 threads)
     for cfg in 2:: 3:: 2:1:1 3:97: 2:4096:1 2:97:0 3:4096:0; do
         IFS=: read -r j cb rg <<< "$cfg"
-        env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} ${rg:+AUPWATCH_RANGES=$rg} "$AW_BIN" scan -j "$j" --rules "$C/rules/cloud" "$t/$input" > "$t/m2" 2> "$t/e2"
+        env ${cb:+AUPWATCH_CHUNK_BYTES=$cb} ${rg:+AUPWATCH_RANGES=$rg} AUPWATCH_SOLO_MAX=0 "$AW_BIN" scan -j "$j" --rules "$C/rules/cloud" "$t/$input" > "$t/m2" 2> "$t/e2"
         grep -v 'MB/s\|seconds\|thread' "$t/e2" > "$t/d2"
         if cmp -s "$t/m1" "$t/m2" && cmp -s "$t/d1" "$t/d2" && [ -s "$t/m1" ] && grep -q bad-record "$t/d1"; then
             echo "ok - threads: $input, -j $j (chunks of ${cb:-256K} bytes, ranges ${rg:-by default}) alerts and diagnostics identical to -j 1 ($(wc -l < "$t/m1") alerts)"
@@ -179,7 +183,8 @@ if [ -x "$SIM" ]; then
     sh "$AW_ROOT/rules/aup/render.sh" --scale 0.02 "$AW_ROOT/rules/aup/thresholds.policy" "$t/sim/rules" > /dev/null 2>&1
     "$AW_BIN" scan -q -j 1 --rules "$t/sim/rules" "$t/sim/logs" > "$t/a1" 2>/dev/null
     for j in 2 3; do
-        AUPWATCH_CHUNK_BYTES=$((j == 3 ? 2000 : 262144)) \
+        # -j 2: each file read whole by a worker; -j 3: 2 KB chunks
+        AUPWATCH_CHUNK_BYTES=$((j == 3 ? 2000 : 262144)) AUPWATCH_SOLO_MAX=$((j == 3 ? 0 : 67108864)) \
         "$AW_BIN" scan -q -j $j --stats-json "$t/st.json" --rules "$t/sim/rules" "$t/sim/logs" > "$t/a$j" 2>/dev/null
         dec=$(sed -n 's/.*"own_side_decided_at_commit":\([0-9]*\).*/\1/p' "$t/st.json")
         thr=$(sed -n 's/.*"threads":\([0-9]*\).*/\1/p' "$t/st.json")
