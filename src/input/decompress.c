@@ -46,8 +46,8 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, a
         return AW_EIO;
     }
     /* gather up to 4 bytes for the magic number (a pipe may be slow),
-     * reading no more than AW_IN_FIRST_READ: a gzip file read whole on
-     * another thread (solo) is not read here beyond that */
+     * reading no more than AW_IN_FIRST_READ: a file read on another
+     * thread (solo) is not read here beyond that */
     while (s->raw_len < 4 && !s->raw_eof) {
         ssize_t n;
         do

@@ -45,14 +45,16 @@ typedef struct aw_src {
     uint64_t bytes_in, bytes_out;   /* the decoder's */
     uint64_t seen_in, seen_out;     /* as of the bytes aw_src_read returned */
     struct aw_dthread *dt;          /* decoding thread, or NULL */
-    int solo;                       /* decoded inline instead (aw_reader_solo) */
+    int solo;                       /* for one thread (aw_reader_solo): no decoder thread */
     int whole_pending;              /* solo: aw_gz_whole_open at the first read */
 } aw_src;
 
 /* Detect the compression from the first bytes of fd; with decode_thread,
  * a compressed stream is decoded on a thread of its own (dthread.c),
  * unless it is a gzip file read whole whose last member decodes to at
- * most solo_max bytes (0: none; s->solo set). AW_EIO on error. */
+ * most solo_max bytes (0: none), read whole at the first read instead;
+ * s->solo is set for it and for a plain regular file of at most
+ * solo_max bytes. AW_EIO on error. */
 aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, aw_errbuf *err);
 /* Up to cap decoded bytes into dst: >0 bytes, 0 at end, -1 on error
  * (err set: read failure, corrupt or truncated compressed stream). */
