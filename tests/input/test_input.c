@@ -231,7 +231,8 @@ typedef struct held_chunks {
     size_t n;
 } held_chunks;
 
-static uint64_t bytes_sum(const char *p, size_t n)
+/* FNV-1a of n bytes: a chunk's or record's bytes, checked again later */
+static uint64_t fnv(const char *p, size_t n)
 {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
@@ -242,7 +243,7 @@ static uint64_t bytes_sum(const char *p, size_t n)
 static void held_check(held_chunks *hc)
 {
     for (size_t i = 0; i < hc->n; i++) {
-        assert_true(bytes_sum(hc->data[i], hc->len[i]) == hc->sum[i]);
+        assert_true(fnv(hc->data[i], hc->len[i]) == hc->sum[i]);
         aw_hold_release(hc->h[i]);
     }
     hc->n = 0;
@@ -262,7 +263,7 @@ static void held_add(held_chunks *hc, const aw_chunk *c)
     hc->h[hc->n] = c->hold;
     hc->data[hc->n] = c->data;
     hc->len[hc->n] = len;
-    hc->sum[hc->n] = bytes_sum(c->data, len);
+    hc->sum[hc->n] = fnv(c->data, len);
     hc->n++;
     held_total++;
 }
@@ -1294,14 +1295,6 @@ typedef struct held {
     uint64_t sum[HELD_MAX];
     size_t n, calls, checked, overflow;
 } held;
-
-static uint64_t fnv(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-    return h;
-}
 
 static void check_held(void *ud)
 {
