@@ -273,8 +273,7 @@ void sc_frame_chunk(worker *w, batch *b, const aw_fstate *from, int how)
         srec *x = add_rec(b, &rec);
         if (rc != AW_OK) {
             b->frame_errs = true;       /* its message names lines */
-            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
-            x->msg = put_str(b, err.msg, strlen(err.msg));
+            rec_malformed(b, x, rc, &err);
             continue;
         }
         x->off = (size_t)(rec.data - b->data);
@@ -311,8 +310,7 @@ bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, 
         }
         srec *x = add_rec(b, &rec);
         if (rc != AW_OK) {
-            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
-            x->msg = put_str(b, err.msg, strlen(err.msg));
+            rec_malformed(b, x, rc, &err);
             continue;
         }
         x->len = rec.len;
@@ -368,7 +366,6 @@ static batch *part_get(aw_scanner *s, const batch *b, bool share)
     p->nrecs = p->nhits = p->nxe = p->slen = p->dlen = p->nplain = 0;
     p->rfailed = p->done = false;
     p->next = p->pnext = NULL;
-    p->is_part = true;
     return p;
 }
 
@@ -392,7 +389,7 @@ static void share_part(aw_scanner *s, batch *p)
 static batch *take_part(aw_scanner *s)
 {
     batch *p = s->queue;
-    if (!p || !p->is_part)
+    if (!p || !p->is_shared)            /* (only shared parts are queued first) */
         return NULL;
     s->queue = p->next;
     if (!s->queue)

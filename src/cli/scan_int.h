@@ -127,8 +127,8 @@ typedef struct batch {
      * with nothing to commit (no hit, report or own_side) are not kept:
      * nplain counts them. A read error is said after the records
      * (rfailed, line cline). */
-    bool is_solo, is_part;          /* a file read whole; a part of one */
-    bool is_shared;                 /* a part framed for another worker */
+    bool is_solo;                   /* a file read whole */
+    bool is_shared;                 /* a part of one framed for another worker */
     aw_reader *solo;
     struct batch *part, *part_tail, *pnext;
     int nparts;
@@ -243,6 +243,14 @@ static inline srec *add_rec(batch *b, const aw_record *rec)
     return r;
 }
 
+/* Record x, framed from rc (AW_EPARSE or AW_ELIMIT), is malformed:
+ * its kind and the reader's message, reported at commit. */
+static inline void rec_malformed(batch *b, srec *x, aw_status rc, const aw_errbuf *err)
+{
+    x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
+    x->msg = put_str(b, err->msg, strlen(err->msg));
+}
+
 /* Queue b for the workers; under s->mu. */
 static inline void sc_enqueue(aw_scanner *s, batch *b)
 {
@@ -281,13 +289,6 @@ void sc_fill_alert(aw_alert *a, const batch *b, const srec *r, const shit *x, bo
 bool sc_read_records(worker *w, batch *b, aw_reader *r, int how, size_t budget, uint64_t max_in);
 size_t sc_parse_line(void *ud, const char *line, size_t len);  /* aw_reader_set_line_fn */
 void sc_hashes_due(void *ud);                                   /* aw_reader_set_move_fn */
-
-/* ---- scanner.c ------------------------------------------------------------- */
-
-/* Read reader r, of file `file` (file_seq), on the calling thread:
- * records evaluated in order and committed as they come, the reader
- * closed at the end and its bytes counted (one thread's scan). */
-void sc_scan_inline(aw_scanner *s, aw_reader *r, const char *file, uint64_t file_seq);
 
 /* ---- scan_commit.c: commit, in input order --------------------------------- */
 

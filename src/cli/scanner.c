@@ -28,7 +28,7 @@
  * threads. With one thread each record is evaluated as it is read, and
  * a record alone on its line is framed by parsing it (the reader's line
  * function): one pass over its bytes instead of the framer's and then
- * the parser's (sc_scan_inline).
+ * the parser's (scan_inline).
  *
  * A file of the size providers write (gzip decoding to at most 64 MiB,
  * or plain: aw_reader_solo) is not cut at all: the calling thread opens
@@ -97,7 +97,7 @@ static batch *batch_get(aw_scanner *s, const char *file)
     b->file_seq = s->file_seq;
     b->chunk = b->synced = false;
     b->range = b->lines_known = b->rclose = b->rfailed = b->frame_errs = false;
-    b->is_solo = b->is_part = b->is_shared = false;
+    b->is_solo = b->is_shared = false;
     b->solo = NULL;
     b->part = b->part_tail = NULL;
     b->nparts = 0;
@@ -338,11 +338,13 @@ static int scan_ranges(aw_scanner *s, aw_reader *r, const char *file, aw_range *
     return RANGES_FAILED;
 }
 
-void sc_scan_inline(aw_scanner *s, aw_reader *r, const char *file, uint64_t file_seq)
+/* One thread's scan of reader r, of file `file`: records evaluated as
+ * they are read and committed as they come; the reader closed at the
+ * end and its bytes counted. */
+static void scan_inline(aw_scanner *s, aw_reader *r, const char *file)
 {
-    worker *w = s->threaded ? &s->cw : &s->w[0];
+    worker *w = &s->w[0];
     batch *b = batch_get(s, file);
-    b->file_seq = file_seq;
     for (bool done = false; !done;) {
         done = sc_read_records(w, b, r, PREP_ORDERED, BATCH_BYTES, BATCH_BYTES);
         sc_finish(w, b, 0);
@@ -383,7 +385,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
     const char *file = aw_arena_strdup(&s->paths, path);
     s->file_seq++;
     if (!s->threaded) {                 /* each record evaluated as it is read */
-        sc_scan_inline(s, r, file, s->file_seq);
+        scan_inline(s, r, file);
         draw(s, NULL, false);
         return AW_OK;
     }
@@ -468,8 +470,7 @@ static aw_status scan_file(aw_scanner *s, const char *path)
         srec *x = add_rec(b, &rec);
         s->st.framed_here++;
         if (rc == AW_EPARSE || rc == AW_ELIMIT) {
-            x->kind = rc == AW_ELIMIT ? "record-too-large" : "bad-record";
-            x->msg = put_str(b, err.msg, strlen(err.msg));
+            rec_malformed(b, x, rc, &err);
         } else if (held) {
             if (!b->hold) {
                 aw_hold_retain(held);
