@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "aupwatch/aw_correlate.h"
+#include "correlate/eseq.h"
 #include "sigma/plan_int.h"
 
 #define HLL_P 10
@@ -26,17 +27,6 @@ typedef struct cref {
     uint8_t has_sha;
 } cref;
 
-/* One contributing event (or several merged ones) in a group window. */
-typedef struct entry {
-    int64_t t;
-    uint64_t vh;                /* value hash (value_count) */
-    double num;                 /* sum of numeric values */
-    uint32_t cnt;               /* events */
-    uint32_t nnum;              /* events with a numeric value */
-    uint32_t base;              /* base events (chained: inner's events) */
-    uint16_t rule;              /* slot in the correlation's `rules` */
-    uint8_t has_v;
-} entry;
 
 typedef struct lnode {
     struct lnode *prev, *next;
@@ -50,8 +40,7 @@ typedef struct group {
     int64_t max_t;              /* the group's clock: newest event time */
     int64_t first_t;            /* close mode: window start */
     int64_t approx_since;
-    entry *ent;
-    uint32_t ecap, ehead, elen;
+    eseq es;                    /* the window's entries, in time order */
     uint64_t count, base;       /* events / base events in window */
     double sum;
     uint64_t nnum;
@@ -102,7 +91,7 @@ typedef struct wctx {
 void g_reset(struct aw_correlator *c, crun *cr, group *g);
 void g_free_state(struct aw_correlator *c, group *g);
 /* Expire entries older than lo (sliding windows). */
-void g_expire(crun *cr, group *g, int64_t lo);
+void g_expire(struct aw_correlator *c, crun *cr, group *g, int64_t lo);
 /* Add one event, in time order among the group's entries (it may be
  * older than some: out of order within the lateness bound); returns true
  * if this made the group approximate. */

@@ -313,7 +313,7 @@ static void evict(aw_correlator *c, crun *cr)
     /* live: an open window, or events that a stream within the lateness
      * bound of the newest time fed could still join */
     int64_t horizon = c->max_t - cr->span_ns - c->o.lateness_s * 1000000000LL;
-    bool live = g->queued || g->hll_mode || (g->elen && g->max_t >= horizon);
+    bool live = g->queued || g->hll_mode || (g->es.n && g->max_t >= horizon);
     c->st.evicted_groups++;
     if (live) {
         c->st.evicted_live++;
@@ -566,7 +566,7 @@ static bool process(aw_correlator *c, crun *cr, int64_t t, const char *key, uint
             l_push_back(&cr->cq, &g->cq);
         }
     } else {
-        g_expire(cr, g, g->max_t - cr->span_ns);
+        g_expire(c, cr, g, g->max_t - cr->span_ns);
     }
     if (g_add(c, cr, g, e)) {
         c->st.approximated_groups++;
@@ -951,7 +951,7 @@ size_t aw_correlator_bound_bytes(const aw_correlator *c)
         dcap *= 2;
     size_t total = 0;
     for (size_t i = 0; i < c->nruns; i++) {
-        size_t per = sizeof(group) + 4096 + mv * sizeof(entry) + dcap * 12 + 2 * HLL_M +
+        size_t per = sizeof(group) + 4096 + es_bound_bytes(mv) + dcap * 12 + 2 * HLL_M +
                      c->o.max_samples * sizeof(cref) + c->runs[i].c->nrules * sizeof(uint32_t) +
                      2 * sizeof(group *);
         total += c->o.max_groups * per;

@@ -1,12 +1,12 @@
 /* window.c - one group's window: the events it holds and the aggregate
  * the correlation's condition is tested against.
  *
- * A group's entries form a ring sorted by event time: an event arrives
- * usually in order (appended), sometimes out of order within the
- * lateness bound (correlate.c decides; inserted in place, shifting the
- * younger entries); a sliding window drops entries from the head. Aggregates (count, sum, numeric count,
+ * A group's entries are kept sorted by event time (eseq.h: a row of
+ * small blocks): an event arrives usually in order (appended), sometimes
+ * out of order within the lateness bound (correlate.c decides; inserted
+ * in place); a sliding window drops entries from the front. Aggregates (count, sum, numeric count,
  * per-rule counts, the distinct-value table) are maintained as entries
- * come and go; temporal_ordered and value_percentile scan the ring.
+ * come and go; temporal_ordered and value_percentile scan the entries.
  *
  * event_count, value_sum and value_avg keep one entry per event time
  * (the events of one time expire together: exact).
@@ -82,17 +82,13 @@ double hll_estimate(const uint8_t *a, const uint8_t *b)
     return floor(e + 0.5);
 }
 
-/* ---- ring of entries -------------------------------------------------- */
+/* ---- entries ------------------------------------------------------- */
 
-/* Entry i of the ring (i < ecap): a compare, not a division, as the
- * binary search of an out-of-order insert reads ten of them. */
-static inline uint32_t ring_at(const group *g, uint32_t i)
+/* Account for what the entries allocated or freed since `before`. */
+static void es_account(struct aw_correlator *c, const group *g, size_t before)
 {
-    uint32_t k = g->ehead + i;
-    return k >= g->ecap ? k - g->ecap : k;
+    c_account(c, (long)g->es.bytes - (long)before);
 }
-
-#define E(g, i) ((g)->ent[ring_at((g), (i))])
 
 static bool temporal(const crun *cr)
 {
@@ -182,24 +178,27 @@ static void sub(crun *cr, group *g, const entry *e)
         dset_remove(g, e->vh);
 }
 
-static void drop_at(crun *cr, group *g, uint32_t i)
+static void drop_at(struct aw_correlator *c, crun *cr, group *g, epos p)
 {
-    sub(cr, g, &E(g, i));
-    for (uint32_t k = i; k > 0; k--)
-        E(g, k) = E(g, k - 1);
-    g->ehead = (g->ehead + 1) % g->ecap;
-    g->elen--;
+    size_t before = g->es.bytes;
+    sub(cr, g, es_get(&g->es, p));
+    es_remove(&g->es, p);
+    es_account(c, g, before);
 }
 
-void g_expire(crun *cr, group *g, int64_t lo)
+void g_expire(struct aw_correlator *c, crun *cr, group *g, int64_t lo)
 {
     if (g->hll_mode) {
         /* the sketches expire by epoch; counts since approx_since stay */
         return;
     }
-    while (g->elen && E(g, 0).t < lo)
-        drop_at(cr, g, 0);
-    if (!g->elen) {
+    size_t before = g->es.bytes;
+    while (g->es.n && g->es.tfirst < lo) {
+        sub(cr, g, es_first(&g->es));
+        es_pop_front(&g->es);
+    }
+    es_account(c, g, before);
+    if (!g->es.n) {
         g->sum = 0;     /* no drift after float subtraction */
         g->nnum = 0;
     }
@@ -240,87 +239,18 @@ static void to_hll(struct aw_correlator *c, crun *cr, group *g, int64_t t)
     g->hll = aw_xcalloc(2, HLL_M);
     c_account(c, 2 * HLL_M);
     g->hll_epoch = epoch_of(cr, t);
-    g->approx_since = g->elen ? E(g, 0).t : t;
-    for (uint32_t i = 0; i < g->elen; i++)
-        if (E(g, i).has_v)
-            hll_put(cr, g, E(g, i).t, E(g, i).vh);
-    c_account(c, -(long)g->ecap * (long)sizeof(entry) - (long)g->dcap * 12);
-    free(g->ent);
+    g->approx_since = g->es.n ? g->es.tfirst : t;
+    for (epos p = es_begin(&g->es); !es_done(&g->es, p); p = es_next(&g->es, p))
+        if (es_get(&g->es, p)->has_v)
+            hll_put(cr, g, es_get(&g->es, p)->t, es_get(&g->es, p)->vh);
+    c_account(c, -(long)g->es.bytes - (long)g->dcap * 12);
+    es_free(&g->es);
     free(g->dv);
     free(g->dc);
-    g->ent = NULL;
     g->dv = NULL;
     g->dc = NULL;
-    g->ecap = g->ehead = g->elen = g->dcap = g->dn = 0;
+    g->dcap = g->dn = 0;
     g->hll_mode = true;
-}
-
-static void ring_grow(struct aw_correlator *c, group *g, uint32_t maxv)
-{
-    uint32_t ncap = g->ecap ? g->ecap * 2 : 4;
-    if (ncap > maxv)
-        ncap = maxv;
-    entry *n = aw_xmalloc((size_t)ncap * sizeof *n);
-    for (uint32_t i = 0; i < g->elen; i++)
-        n[i] = E(g, i);
-    c_account(c, ((long)ncap - (long)g->ecap) * (long)sizeof(entry));
-    free(g->ent);
-    g->ent = n;
-    g->ecap = ncap;
-    g->ehead = 0;
-}
-
-/* First entry later than t (entries are sorted by time; the last one is
- * later than t): after the entries of equal time, as they arrived. */
-static uint32_t insert_pos(const group *g, int64_t t)
-{
-    uint32_t lo = 0, hi = g->elen - 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (E(g, mid).t > t)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
-/* Move entries [at, elen) one place up (room for elen + 1 is there), a
- * contiguous run of the ring at a time. */
-static void shift_up(group *g, uint32_t at)
-{
-    uint32_t k = g->elen;
-    while (k > at) {
-        uint32_t pk = (g->ehead + k) % g->ecap;    /* where entry k - 1 goes */
-        if (pk == 0) {
-            g->ent[0] = g->ent[g->ecap - 1];
-            k--;
-            continue;
-        }
-        uint32_t n = k - at < pk ? k - at : pk;
-        memmove(&g->ent[pk - n + 1], &g->ent[pk - n], (size_t)n * sizeof *g->ent);
-        k -= n;
-    }
-}
-
-/* Move entries [0, at) one place down, the ring's head moving back one
- * (room for elen + 1 is there), a contiguous run at a time: entry `at`
- * is then free, and the entries after it keep their places. */
-static void shift_down(group *g, uint32_t at)
-{
-    g->ehead = (g->ehead + g->ecap - 1) % g->ecap;
-    uint32_t k = 0;
-    while (k < at) {
-        uint32_t pk = (g->ehead + k) % g->ecap;    /* where entry k goes */
-        if (pk == g->ecap - 1) {
-            g->ent[pk] = g->ent[0];
-            k++;
-            continue;
-        }
-        uint32_t n = at - k < g->ecap - 1 - pk ? at - k : g->ecap - 1 - pk;
-        memmove(&g->ent[pk], &g->ent[pk + 1], (size_t)n * sizeof *g->ent);
-        k += n;
-    }
 }
 
 /* Entry b takes on a's events (counts and sums only: they add). */
@@ -332,31 +262,74 @@ static void entry_absorb(entry *b, const entry *a)
     b->num += a->num;
 }
 
-/* Where an event of time t goes: after the entries of its time or
- * earlier (elen when it arrives in order). */
-static uint32_t add_pos(const group *g, int64_t t)
+/* Counts and sums: the events of one time expire together, so one entry
+ * holds them all, exactly (CloudTrail's times are whole seconds: a busy
+ * tenant's window holds thousands of events in a few hundred seconds).
+ * Below max_values one search finds the entry of e's time or inserts e
+ * (*put); at max_values the entry is only looked for. NULL: no entry of
+ * that time was there. */
+static entry *same_time(struct aw_correlator *c, group *g, const entry *e, uint32_t maxv, bool *put)
 {
-    return g->elen && E(g, g->elen - 1).t > t ? insert_pos(g, t) : g->elen;
+    entry *same;
+    if (g->es.n < maxv) {
+        size_t before = g->es.bytes;
+        same = es_insert(&g->es, e, true);
+        es_account(c, g, before);
+        *put = !same;
+        return same;
+    }
+    same = es_last_le(&g->es, e->t);
+    return same && same->t == e->t ? same : NULL;
+}
+
+/* At max_values: make room as the type allows (docs at the top). */
+static void degrade(struct aw_correlator *c, crun *cr, group *g, const entry *e)
+{
+    switch (cr->c->type) {
+    case CT_VALUE_COUNT:
+        to_hll(c, cr, g, e->t);
+        g->approx = true;
+        break;
+    case CT_TEMPORAL: {
+        epos p = es_begin(&g->es);
+        while (!es_done(&g->es, p) && g->rulecnt[es_get(&g->es, p)->rule] <= es_get(&g->es, p)->cnt)
+            p = es_next(&g->es, p);
+        if (es_done(&g->es, p)) {
+            p = es_begin(&g->es);
+            g->approx = true;
+        }
+        drop_at(c, cr, g, p);
+        break;
+    }
+    case CT_EVENT_COUNT: case CT_VALUE_SUM: case CT_VALUE_AVG: {
+        size_t before = g->es.bytes;
+        entry_absorb(es_second(&g->es), es_first(&g->es));
+        es_pop_front(&g->es);
+        es_account(c, g, before);
+        g->approx = true;
+        break;
+    }
+    default:
+        drop_at(c, cr, g, es_begin(&g->es));
+        g->approx = true;
+    }
 }
 
 bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
 {
     uint32_t maxv = (uint32_t)c_max_values(c);
-    bool was = g->approx;
+    bool was = g->approx, put = false;
     aw_corrtype ty = cr->c->type;
-    uint32_t at = add_pos(g, e->t);
-    /* counts and sums: the events of one time expire together, so one
-     * entry holds them all, exactly (CloudTrail's times are whole
-     * seconds: a busy tenant's window holds thousands of events in a few
-     * hundred seconds, and each entry less is one less to move when an
-     * event arrives out of order) */
-    if ((ty == CT_EVENT_COUNT || ty == CT_VALUE_SUM || ty == CT_VALUE_AVG) && at && E(g, at - 1).t == e->t) {
-        entry_absorb(&E(g, at - 1), e);
-        g->count += e->cnt;
-        g->base += e->base;
-        g->sum += e->num;
-        g->nnum += e->nnum;
-        return false;
+    if (ty == CT_EVENT_COUNT || ty == CT_VALUE_SUM || ty == CT_VALUE_AVG) {
+        entry *same = same_time(c, g, e, maxv, &put);
+        if (same) {
+            entry_absorb(same, e);
+            g->count += e->cnt;
+            g->base += e->base;
+            g->sum += e->num;
+            g->nnum += e->nnum;
+            return false;
+        }
     }
     if (temporal(cr) && !g->rulecnt) {
         g->rulecnt = aw_xcalloc(cr->c->nrules, sizeof *g->rulecnt);
@@ -366,36 +339,8 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
         to_hll(c, cr, g, e->t);
         g->approx = true;
     }
-    if (!g->hll_mode && g->elen == maxv) {
-        switch (ty) {
-        case CT_VALUE_COUNT:
-            to_hll(c, cr, g, e->t);
-            g->approx = true;
-            break;
-        case CT_TEMPORAL: {
-            uint32_t i = 0;
-            while (i < g->elen && g->rulecnt[E(g, i).rule] <= E(g, i).cnt)
-                i++;
-            if (i == g->elen) {
-                i = 0;
-                g->approx = true;
-            }
-            drop_at(cr, g, i);
-            break;
-        }
-        case CT_EVENT_COUNT: case CT_VALUE_SUM: case CT_VALUE_AVG: {
-            entry_absorb(&E(g, 1), &E(g, 0));
-            g->ehead = (g->ehead + 1) % g->ecap;
-            g->elen--;
-            g->approx = true;
-            break;
-        }
-        default:
-            drop_at(cr, g, 0);
-            g->approx = true;
-        }
-        at = add_pos(g, e->t);          /* the head moved */
-    }
+    if (!put && !g->hll_mode && g->es.n == maxv)
+        degrade(c, cr, g, e);
     g->count += e->cnt;
     g->base += e->base;
     if (g->hll_mode) {
@@ -404,16 +349,11 @@ bool g_add(struct aw_correlator *c, crun *cr, group *g, const entry *e)
             hll_put(cr, g, e->t, e->vh);
         return g->approx && !was;
     }
-    if (g->elen == g->ecap)
-        ring_grow(c, g, maxv);
-    if (at < g->elen) {                 /* out of order: insert in place, */
-        if (at < g->elen - at)          /* moving the fewer entries */
-            shift_down(g, at);
-        else
-            shift_up(g, at);
+    if (!put) {
+        size_t before = g->es.bytes;
+        es_insert(&g->es, e, false);
+        es_account(c, g, before);
     }
-    E(g, at) = *e;
-    g->elen++;
     g->sum += e->num;
     g->nnum += e->nnum;
     if (g->rulecnt)
@@ -478,16 +418,18 @@ bool g_value(struct aw_correlator *c, crun *cr, group *g, double *v)
         /* Greedy earliest match of rules[0], rules[1], ... as a
          * subsequence; equal times count as ordered, so a run of entries
          * with one time is rescanned while it makes progress. */
+        const eseq *q = &g->es;
         size_t pos = 0, n = cr->c->nrules;
-        uint32_t i = 0;
-        while (i < g->elen && pos < n) {
-            uint32_t j = i;
-            while (j < g->elen && E(g, j).t == E(g, i).t)
-                j++;
+        epos i = es_begin(q);
+        while (!es_done(q, i) && pos < n) {
+            int64_t t = es_get(q, i)->t;
+            epos j = i;
+            while (!es_done(q, j) && es_get(q, j)->t == t)
+                j = es_next(q, j);
             for (bool moved = true; moved && pos < n;) {
                 moved = false;
-                for (uint32_t k = i; k < j && pos < n; k++)
-                    if (E(g, k).rule == pos) {
+                for (epos k = i; !(k.k == j.k && k.i == j.i) && pos < n; k = es_next(q, k))
+                    if (es_get(q, k)->rule == pos) {
                         pos++;
                         moved = true;
                     }
@@ -504,11 +446,13 @@ bool g_value(struct aw_correlator *c, crun *cr, group *g, double *v)
         *v = g->nnum ? g->sum / (double)g->nnum : 0;
         return g->nnum > 0;
     case CT_VALUE_PERCENTILE: {
-        double *x = c_scratch(c, g->elen);
+        double *x = c_scratch(c, g->es.n);
         size_t n = 0;
-        for (uint32_t i = 0; i < g->elen; i++)
-            if (E(g, i).nnum)
-                x[n++] = E(g, i).num / E(g, i).nnum;
+        for (epos p = es_begin(&g->es); !es_done(&g->es, p); p = es_next(&g->es, p)) {
+            const entry *en = es_get(&g->es, p);
+            if (en->nnum)
+                x[n++] = en->num / en->nnum;
+        }
         if (!n)
             return false;
         qsort(x, n, sizeof *x, cmp_dbl);
@@ -530,7 +474,7 @@ int64_t g_start(crun *cr, group *g)
         int64_t s = (g->hll_epoch - 1) * cr->span_ns;
         return s > g->approx_since ? s : g->approx_since;
     }
-    return g->elen ? E(g, 0).t : g->max_t;
+    return g->es.n ? g->es.tfirst : g->max_t;
 }
 
 bool cond_holds(const aw_corr *c, double v)
@@ -543,25 +487,28 @@ bool cond_holds(const aw_corr *c, double v)
 
 void g_free_state(struct aw_correlator *c, group *g)
 {
-    c_account(c, -(long)g->ecap * (long)sizeof(entry) - (long)g->dcap * 12 -
+    c_account(c, -(long)g->es.bytes - (long)g->dcap * 12 -
                      (g->hll ? 2 * HLL_M : 0) - (long)g->scap * (long)sizeof(cref));
-    free(g->ent);
+    es_free(&g->es);
     free(g->dv);
     free(g->dc);
     free(g->hll);
     free(g->samp);
-    g->ent = NULL;
     g->dv = NULL;
     g->dc = NULL;
     g->hll = NULL;
     g->samp = NULL;
-    g->ecap = g->ehead = g->elen = g->dcap = g->dn = g->scap = g->shead = g->slen = 0;
+    g->dcap = g->dn = g->scap = g->shead = g->slen = 0;
 }
 
 void g_reset(struct aw_correlator *c, crun *cr, group *g)
 {
-    /* keep the entry and sample rings (bounded; avoids malloc churn on
-     * groups that fire repeatedly); drop the distinct table and sketches */
+    /* keep the sample ring and one block of entries (bounded; avoids
+     * malloc churn on groups that fire repeatedly); drop the distinct
+     * table and sketches */
+    size_t before = g->es.bytes;
+    es_clear(&g->es);
+    es_account(c, g, before);
     c_account(c, -(long)g->dcap * 12 - (g->hll ? 2 * HLL_M : 0));
     free(g->dv);
     free(g->dc);
@@ -570,7 +517,7 @@ void g_reset(struct aw_correlator *c, crun *cr, group *g)
     g->dc = NULL;
     g->hll = NULL;
     g->dcap = g->dn = 0;
-    g->ehead = g->elen = g->shead = g->slen = 0;
+    g->shead = g->slen = 0;
     if (g->rulecnt)
         memset(g->rulecnt, 0, cr->c->nrules * sizeof *g->rulecnt);
     g->count = g->base = g->nnum = 0;
