@@ -10,6 +10,7 @@
  * devices, FIFOs) are skipped. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,30 +55,27 @@ static aw_status walk_dir(const char *dir, aw_walk_fn fn, void *ud,
     }
     while ((de = readdir(dh))) {
         struct stat sb;
-        char *full;
         size_t nlen;
         int is_dir;
         if (de->d_name[0] == '.')
             continue;
         nlen = strlen(de->d_name);
-        full = join(dir, de->d_name, nlen);
-        if (!full)
-            goto oom;
-        if (lstat(full, &sb) != 0) {
-            free(full);
-            continue;               /* vanished meanwhile */
-        }
-        if (S_ISLNK(sb.st_mode)) {
+        /* the entry's type from the directory itself where the file
+         * system gives it (no stat per file), else asked relative to the
+         * directory (no walk of the full path) */
+        if (de->d_type == DT_REG || de->d_type == DT_DIR) {
+            is_dir = de->d_type == DT_DIR;
+        } else {
+            if (fstatat(dirfd(dh), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;           /* vanished meanwhile */
             /* follow links to files only */
-            if (stat(full, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-                free(full);
+            if (S_ISLNK(sb.st_mode) &&
+                (fstatat(dirfd(dh), de->d_name, &sb, 0) != 0 || !S_ISREG(sb.st_mode)))
                 continue;
-            }
+            if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+                continue;
+            is_dir = S_ISDIR(sb.st_mode);
         }
-        free(full);
-        if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
-            continue;
-        is_dir = S_ISDIR(sb.st_mode);
         if (n == cap) {
             ent *nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof *v);
             if (!nv)
