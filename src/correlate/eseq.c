@@ -120,10 +120,11 @@ static uint32_t find_blk(const eseq *q, int64_t t)
 /* First entry of b later than t (b's last entry is). The block is
  * usually cold: its lines are asked for at once, so the search's five
  * steps wait for memory about once, not five times. */
-static uint32_t find_in(const eblk *b, int64_t t)
+static uint32_t find_in(const eseq *q, const eblk *b, int64_t t)
 {
-    for (size_t off = 0; off < sizeof(eblk) + ES_BLK * sizeof(entry); off += 64)
-        __builtin_prefetch((const char *)b + off);
+    if (q->scap)                    /* (one block: it is the group's, warm) */
+        for (size_t off = 0; off < sizeof(eblk) + ES_BLK * sizeof(entry); off += 64)
+            __builtin_prefetch((const char *)b + off);
     uint32_t lo = b->lo, hi = b->hi - 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -150,15 +151,25 @@ static void compact(eblk *b)
     b->lo = 0;
 }
 
+/* Entries a block may hold: ES_BLK in a row, ES_ONE when it is the
+ * only one (a group of up to ES_ONE entries is one array, as a flat
+ * ring would be, without a row to look up first). */
+static uint32_t blk_max(const eseq *q)
+{
+    return q->scap ? ES_BLK : ES_ONE;
+}
+
 /* Put *e at index i of block k (lo <= i <= hi), the block having fewer
- * than ES_BLK entries: the shorter side moves, into the free front or
+ * than blk_max entries: the shorter side moves, into the free front or
  * back (a block with no room behind whose front side is the longer is
- * compacted first); a block that is full grows, doubling up to ES_BLK. */
+ * compacted first); a block with no room behind that is full, or more
+ * than three quarters full (compacting it would soon be needed again),
+ * grows, doubling up to blk_max. */
 static void blk_put(eseq *q, uint32_t k, uint32_t i, const entry *e)
 {
     eblk *b = es_blk(q, k);
-    if (b->lo == 0 && b->hi == b->cap) {
-        uint32_t ncap = b->cap * 2 > ES_BLK ? ES_BLK : b->cap * 2;
+    if (b->hi == b->cap && b->cap < blk_max(q) && (b->lo == 0 || (b->hi - b->lo) * 4 > b->cap * 3)) {
+        uint32_t ncap = b->cap * 2 > blk_max(q) ? blk_max(q) : b->cap * 2;
         b = aw_xrealloc(b, blk_size(ncap));
         q->bytes += blk_size(ncap) - blk_size(b->cap);
         b->cap = ncap;
@@ -180,11 +191,33 @@ static void blk_put(eseq *q, uint32_t k, uint32_t i, const entry *e)
     touch(q, k);
 }
 
+/* The only block, of ES_ONE, has no room behind and is more than three
+ * quarters full: it becomes a row of half-full blocks of ES_BLK (the last
+ * holding the rest). */
+static void to_row(eseq *q)
+{
+    eblk *one = q->one;
+    uint32_t half = ES_BLK / 2, cnt = one->hi - one->lo;
+    q->one = NULL;
+    q->nb = 0;
+    for (uint32_t k = 0; k * half < cnt; k++) {
+        eblk *b = blk_new(q, ES_BLK);
+        b->hi = cnt - k * half < half ? cnt - k * half : half;
+        memcpy(b->e, &one->e[one->lo + k * half], (size_t)b->hi * sizeof *b->e);
+        slot_insert(q, k, b);
+        touch(q, k);
+    }
+    q->bytes -= blk_size(one->cap);
+    free(one);
+}
+
 entry *es_insert(eseq *q, const entry *e, bool join)
 {
     int64_t t = e->t;
     if (!q->nb)
         slot_insert(q, 0, blk_new(q, 4));
+    else if (!q->scap && q->one->cap == ES_ONE && q->one->hi == ES_ONE && q->n * 4 > ES_ONE * 3)
+        to_row(q);
     uint32_t k, i;
     if (!q->n) {
         k = 0;
@@ -199,7 +232,7 @@ entry *es_insert(eseq *q, const entry *e, bool join)
     } else {
         k = find_blk(q, t);
         eblk *b = es_blk(q, k);
-        i = find_in(b, t);
+        i = find_in(q, b, t);
         if (join) {
             entry *p = i > b->lo ? &b->e[i - 1] : k > 0 ? es_last_of(q, k - 1) : NULL;
             if (p && p->t == t)
@@ -218,10 +251,10 @@ entry *es_insert(eseq *q, const entry *e, bool join)
     q->n++;
     eblk *b = es_blk(q, k);
     uint32_t cnt = b->hi - b->lo;
-    /* past the end of the last block, with no room behind it: a new
+    /* past the end of a row's last block, with no room behind it: a new
      * block, once this one is at least half full (a window sliding in
      * order then moves no entry) */
-    if (i == b->hi && k == q->nb - 1 && b->hi == b->cap &&
+    if (q->scap && i == b->hi && k == q->nb - 1 && b->hi == b->cap &&
         (cnt == ES_BLK || (b->lo > 0 && cnt >= ES_BLK / 2))) {
         eblk *nb = blk_new(q, ES_BLK);
         nb->e[0] = *e;
@@ -229,7 +262,7 @@ entry *es_insert(eseq *q, const entry *e, bool join)
         slot_insert(q, k + 1, nb);
         return NULL;
     }
-    if (cnt < ES_BLK) {
+    if (cnt < blk_max(q)) {
         blk_put(q, k, i, e);
         return NULL;
     }
@@ -256,7 +289,7 @@ entry *es_last_le(const eseq *q, int64_t t)
         return es_last(q);
     uint32_t k = find_blk(q, t);
     eblk *b = es_blk(q, k);
-    uint32_t i = find_in(b, t);
+    uint32_t i = find_in(q, b, t);
     if (i > b->lo)
         return &b->e[i - 1];
     return k > 0 ? es_last_of(q, k - 1) : NULL;
@@ -356,5 +389,5 @@ size_t es_bound_bytes(size_t n)
 {
     /* blocks but the first and the last are at least half full */
     size_t nb = 2 + 2 * n / ES_BLK + 1;
-    return nb * blk_size(ES_BLK) + 3 * nb * sizeof(eslot);   /* the row grows at 2/3 full */
+    return blk_size(ES_ONE) + nb * blk_size(ES_BLK) + 3 * nb * sizeof(eslot);   /* the row grows at 2/3 full */
 }

@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ES_BLK 32               /* entries a full block holds */
+#define ES_BLK 32               /* entries a full block holds in a row */
+#define ES_ONE 128              /* entries the only block may hold */
 
 /* One contributing event (or several merged ones) in a group window. */
 typedef struct entry {

@@ -67,7 +67,7 @@ static void check(const eseq *q, const ref *r)
     for (uint32_t k = 0; k < q->nb; k++) {
         const eblk *b = es_blk(q, k);
         bytes += sizeof(eblk) + b->cap * sizeof(entry);
-        assert_true(b->lo <= b->hi && b->hi <= b->cap && b->cap <= ES_BLK);
+        assert_true(b->lo <= b->hi && b->hi <= b->cap && b->cap <= (q->scap ? ES_BLK : ES_ONE));
         if (q->n)
             assert_true(b->hi > b->lo);
         if (b->hi > b->lo && q->scap)
