@@ -2,11 +2,21 @@
 #ifndef AW_TEST_UTIL_H
 #define AW_TEST_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/ytree.h"
+
+/* xorshift64: the tests' reproducible random numbers (*s nonzero). */
+static inline uint64_t tu_xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
 
 /* $AW_SHARED (set by tests/run.sh), else ../shared from the repo root. */
 static inline const char *tu_shared(void)

@@ -5,6 +5,7 @@
  * interleaved does not change the alerts) and provider-scale block
  * interleaving (tenant after tenant: nothing late). */
 #include "correlate/ctest.h"
+#include "test_util.h"
 
 static aw_mapping *g_map;
 
@@ -714,10 +715,7 @@ static void test_tenant_and_pseudonyms(void **state)
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tu_xorshift(&rng);
 }
 
 typedef struct sev {

@@ -17,14 +17,12 @@
 #include <cmocka.h>
 
 #include "correlate/eseq.h"
+#include "test_util.h"
 
 static uint64_t rs = 88172645463325252ull;
 static uint64_t rnd(void)
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
+    return tu_xorshift(&rs);
 }
 
 typedef struct ref {
