@@ -54,8 +54,8 @@ static void slot_insert(eseq *q, uint32_t k, eblk *b)
         q->nb = 1;
         return;
     }
-    if (q->s0 + q->nb == q->scap || !q->scap) {
-        if (q->s0 > q->nb / 2) {            /* reuse the free front */
+    if (!q->scap || q->s0 + q->nb == q->scap) {
+        if (q->scap && q->s0 > q->nb / 2) { /* reuse the free front */
             memmove(q->s, q->s + q->s0, (size_t)q->nb * sizeof *q->s);
             q->s0 = 0;
         } else {
@@ -122,10 +122,18 @@ static uint32_t find_blk(const eseq *q, int64_t t)
  * steps wait for memory about once, not five times. */
 static uint32_t find_in(const eseq *q, const eblk *b, int64_t t)
 {
-    if (q->scap)                    /* (one block: it is the group's, warm) */
+    uint32_t lo, hi;
+    if (q->scap) {
         for (size_t off = 0; off < sizeof(eblk) + ES_BLK * sizeof(entry); off += 64)
             __builtin_prefetch((const char *)b + off);
-    uint32_t lo = b->lo, hi = b->hi - 1;
+        lo = b->lo;
+        hi = b->hi - 1;
+    } else {                        /* the only block: its bounds from q, so
+                                       the first step need not wait for the
+                                       block's header */
+        lo = q->s0;
+        hi = q->s0 + q->n - 1;
+    }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (b->e[mid].t > t)
@@ -211,12 +219,20 @@ static void to_row(eseq *q)
     free(one);
 }
 
-entry *es_insert(eseq *q, const entry *e, bool join)
+/* The only block's first index, kept in q->s0 (free while there is no
+ * row) after every change, for find_in. */
+static void sync_lo(eseq *q)
+{
+    if (!q->scap && q->nb)
+        q->s0 = q->one->lo;
+}
+
+static entry *insert(eseq *q, const entry *e, bool join)
 {
     int64_t t = e->t;
     if (!q->nb)
         slot_insert(q, 0, blk_new(q, 4));
-    else if (!q->scap && q->one->cap == ES_ONE && q->one->hi == ES_ONE && q->n * 4 > ES_ONE * 3)
+    else if (!q->scap && q->n * 4 > ES_ONE * 3 && q->one->cap == ES_ONE && q->one->hi == ES_ONE)
         to_row(q);
     uint32_t k, i;
     if (!q->n) {
@@ -281,6 +297,13 @@ entry *es_insert(eseq *q, const entry *e, bool join)
     return NULL;
 }
 
+entry *es_insert(eseq *q, const entry *e, bool join)
+{
+    entry *same = insert(q, e, join);
+    sync_lo(q);
+    return same;
+}
+
 entry *es_last_le(const eseq *q, int64_t t)
 {
     if (!q->n)
@@ -323,6 +346,7 @@ void es_pop_front(eseq *q)
         emptied(q, 0);
     if (q->n)
         q->tfirst = es_first(q)->t;
+    sync_lo(q);
 }
 
 /* Block k, between the first and the last, fell below half: it takes
@@ -365,6 +389,7 @@ void es_remove(eseq *q, epos p)
         q->tfirst = es_first(q)->t;
         q->tlast = es_last(q)->t;
     }
+    sync_lo(q);
 }
 
 void es_clear(eseq *q)
@@ -374,6 +399,7 @@ void es_clear(eseq *q)
     if (q->nb)
         es_blk(q, 0)->lo = es_blk(q, 0)->hi = 0;
     q->n = 0;
+    sync_lo(q);
 }
 
 void es_free(eseq *q)

@@ -52,7 +52,7 @@ typedef struct eseq {
         eblk *one;              /* or while scap is 0, nb <= 1 (most groups
                                    hold a few entries): the block */
     };
-    uint32_t s0, nb, scap;
+    uint32_t s0, nb, scap;      /* (no row: s0 is the block's lo) */
     uint32_t n;                 /* entries */
     int64_t tfirst, tlast;      /* the first and last entries' times (n > 0):
                                    the blocks are read only when an event

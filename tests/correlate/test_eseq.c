@@ -76,7 +76,7 @@ static void check(const eseq *q, const ref *r)
     if (q->scap)
         assert_true(q->s0 + q->nb <= q->scap);
     else
-        assert_true(q->nb <= 1 && (q->nb ? q->one != NULL : q->one == NULL));
+        assert_true(q->nb <= 1 && (q->nb ? q->one != NULL && q->s0 == q->one->lo : q->one == NULL));
     if (bytes != q->bytes)
         fail_msg("bytes %zu, the blocks and slots make %zu", q->bytes, bytes);
     if (q->bytes > es_bound_bytes(r->maxn))
