@@ -24,7 +24,7 @@
 
 #include "sigma/plan_int.h"
 
-#define PFC_SLOTS 8192          /* power of two */
+#define PFC_SLOTS 8192          /* power of two, at most 65,536 (owners) */
 #define PFC_VAL 120             /* kept in the slot */
 #define PFC_LONG 1024           /* kept in the slot's buffer */
 #define PFC_IDS 16
@@ -43,6 +43,9 @@ typedef struct pfc_slot {
 struct aw_pfcache {
     pfc_slot slot[PFC_SLOTS];
     uint64_t lookups, hits;
+    uint16_t owners[PFC_SLOTS];  /* the slots that own a `big` buffer, */
+    size_t nowners;             /* so freeing does not read the whole
+                                   table (most of it never touched) */
 };
 
 aw_pfcache *aw_pfcache_new(void)
@@ -57,8 +60,8 @@ void aw_pfcache_free(aw_pfcache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < PFC_SLOTS; i++)
-        free(c->slot[i].big);
+    for (size_t i = 0; i < c->nowners; i++)
+        free(c->slot[c->owners[i]].big);
     free(c);
 }
 
@@ -124,6 +127,8 @@ void aw_pfcache_scan(aw_pfcache *c, const aw_prefilter *pf, struct hs_scratch *s
     char *to = e->val;
     if (n > PFC_VAL) {
         if (e->bigcap < n) {
+            if (!e->big)
+                c->owners[c->nowners++] = (uint16_t)(e - c->slot);
             free(e->big);
             e->bigcap = n < 256 ? 256 : n;
             e->big = aw_xmalloc(e->bigcap);
