@@ -6,7 +6,7 @@
 # A module may add rules in src/<module>/module.mk.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 libsodium zlib libdeflate libzstd libhs libcrypto
+PKGS    := yaml-0.1 libpcre2-8 libsodium zlib libdeflate libisal libzstd libhs libcrypto
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

@@ -3,7 +3,7 @@
 # Only missing packages are installed; `apt-get update` runs only then.
 # Usage: scripts/deps.sh [build|test]
 set -eu
-build_pkgs="make gcc pkg-config libyaml-dev libpcre2-dev libsodium-dev zlib1g-dev libdeflate-dev libzstd-dev libvectorscan-dev libssl-dev"
+build_pkgs="make gcc pkg-config libyaml-dev libpcre2-dev libsodium-dev zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libvectorscan-dev libssl-dev"
 # Intel's multi-buffer library (SHA-256 of several records at once) is
 # packaged for amd64 only; elsewhere the build hashes one at a time.
 [ "$(dpkg --print-architecture)" = amd64 ] && build_pkgs="$build_pkgs libipsec-mb-dev"

@@ -1,13 +1,16 @@
 /* decompress.c - the reader's byte source: plain, gzip or zstd.
  *
  * The compression is detected from the magic number (gzip 1f 8b, zstd
- * 28 b5 2f fd), never from the file name. gzip goes through zlib with
- * automatic header detection (windowBits 15 + 32); a file may hold
- * several gzip members back to back (as `cat a.gz b.gz` makes), each is
- * decoded in turn. zstd uses the streaming API, which handles several
+ * 28 b5 2f fd), never from the file name. A gzip file read whole is
+ * decoded member by member by libdeflate (gzwhole.c); anything else
+ * streams through ISA-L's igzip (header, CRC-32 and size checked; 2.4x
+ * zlib's inflate here: bench/README); a file may hold several gzip
+ * members back to back (as `cat a.gz b.gz` makes), each is decoded in
+ * turn. zstd uses the streaming API, which handles several
  * frames natively. A stream that ends inside a member or frame is an
  * error ("truncated"), as is non-gzip data after a gzip member. */
 #include <errno.h>
+#include <isa-l/igzip_lib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,11 +67,6 @@ aw_status aw_src_open(aw_src *s, int fd, int decode_thread, uint64_t solo_max, a
     }
     if (s->raw_len >= 2 && s->raw[0] == 0x1f && s->raw[1] == 0x8b) {
         s->comp = AW_COMP_GZIP;
-        if (inflateInit2(&s->z, 15 + 32) != Z_OK) {
-            aw_errbuf_set(err, "zlib initialisation failed");
-            return AW_EIO;
-        }
-        s->z_ready = 1;
         /* a file for one thread: read whole there, at its first read */
         uint64_t isize;
         if (decode_thread && solo_max && aw_gz_whole_probe(s, &isize) && isize <= solo_max)
@@ -119,14 +117,87 @@ static ssize_t read_plain(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
     return n;
 }
 
+/* The state is zeroed once: igzip writes the bytes of a distance that
+ * reaches before the stream's start (damage) from its own history
+ * buffer before it reports the error, so that buffer must hold nothing
+ * of the process (then the previous members' bytes, as the input says). */
+int aw_src_gz_member(aw_src *s)
+{
+    if (!s->gz && !(s->gz = calloc(1, sizeof *s->gz)))
+        return -1;
+    isal_inflate_init(s->gz);
+    s->gz->crc_flag = ISAL_GZIP;        /* header, CRC-32 and size checked */
+    s->gz_between = 0;
+    return 0;
+}
+
+static const char *gz_error(int ret)
+{
+    switch (ret) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate code";
+    case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+    case ISAL_INCORRECT_CHECKSUM: return "incorrect data check (CRC-32 or length)";
+    default: return "inflate error";
+    }
+}
+
+/* Each decoding call gets exactly AW_DEC_OUT bytes of room: in dst
+ * when it has that much, else in a bounce buffer handed out from on
+ * later calls. zstd decodes a frame that fits its room in one pass and
+ * checks it before counting its output; with less room it hands the
+ * frame out as it goes; igzip decodes into its own buffer when the room
+ * left is small, and drops what it holds there at an error. So what
+ * precedes an error (a bad checksum, a damaged block) would depend on
+ * how much the caller asked for; with a fixed room it depends on the
+ * input alone. NULL: out of memory. */
+static char *dec_room(aw_src *s, char *dst, size_t cap)
+{
+    if (cap >= AW_DEC_OUT)
+        return dst;
+    if (!s->zb)
+        s->zb = malloc(AW_DEC_OUT);
+    return s->zb;
+}
+
+/* What a call decoded into the room: returned when it is dst's, else
+ * kept to be handed out (0 returned). */
+static ssize_t dec_done(aw_src *s, const char *to, const char *dst, size_t n)
+{
+    if (to == dst) {
+        s->bytes_out += n;
+        return (ssize_t)n;
+    }
+    s->zb_pos = 0;
+    s->zb_len = n;
+    return 0;
+}
+
+/* The bounce buffer's bytes first: >0, or 0 when it is empty. */
+static ssize_t dec_bounce(aw_src *s, char *dst, size_t cap)
+{
+    if (s->zb_pos == s->zb_len)
+        return 0;
+    size_t k = aw_src_take(s->zb, &s->zb_pos, s->zb_len, dst, cap);
+    s->bytes_out += k;
+    return (ssize_t)k;
+}
+
 ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
-        int ret;
-        size_t produced;
+        ssize_t k = dec_bounce(s, dst, cap);
+        if (k)
+            return k;
+        if (s->gz_err) {                /* after the bytes before it (below) */
+            aw_errbuf_set(err, "corrupt gzip stream: %s", gz_error(s->gz_err));
+            return -1;
+        }
         if (raw_fill(s, err))
             return -1;
-        if (s->z_between) {
+        if (s->gz_between) {
             /* after a member: end of input, another member, or garbage */
             if (s->raw_pos == s->raw_len)
                 return 0;
@@ -135,54 +206,39 @@ ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
                               "(byte 0x%02X)", s->raw[s->raw_pos]);
                 return -1;
             }
-            inflateReset(&s->z);
-            s->z_between = 0;
         }
-        s->z.next_in = s->raw + s->raw_pos;
-        s->z.avail_in = (uInt)(s->raw_len - s->raw_pos);
-        s->z.next_out = (Bytef *)dst;
-        s->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
-        ret = inflate(&s->z, Z_NO_FLUSH);
-        s->raw_pos = s->raw_len - s->z.avail_in;
-        produced = (size_t)((char *)s->z.next_out - dst);
-        s->bytes_out += produced;
-        if (ret == Z_STREAM_END) {
-            s->z_between = 1;
-        } else if (ret == Z_BUF_ERROR || ret == Z_OK) {
-            if (!produced && s->raw_pos == s->raw_len && s->raw_eof) {
-                aw_errbuf_set(err, "truncated gzip stream");
-                return -1;
-            }
-        } else if (produced) {
-            /* the bytes before the damage first, as a smaller read would
-             * have returned them: inflate's state stays bad, so the next
-             * call meets the same error */
-            return (ssize_t)produced;
-        } else {
-            aw_errbuf_set(err, "corrupt gzip stream: %s",
-                          s->z.msg ? s->z.msg : "inflate error");
+        char *to = dec_room(s, dst, cap);
+        if (!to || ((s->gz_between || !s->gz) && aw_src_gz_member(s) < 0)) {
+            aw_errbuf_set(err, "out of memory decoding gzip");
             return -1;
         }
-        if (produced)
-            return (ssize_t)produced;
+        struct inflate_state *z = s->gz;
+        z->next_in = s->raw + s->raw_pos;
+        z->avail_in = (uint32_t)(s->raw_len - s->raw_pos);
+        z->next_out = (uint8_t *)to;
+        z->avail_out = AW_DEC_OUT;
+        int ret = isal_inflate(z);
+        s->raw_pos = s->raw_len - z->avail_in;
+        size_t produced = (size_t)((char *)z->next_out - to);
+        if (ret < 0)
+            s->gz_err = ret;
+        else if (z->block_state == ISAL_BLOCK_FINISH)
+            s->gz_between = 1;
+        else if (!produced && s->raw_pos == s->raw_len && s->raw_eof) {
+            aw_errbuf_set(err, "truncated gzip stream");
+            return -1;
+        }
+        if (produced && (k = dec_done(s, to, dst, produced)))
+            return k;
     }
 }
 
-/* Each decoding call gets exactly AW_ZSTD_OUT bytes of room: in dst
- * when it has that much, else in a bounce buffer handed out from on
- * later calls. zstd decodes a frame that fits its room in one pass and
- * checks it before counting its output; with less room it hands the
- * frame out as it goes. So what precedes an error (a bad checksum, a
- * damaged block) would depend on how much the caller asked for; with a
- * fixed room it depends on the input alone. */
 static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
 {
     for (;;) {
-        if (s->zb_pos < s->zb_len) {
-            size_t k = aw_src_take(s->zb, &s->zb_pos, s->zb_len, dst, cap);
-            s->bytes_out += k;
-            return (ssize_t)k;
-        }
+        ssize_t k = dec_bounce(s, dst, cap);
+        if (k)
+            return k;
         if (s->zs_err) {                /* after the bytes before it (below) */
             aw_errbuf_set(err, "corrupt zstd stream: %s", ZSTD_getErrorName(s->zs_err));
             return -1;
@@ -191,15 +247,12 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
             return -1;
         if (s->raw_pos == s->raw_len && s->raw_eof && s->zs_hint == 0)
             return 0;
-        char *to = dst;
-        if (cap < AW_ZSTD_OUT) {
-            if (!s->zb && !(s->zb = malloc(AW_ZSTD_OUT))) {
-                aw_errbuf_set(err, "out of memory decoding zstd");
-                return -1;
-            }
-            to = s->zb;
+        char *to = dec_room(s, dst, cap);
+        if (!to) {
+            aw_errbuf_set(err, "out of memory decoding zstd");
+            return -1;
         }
-        ZSTD_outBuffer out = {to, AW_ZSTD_OUT, 0};
+        ZSTD_outBuffer out = {to, AW_DEC_OUT, 0};
         ZSTD_inBuffer in = {s->raw + s->raw_pos, s->raw_len - s->raw_pos, 0};
         size_t ret = ZSTD_decompressStream(s->zs, &out, &in);
         s->raw_pos += in.pos;
@@ -207,13 +260,9 @@ static ssize_t read_zstd(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
             s->zs_err = ret;
         else
             s->zs_hint = ret;
-        if (out.pos && to == dst) {
-            s->bytes_out += out.pos;
-            return (ssize_t)out.pos;
-        }
         if (out.pos) {
-            s->zb_pos = 0;
-            s->zb_len = out.pos;
+            if ((k = dec_done(s, to, dst, out.pos)))
+                return k;
             continue;
         }
         if (!s->zs_err && s->raw_pos == s->raw_len && s->raw_eof) {
@@ -272,8 +321,7 @@ void aw_src_close(aw_src *s)
 {
     aw_dthread_stop(s->dt);             /* before the state it decodes goes */
     aw_gz_whole_close(s);
-    if (s->z_ready)
-        inflateEnd(&s->z);
+    free(s->gz);
     ZSTD_freeDStream(s->zs);
     free(s->zb);
     aw_keep_give(AW_KEEP_RAW, s->raw, s->raw_cap);

@@ -11,7 +11,7 @@
  * waits at most for the end of the file; or the reader takes the
  * member's buffer, aw_dthread_give, and the decoder goes on into
  * another). The decoder owns the
- * source's decoding state (fd, raw buffer, zlib / zstd contexts, its
+ * source's decoding state (fd, raw buffer, gzip / zstd contexts, its
  * counters); the reader sees the counters of the chunks it consumed, so
  * they are the same as without the thread. An error travels as a chunk:
  * the reader meets it at the same byte as it would inline. */
@@ -63,7 +63,7 @@ static void decode_chunk(aw_src *s, dchunk *c)
             c->in = s->bytes_in;
             c->out = s->bytes_out;
             return;
-        }                               /* -1: zlib's from here on */
+        }                               /* -1: streamed from here on */
     }
     while (c->len < DT_CHUNK) {
         ssize_t n = aw_src_decode(s, c->buf + c->len, DT_CHUNK - c->len, &err);

@@ -9,7 +9,7 @@
  * one buffer (its size guessed from the file's last ISIZE, doubled while
  * too small, up to AW_GZ_MEMBER_MAX), and handed out from there. A member
  * libdeflate rejects (damaged, truncated) or that would decode to more
- * than AW_GZ_MEMBER_MAX goes to zlib's streaming decoder, which carries
+ * than AW_GZ_MEMBER_MAX goes to the streaming decoder (ISA-L), which carries
  * on from that member to the end of the file: the records before the
  * damage and the error message are those of the streaming path. Both
  * buffers are kept for the next file (keep.c). A reader may take a
@@ -89,7 +89,7 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
         s->bytes_in += (uint64_t)n;
     }
     aw_keep_give(AW_KEEP_RAW, s->raw, s->raw_cap);
-    s->raw = buf;                       /* zlib takes over from here if need be */
+    s->raw = buf;                       /* the streaming decoder takes over from here if need be */
     s->raw_cap = cap;
     s->raw_pos = 0;
     s->raw_len = have;
@@ -98,19 +98,14 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err)
     return s->whole;
 }
 
-/* zlib from the member at raw_pos on (a fresh member: reset), or, if
- * the byte there starts no member, from there as garbage after one (zlib
- * words the error). */
-static void to_zlib(aw_src *s)
+/* The streaming decoder from the member at raw_pos on, or, if the byte
+ * there starts no member, from there as garbage after one (it words the
+ * error). */
+static void to_stream(aw_src *s)
 {
     s->whole = 0;
     s->dec_pos = s->dec_len = 0;
-    if (s->raw[s->raw_pos] != 0x1f) {
-        s->z_between = 1;
-        return;
-    }
-    inflateReset(&s->z);
-    s->z_between = 0;
+    s->gz_between = 1;              /* a member starts, or garbage */
 }
 
 static int grow_dec(aw_src *s, size_t want)
@@ -130,13 +125,13 @@ static int grow_dec(aw_src *s, size_t want)
 }
 
 /* The member at raw_pos decoded into dec: 1; 0 at the end of the file;
- * -1 when it is zlib's from here on (to_zlib done). */
+ * -1 when it is the streaming decoder's from here on (to_stream done). */
 static int member_next(aw_src *s)
 {
     if (s->raw_pos == s->raw_len)
         return 0;
     if (s->raw[s->raw_pos] != 0x1f) {
-        to_zlib(s);
+        to_stream(s);
         return -1;
     }
     /* the last member's ISIZE ends the file: exact for one member */
@@ -150,7 +145,7 @@ static int member_next(aw_src *s)
         if (want > AW_GZ_MEMBER_MAX)
             want = AW_GZ_MEMBER_MAX;
         if (!grow_dec(s, want)) {
-            to_zlib(s);
+            to_stream(s);
             return -1;
         }
         enum libdeflate_result r =
@@ -158,7 +153,7 @@ static int member_next(aw_src *s)
         if (r == LIBDEFLATE_SUCCESS)
             break;
         if (r != LIBDEFLATE_INSUFFICIENT_SPACE || want == AW_GZ_MEMBER_MAX) {
-            to_zlib(s);
+            to_stream(s);
             return -1;
         }
         want *= 2;
@@ -192,7 +187,7 @@ int aw_gz_whole_lend(aw_src *s, const char **p, size_t *n)
     while (s->dec_pos == s->dec_len) {  /* an empty member: the next */
         int m = member_next(s);
         if (m <= 0)
-            return m;                   /* the end, or zlib's from here (-1) */
+            return m;                   /* the end, or the streaming decoder's from here (-1) */
     }
     *p = s->dec + s->dec_pos;
     *n = s->dec_len - s->dec_pos;
@@ -217,7 +212,7 @@ int aw_gz_whole_give(aw_src *s, const char **p, size_t *n, aw_hold **h, int *las
         return 0;                       /* a member partly read: read on */
     do {                                /* (an empty member: the next) */
         if (member_next(s) <= 0)
-            return 0;                   /* the end, or zlib's from here */
+            return 0;                   /* the end, or the streaming decoder's from here */
     } while (s->dec_len == 0);
     size_t len = s->dec_len;
     *p = s->dec;

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "aupwatch/aw_input.h"
@@ -14,7 +13,7 @@
 #define AW_IN_CHUNK     (1u << 20)  /* bytes asked of the source per read */
 #define AW_IN_RAW_CAP   (256u << 10) /* compressed input buffer */
 #define AW_IN_FIRST_READ 4096       /* the first read, for the magic number */
-#define AW_ZSTD_OUT     (128u << 10) /* room for each zstd decoding call (read_zstd) */
+#define AW_DEC_OUT      (128u << 10) /* room for each gzip (streamed) or zstd decoding call */
 /* An envelope and the rest of the input, up to this, is one chunk
  * (chunk.c): CloudTrail's files, a few KB to a few MB each, go to the
  * workers whole instead of being framed by the thread that cuts. */
@@ -29,16 +28,17 @@ typedef struct aw_src {
     unsigned char *raw;         /* undecoded input: raw[pos..len) */
     size_t raw_pos, raw_len, raw_cap;
     int raw_eof;
-    z_stream z;
-    int z_ready;                /* inflateInit2 done */
-    int z_between;              /* a gzip member just ended */
+    struct inflate_state *gz;   /* ISA-L's streaming decoder (87 KB),
+                                   allocated at its first use */
+    int gz_between;             /* a gzip member just ended */
+    int gz_err;                 /* its error, returned after the bytes before it */
     ZSTD_DStream *zs;
     size_t zs_hint;             /* last ZSTD_decompressStream result */
     size_t zs_err;              /* its error, returned after the bytes before it */
-    char *zb;                   /* zstd's output when the caller has less room (read_zstd) */
+    char *zb;                   /* the decoder's output when the caller has less room (dec_room) */
     size_t zb_pos, zb_len;
     /* gzip file read whole (gzwhole.c): members decoded by libdeflate */
-    int whole;                  /* in use; 0 once it fell back to zlib */
+    int whole;                  /* in use; 0 once it fell back to streaming */
     struct libdeflate_decompressor *ld;
     char *dec;                  /* the current member, decoded */
     size_t dec_pos, dec_len, dec_cap;
@@ -68,7 +68,7 @@ ssize_t aw_src_decode(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 
 /* A regular gzip file up to AW_GZ_WHOLE_MAX bytes is read whole and its
  * members decoded by libdeflate (gzwhole.c); a member it cannot decode
- * (damaged, or over AW_GZ_MEMBER_MAX decoded) goes to zlib from there
+ * (damaged, or over AW_GZ_MEMBER_MAX decoded) goes to the streaming decoder from there
  * on, so errors read as they do from the streaming path. */
 #define AW_GZ_WHOLE_MAX  (16u << 20)
 #define AW_GZ_MEMBER_MAX (64u << 20)
@@ -77,8 +77,10 @@ int aw_gz_whole_open(aw_src *s, aw_errbuf *err);     /* 1 taken, 0 not, -1 error
  * of its last member (its ISIZE trailer: exact for a file of one member,
  * modulo 4 GiB; 0 for a file under 18 bytes), read with pread. */
 int aw_gz_whole_probe(const aw_src *s, uint64_t *isize);
-/* zlib's streaming gzip decoder (decompress.c), from raw[raw_pos..). */
+/* The streaming gzip decoder (decompress.c), from raw[raw_pos..);
+ * aw_src_gz_member makes it start a member there (0, -1 out of memory). */
 ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
+int aw_src_gz_member(aw_src *s);
 ssize_t aw_gz_whole_read(aw_src *s, char *dst, size_t cap, aw_errbuf *err);
 /* The rest of the current member, or the next member decoded, lent in
  * place (*p, *n; counted as read): 1. The span stays valid until the
@@ -113,7 +115,7 @@ aw_hold *aw_hold_new(aw_keep_kind kind, void *p, size_t cap);
 /* The next gzip member decoded whole, its buffer handed over rather than
  * copied: *p, *n its bytes (counted as read), *h the caller's reference,
  * *last set when nothing follows it. 1; 0 when the next bytes are not
- * such a member (part of one read already, zlib's or zstd's stream, the
+ * such a member (part of one read already, a streamed gzip or zstd, the
  * end): nothing is consumed, aw_src_read reads them. (decompress.c,
  * gzwhole.c, dthread.c) */
 int aw_src_lend(aw_src *s, const char **p, size_t *n, aw_hold **h, int *last);

@@ -906,7 +906,7 @@ static void test_decode_thread(void **st)
 }
 
 /* Stored (level 0) gzip of data whose third stored block has a broken
- * length: zlib decodes the first two blocks, then fails. */
+ * length: the streaming decoder decodes the first two blocks, then fails. */
 static size_t gzip_stored_damaged(const char *data, size_t len, unsigned char *out, size_t cap)
 {
     z_stream z;
@@ -1055,7 +1055,7 @@ static void test_zstd_damage(void **st)
 }
 
 /* count_ok over data fed through a pipe on stdin, `chunk` bytes per
- * write (not a regular file: gzip goes through zlib's streaming
+ * write (not a regular file: gzip goes through the streaming
  * decoder, not the whole-file one). */
 static int count_via_stdin(const char *data, size_t len, size_t chunk, aw_compression comp, uint64_t *out)
 {
@@ -1100,7 +1100,8 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* A small gzip file is read whole and decoded by libdeflate; a pipe goes
- * through zlib: the same records, counters and errors either way. The
+ * through the streaming decoder (igzip): the same records, counters and
+ * errors either way. The
  * whole-file decoder also meets a member larger than its first guess
  * (the last member's ISIZE). */
 static void test_gzip_paths(void **st)
@@ -1122,7 +1123,7 @@ static void test_gzip_paths(void **st)
     assert_int_equal(count_via_stdin(z, zlen, 65536, AW_COMP_GZIP, &out), 300000);
     assert_int_equal(out, len);
     /* truncated: the streaming decoder (pipe) and the whole-file one
-     * (libdeflate rejects the member, zlib carries on) agree */
+     * (libdeflate rejects the member, igzip carries on) agree */
     write_file(tpath("cut.gz"), z, zlen / 2);
     n = count_ok(tpath("cut.gz"), AW_COMP_GZIP, NULL, 1);
     assert_true(n < 0 && -n - 1 > 1000);
