@@ -131,6 +131,8 @@ int aw_src_gz_member(aw_src *s)
     return 0;
 }
 
+#define GZ_STUCK (-100)         /* igzip took no input and gave no output */
+
 static const char *gz_error(int ret)
 {
     switch (ret) {
@@ -140,6 +142,7 @@ static const char *gz_error(int ret)
     case ISAL_INVALID_WRAPPER: return "invalid gzip header";
     case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
     case ISAL_INCORRECT_CHECKSUM: return "incorrect data check (CRC-32 or length)";
+    case GZ_STUCK: return "the decoder made no progress";
     default: return "inflate error";
     }
 }
@@ -217,9 +220,12 @@ ssize_t aw_src_read_gzip(aw_src *s, char *dst, size_t cap, aw_errbuf *err)
         z->avail_in = (uint32_t)(s->raw_len - s->raw_pos);
         z->next_out = (uint8_t *)to;
         z->avail_out = AW_DEC_OUT;
+        uint32_t given = z->avail_in;
         int ret = isal_inflate(z);
         s->raw_pos = s->raw_len - z->avail_in;
         size_t produced = (size_t)((char *)z->next_out - to);
+        if (ret >= 0 && !produced && given && z->avail_in == given && z->block_state != ISAL_BLOCK_FINISH)
+            ret = GZ_STUCK;             /* no progress: never spin */
         if (ret < 0)
             s->gz_err = ret;
         else if (z->block_state == ISAL_BLOCK_FINISH)
