@@ -32,6 +32,7 @@
 
 #include "aupwatch/aw_correlate.h"
 #include "aupwatch/aw_sigma.h"
+#include "bench_util.h"
 
 static const char mapping_yaml[] =
     "sources:\n"
@@ -53,13 +54,6 @@ static const char corr_rules[] =
     "title: put then transcribe then translate\ncorrelation:\n  type: temporal_ordered\n"
     "  rules: [put, tr, tl]\n  group-by: [user]\n  timespan: 1h\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static long maxrss_kb(void)
 {
     struct rusage ru;
@@ -70,10 +64,7 @@ static long maxrss_kb(void)
 static uint64_t rng;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return bench_xorshift(&rng);
 }
 
 typedef struct run {
@@ -110,7 +101,7 @@ static double pass(run *r, uint64_t n, uint64_t keys)
     char buf[512];
     aw_errbuf err;
     rng = 0x2545F4914F6CDD1DULL;
-    double t0 = now();
+    double t0 = bench_now();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t x = rnd();
         uint64_t user = (x % 100) == 0 ? (x >> 8) % 100 : (x >> 8) % keys;
@@ -144,7 +135,7 @@ static double pass(run *r, uint64_t n, uint64_t keys)
             r->peak_state = b;
         aw_correlator_flush(r->c);
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)

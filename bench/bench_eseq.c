@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "correlate/eseq.h"
+#include "bench_util.h"
 
 /* ---- the baseline: one sorted ring per group (the former window.c) --- */
 
@@ -113,17 +114,7 @@ static void ring_pop(ring *r)
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return bench_xorshift(&rs);
 }
 
 typedef struct ev {
@@ -167,7 +158,7 @@ int main(int argc, char **argv)
     double secs[2];
     for (int impl = 0; impl < 2; impl++) {
         memset(maxt, 0, (size_t)groups * sizeof *maxt);
-        double t0 = now();
+        double t0 = bench_now();
         for (long i = 0; i < events; i++) {
             uint32_t g = evs[i].g;
             entry e = {.t = evs[i].t, .vh = (uint64_t)i, .cnt = 1};
@@ -184,7 +175,7 @@ int main(int argc, char **argv)
                 ring_insert(&r[g], &e);
             }
         }
-        secs[impl] = now() - t0;
+        secs[impl] = bench_now() - t0;
     }
     int same = 1;
     size_t held = 0, qbytes = 0, rbytes = 0;

@@ -18,22 +18,13 @@
 
 #include "aupwatch/aw_input.h"
 #include "aupwatch/aw_json.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 static uint64_t rng = 88172645463325252ULL;
 
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return bench_xorshift(&rng);
 }
 
 static const char *names[] = {
@@ -121,23 +112,23 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 
     /* baseline: memchr newline count in memory */
-    t = now();
+    t = bench_now();
     for (p = buf, e = buf + len; (p = memchr(p, '\n', (size_t)(e - p)));
          p++)
         lines++;
-    t = now() - t;
+    t = bench_now() - t;
     printf("%-14s %8.0f MB/s  (%zu lines)\n", "memchr", mb / t, lines);
 
     /* baseline: read() + memchr */
     chunk = malloc(1 << 20);
     lseek(fd, 0, SEEK_SET);
     lines = 0;
-    t = now();
+    t = bench_now();
     while ((n = read(fd, chunk, 1 << 20)) > 0)
         for (p = chunk, e = chunk + n;
              (p = memchr(p, '\n', (size_t)(e - p))); p++)
             lines++;
-    t = now() - t;
+    t = bench_now() - t;
     printf("%-14s %8.0f MB/s  (%zu lines)\n", "read+memchr", mb / t, lines);
     free(chunk);
 
@@ -146,18 +137,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    t = now();
+    t = bench_now();
     while (aw_reader_next(r, &rec, &err) == AW_OK) {
         nrec++;
         bytes += rec.len;
     }
-    t = now() - t;
+    t = bench_now() - t;
     aw_reader_close(r);
     printf("%-14s %8.0f MB/s  (%zu records)\n", "frame", mb / t, nrec);
 
     /* parse only */
     nrec = 0;
-    t = now();
+    t = bench_now();
     for (p = buf, e = buf + len; p < e;) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         if (aw_doc_parse(d, p, (size_t)(nl - p), NULL, &err) != AW_OK) {
@@ -167,7 +158,7 @@ int main(int argc, char **argv)
         nrec++;
         p = nl + 1;
     }
-    t = now() - t;
+    t = bench_now() - t;
     printf("%-14s %8.0f MB/s  (%zu records, %zu nodes in the last)\n",
            "parse", mb / t, nrec, aw_doc_count(d));
 
@@ -175,13 +166,13 @@ int main(int argc, char **argv)
     nrec = 0;
     if (aw_reader_open(&r, path, NULL, &err) != AW_OK)
         return 1;
-    t = now();
+    t = bench_now();
     while (aw_reader_next(r, &rec, &err) == AW_OK) {
         if (aw_doc_parse(d, rec.data, rec.len, NULL, &err) != AW_OK)
             return 1;
         nrec++;
     }
-    t = now() - t;
+    t = bench_now() - t;
     aw_reader_close(r);
     printf("%-14s %8.0f MB/s  (%zu records)\n", "frame+parse", mb / t, nrec);
     (void)bytes;

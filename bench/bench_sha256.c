@@ -13,13 +13,7 @@
 
 #include "util/sha256.h"
 #include "util/sha256_mb.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 typedef struct recs {
     char *buf;
@@ -93,16 +87,16 @@ int main(int argc, char **argv)
         return 1;
     double best[2] = {1e9, 1e9};
     for (int round = 0; round < 3; round++) {
-        double t = now();
+        double t = bench_now();
         for (size_t i = 0; i < r.n; i++)
             aw_sha256(r.buf + r.off[i], r.len[i], r.want[i]);
-        double a = now() - t;
+        double a = bench_now() - t;
         memset(r.got, 0, r.n * 32);
-        t = now();
+        t = bench_now();
         for (size_t i = 0; i < r.n; i++)
             aw_sha256_mb_add(mb_q, r.buf + r.off[i], r.len[i], i);
         aw_sha256_mb_flush(mb_q);
-        double b = now() - t;
+        double b = bench_now() - t;
         if (memcmp(r.want, r.got, r.n * 32) != 0) {
             fprintf(stderr, "bench_sha256: digests differ\n");
             return 1;

@@ -9,13 +9,7 @@
 
 #include "aupwatch/aw_tlog.h"
 #include "tlog/tlog_int.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 static int die(const char *what, const aw_errbuf *e)
 {
@@ -60,7 +54,7 @@ static int bench_append(char **av)
     uint8_t *ent = malloc(elen);
     uint64_t n = 0;
     unsigned batches = 0;
-    double t0 = now(), t1;
+    double t0 = bench_now(), t1;
     do {
         for (unsigned i = 0; i < batch; i++, n++) {
             memset(ent, 'a' + (int)(n % 26), elen);
@@ -71,7 +65,7 @@ static int bench_append(char **av)
         if (aw_tlog_sync(t, &e) != AW_OK)
             return die("sync", &e);
         batches++;
-        t1 = now();
+        t1 = bench_now();
     } while (t1 - t0 < secs);
     if (aw_tlog_checkpoint(t, &e) != AW_OK)
         return die("checkpoint", &e);
@@ -96,7 +90,7 @@ static int bench_build(char **av)
         return 1;
     aw_tlog_set_fsync(t, 0);
     uint8_t *ent = malloc(elen);
-    double t0 = now();
+    double t0 = bench_now();
     for (uint64_t n = 0; n < total;) {
         for (unsigned i = 0; i < 65536 && n < total; i++, n++) {
             memset(ent, 'a' + (int)(n % 26), elen);
@@ -110,7 +104,7 @@ static int bench_build(char **av)
     if (aw_tlog_checkpoint(t, &e) != AW_OK)
         return die("checkpoint", &e);
     printf("build entries=%" PRIu64 " entry_bytes=%zu seconds=%.2f (fsync off)\n",
-           total, elen, now() - t0);
+           total, elen, bench_now() - t0);
     aw_tlog_close(t);
     free(ent);
     return 0;
@@ -127,7 +121,7 @@ static int bench_prove(char **av)
         return die("open", &e);
     uint64_t size = aw_tlog_published_size(t);
     srand(42);
-    double t0 = now();
+    double t0 = bench_now();
     for (unsigned i = 0; i < count; i++) {
         uint64_t idx = ((uint64_t)rand() << 31 ^ (uint64_t)rand()) % size;
         char *p;
@@ -136,7 +130,7 @@ static int bench_prove(char **av)
             return die("prove", &e);
         free(p);
     }
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     printf("prove size=%" PRIu64 " proofs=%u seconds=%.2f proofs_per_s=%.0f "
            "(each: read checkpoint, tiles, bundle; build; verify; format)\n",
            size, count, dt, count / dt);
@@ -159,10 +153,10 @@ static int bench_verify(char **av)
         return die("vkey", &e);
     aw_tlog_verify_opts o = {av[0], NULL, &k, NULL, NULL};
     aw_tlog_verify_result r;
-    double t0 = now();
+    double t0 = bench_now();
     if (aw_tlog_verify_dir(&o, &r, &e) != AW_OK)
         return die("verify", &e);
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     printf("verify size=%" PRIu64 " files=%" PRIu64 " entry_bytes=%" PRIu64
            " seconds=%.2f entries_per_s=%.0f\n",
            r.size, r.files, r.bytes, dt, (double)r.size / dt);
