@@ -151,6 +151,16 @@ static entry *es_last_of(const eseq *q, uint32_t k)
     return &b->e[b->hi - 1];
 }
 
+/* The entry before index i of block k (in that block or the one
+ * before), or NULL at the front. */
+static entry *before(const eseq *q, uint32_t k, uint32_t i)
+{
+    eblk *b = es_blk(q, k);
+    if (i > b->lo)
+        return &b->e[i - 1];
+    return k > 0 ? es_last_of(q, k - 1) : NULL;
+}
+
 /* Move b's entries to the start of its array. */
 static void compact(eblk *b)
 {
@@ -249,11 +259,9 @@ static entry *insert(eseq *q, const entry *e, bool join)
         k = find_blk(q, t);
         eblk *b = es_blk(q, k);
         i = find_in(q, b, t);
-        if (join) {
-            entry *p = i > b->lo ? &b->e[i - 1] : k > 0 ? es_last_of(q, k - 1) : NULL;
-            if (p && p->t == t)
-                return p;
-        }
+        entry *same;
+        if (join && (same = before(q, k, i)) && same->t == t)
+            return same;
         if (i == b->lo && k > 0) {
             eblk *p = es_blk(q, k - 1);
             if (p->hi - p->lo < ES_BLK) {           /* the end of the one before */
@@ -311,11 +319,7 @@ entry *es_last_le(const eseq *q, int64_t t)
     if (q->tlast <= t)
         return es_last(q);
     uint32_t k = find_blk(q, t);
-    eblk *b = es_blk(q, k);
-    uint32_t i = find_in(q, b, t);
-    if (i > b->lo)
-        return &b->e[i - 1];
-    return k > 0 ? es_last_of(q, k - 1) : NULL;
+    return before(q, k, find_in(q, es_blk(q, k), t));
 }
 
 entry *es_second(const eseq *q)
